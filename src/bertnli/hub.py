@@ -1,0 +1,367 @@
+"""Download, verify and unpack the pretrained checkpoints and SNLI.
+
+Every resource is a zip in d2l's public bucket. ``fetch`` downloads it once into a
+per-user cache (via pooch, which checks the sha1), unpacks it next to the zip, and
+returns the folder holding the payload. Two rules keep the cache trustworthy:
+
+* nothing half-written is ever taken as good: downloads land under a temporary
+  name (pooch moves them into place only after the hash matched), and archives
+  are unpacked into a temporary sibling folder that is renamed into place only
+  after a ``.complete`` marker (holding the zip's sha1) was written last;
+* every failure a reader can fix is a ``HubError`` that says what to do, e.g.
+  which file to put where by hand when the network is out of reach.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import pooch
+
+DEFAULT_URL = "https://d2l-data.s3-accelerate.amazonaws.com/"
+CACHE_ENV = "BERTNLI_CACHE"
+URL_ENV = "BERTNLI_HUB_URL"
+COMPLETE = ".complete"
+PARTIAL = ".partial-"
+# Seconds requests waits for the server to answer (or send the next bytes).
+TIMEOUT = 30.0
+# Leftovers of a killed run older than this are swept away; younger ones may
+# belong to a download or extraction still running in another process.
+STALE_AFTER_S = 3600.0
+
+
+class HubError(RuntimeError):
+    """A download or cache problem the user can fix; the message says how."""
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A zip in the data bucket; ``marker`` names a file whose folder is the payload."""
+
+    name: str
+    filename: str
+    sha1: str
+    marker: str
+    description: str
+
+
+REGISTRY: dict[str, Resource] = {
+    r.name: r
+    for r in (
+        Resource(
+            "bert.small",
+            "bert.small.torch.zip",
+            "c72329e68a732bef0452e4b96a1c341c8910f81f",
+            "vocab.json",
+            "small pretrained BERT (2 layers, 128 hidden units) from d2l",
+        ),
+        Resource(
+            "bert.base",
+            "bert.base.torch.zip",
+            "225d66f04cae318b841a13d32af3acc165f253ac",
+            "vocab.json",
+            "BERT-base sized pretrained BERT (12 layers, 768 hidden units) from d2l",
+        ),
+        Resource(
+            "snli",
+            "snli_1.0.zip",
+            "9fcde07509c7e87ec61c640c1b2753d9041758e4",
+            "snli_1.0_train.txt",
+            "Stanford Natural Language Inference corpus 1.0 (train/dev/test)",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """One thing in the cache folder, for ``bertnli cache``.
+
+    ``kind`` is ``archive`` (a zip), ``folder`` (a complete extraction),
+    ``incomplete`` (an extraction that must not be trusted; it is redone) or
+    ``other``.
+    """
+
+    name: str
+    path: Path
+    size_bytes: int
+    kind: str
+
+
+def cache_dir() -> Path:
+    """The cache folder: ``$BERTNLI_CACHE`` or the OS's per-user cache; created on demand."""
+    env = os.environ.get(CACHE_ENV)
+    path = Path(env).expanduser() if env else Path(pooch.os_cache("bertnli"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def base_url() -> str:
+    """Where archives are downloaded from: ``$BERTNLI_HUB_URL`` or d2l's bucket.
+
+    The override may be an http(s) mirror, a ``file://`` URL, or a plain local
+    folder (turned into a ``file://`` URL), for classrooms without internet.
+    """
+    url = os.environ.get(URL_ENV) or DEFAULT_URL
+    if "://" not in url:
+        url = Path(url).expanduser().resolve().as_uri()
+    return url if url.endswith("/") else url + "/"
+
+
+def resource(name: str) -> Resource:
+    """The registry entry for ``name``, or a HubError listing the known names."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(REGISTRY))
+        raise HubError(f"unknown resource {name!r}; known resources: {known}") from None
+
+
+def archive_path(name: str) -> Path:
+    """Where the zip of ``name`` lives in the cache (also where to put it by hand)."""
+    return cache_dir() / resource(name).filename
+
+
+def extract_dir(name: str) -> Path:
+    """The folder ``name``'s zip is unpacked into (the payload is somewhere below it)."""
+    return cache_dir() / resource(name).name
+
+
+def sha1_of(path: str | os.PathLike[str]) -> str:
+    """Hex sha1 of a file, read in chunks so multi-GB files do not fill memory."""
+    digest = hashlib.sha1()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def is_cached(name: str) -> bool:
+    """Whether ``fetch(name)`` would need no network.
+
+    True when the extraction is complete, or when the zip is present with the
+    right sha1 (which hashes the zip: about a second per 500 MB).
+    """
+    res = resource(name)
+    if _payload(res) is not None:
+        return True
+    archive = archive_path(name)
+    return archive.is_file() and sha1_of(archive) == res.sha1
+
+
+def fetch(name: str, *, progress: bool | None = None) -> Path:
+    """Make sure ``name`` is downloaded, verified and unpacked; return the payload folder.
+
+    ``progress=None`` shows a download progress bar only when someone is
+    watching (stderr is a terminal, or we run inside a Jupyter kernel).
+    """
+    res = resource(name)
+    payload = _payload(res)
+    if payload is not None:
+        return payload
+    archive = _ensure_archive(res, _want_progress() if progress is None else progress)
+    _extract(res, archive)
+    payload = _payload(res)
+    if payload is None:  # _extract checked the marker; only a concurrent delete gets here
+        raise HubError(f"the extraction of {name!r} at {extract_dir(name)} vanished; run again")
+    return payload
+
+
+def cached() -> list[CacheEntry]:
+    """Everything in the cache folder, with its size and what it is."""
+    by_file = {r.filename: r for r in REGISTRY.values()}
+    entries = []
+    for path in sorted(cache_dir().iterdir()):
+        if path.is_dir():
+            res = REGISTRY.get(path.name)
+            if res is not None and _is_complete(path, res):
+                kind = "folder"
+            elif res is not None or _is_leftover(path):
+                kind = "incomplete"
+            else:
+                kind = "other"
+            size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+            entries.append(CacheEntry(res.name if res else path.name, path, size, kind))
+        elif path.is_file():
+            res = by_file.get(path.name)
+            kind = "archive" if path.suffix == ".zip" else "incomplete" if _is_leftover(path) else "other"
+            entries.append(CacheEntry(res.name if res else path.name, path, path.stat().st_size, kind))
+    return entries
+
+
+# --------------------------------------------------------------------------- internals
+
+
+def _want_progress() -> bool:
+    """Show a bar when someone watches: a terminal, or a Jupyter kernel.
+
+    (Merely importable ``ipykernel`` is not enough: pytest plugins import it too.)
+    """
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return sys.stderr.isatty() or hasattr(shell, "kernel")
+
+
+def _progress_bar(res: Resource):
+    """A tqdm bar for pooch, or None without tqdm.
+
+    We hand pooch our own bar because pooch leaves its own bar open when a
+    download fails, which prints a stale half bar later. ``total=1`` because pooch
+    tests the bar's truthiness and a tqdm with total 0 is falsy; pooch sets the real
+    total from Content-Length.
+    """
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=1, unit="B", unit_scale=True, desc=res.filename, leave=True)
+
+
+def _is_complete(folder: Path, res: Resource) -> bool:
+    marker = folder / COMPLETE
+    return marker.is_file() and marker.read_text().strip() == res.sha1
+
+
+def _find_marker(root: Path, res: Resource) -> Path | None:
+    """The shallowest folder under ``root`` holding the marker file (macOS junk skipped)."""
+    hits = [p for p in root.rglob(res.marker) if "__MACOSX" not in p.relative_to(root).parts]
+    if not hits:
+        return None
+    return min(hits, key=lambda p: (len(p.parts), str(p))).parent
+
+
+def _payload(res: Resource) -> Path | None:
+    folder = cache_dir() / res.name
+    if not _is_complete(folder, res):
+        return None
+    return _find_marker(folder, res)
+
+
+def _manual_hint(res: Resource, url: str) -> str:
+    return (
+        f"To install it by hand, get {res.filename} some other way (for example from {url}"
+        f" on another machine) and save it as\n    {archive_path(res.name)}\n"
+        f"It must have sha1 {res.sha1}. Or point ${URL_ENV} at a mirror"
+        " (http(s)://... or file:///folder/)."
+    )
+
+
+def _ensure_archive(res: Resource, progress: bool) -> Path:
+    """Return the verified zip, downloading it (via pooch) unless a good copy is there."""
+    archive = archive_path(res.name)
+    note = ""
+    if archive.is_file():
+        actual = sha1_of(archive)
+        if actual == res.sha1:
+            return archive
+        archive.unlink()
+        note = f" (the file that was at {archive} had sha1 {actual}, not {res.sha1}; it was removed)"
+    _sweep_stale(archive.parent)
+    url = base_url() + res.filename
+    local = url.startswith("file:")
+    bar = _progress_bar(res) if progress and not local else None
+    try:
+        pooch.retrieve(
+            url,
+            known_hash=f"sha1:{res.sha1}",
+            fname=res.filename,
+            path=archive.parent,
+            downloader=_copy_file if local else pooch.HTTPDownloader(progressbar=bar or False, timeout=TIMEOUT),
+        )
+    except ValueError as err:
+        if "hash" not in str(err):  # pooch reports a hash mismatch as ValueError
+            raise
+        got = re.search(r"but got (\w+)", str(err))
+        actual = got.group(1) if got else "unknown"
+        raise HubError(
+            f"{url} was downloaded but is not the expected file: sha1 expected {res.sha1},"
+            f" got {actual}. It was not kept. The mirror may be outdated or the download"
+            f" corrupted; try again.{note}\n{_manual_hint(res, url)}"
+        ) from None
+    except OSError as err:  # requests' exceptions (pooch's HTTP layer) derive from OSError
+        raise HubError(f"could not download {res.name!r} from {url}: {err}{note}\n{_manual_hint(res, url)}") from err
+    finally:
+        if bar is not None:
+            bar.close()
+    return archive
+
+
+def _copy_file(url: str, output_file: str, pooch_instance: object = None) -> None:
+    """Pooch downloader for ``file://`` URLs (pooch itself only speaks http/ftp/doi)."""
+    parsed = urllib.parse.urlparse(url)
+    if parsed.netloc not in ("", "localhost"):
+        raise OSError(f"file:// URLs must name a local path, not host {parsed.netloc!r}")
+    shutil.copyfile(urllib.request.url2pathname(parsed.path), output_file)
+
+
+def _sweep_stale(folder: Path) -> None:
+    """Remove leftovers of killed runs: pooch's temporary downloads, our partial extractions."""
+    now = time.time()
+    for path in folder.iterdir():
+        if not _is_leftover(path):
+            continue
+        try:
+            if now - path.stat().st_mtime < STALE_AFTER_S:
+                continue
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink()
+        except OSError:
+            pass  # already gone, or not ours to fix; never fatal
+
+
+def _is_leftover(path: Path) -> bool:
+    """Pooch downloads to ``tmpXXXXXXXX`` files (tempfile's names); we extract to ``.NAME.partial-*``."""
+    if path.is_dir():
+        return path.name.startswith(".") and PARTIAL in path.name
+    return re.fullmatch(r"tmp[a-z0-9_]{8}", path.name) is not None
+
+
+def _check_members(zf: zipfile.ZipFile, archive: Path) -> None:
+    """Refuse archives whose members would land outside the target (zip-slip)."""
+    for member in zf.namelist():
+        name = member.replace("\\", "/")
+        if name.startswith("/") or re.match(r"[A-Za-z]:", name) or ".." in PurePosixPath(name).parts:
+            raise HubError(f"refusing to extract {archive}: member {member!r} would land outside the cache folder")
+
+
+def _extract(res: Resource, archive: Path) -> None:
+    """Unpack ``archive`` into ``cache/<name>`` atomically, marking completion last."""
+    target = archive.parent / res.name
+    _sweep_stale(archive.parent)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{res.name}{PARTIAL}", dir=archive.parent))
+    try:
+        try:
+            with zipfile.ZipFile(archive) as zf:
+                _check_members(zf, archive)
+                zf.extractall(tmp)
+        except zipfile.BadZipFile as err:
+            raise HubError(f"{archive} is not a valid zip ({err}); delete it and run again") from None
+        except OSError as err:
+            raise HubError(f"could not extract {archive} into {archive.parent}: {err}") from err
+        if _find_marker(tmp, res) is None:
+            raise HubError(f"{archive} does not contain {res.marker}; it is not the {res.name!r} archive")
+        (tmp / COMPLETE).write_text(res.sha1 + "\n")
+        if target.is_dir():  # stale or incomplete: a folder without a valid marker
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            if not _is_complete(target, res):  # lost a race with another process: fine
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

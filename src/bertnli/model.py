@@ -1,0 +1,214 @@
+"""BERT, laid out so that d2l's pretrained checkpoints load into it unchanged.
+
+The module names (``encoder.blks.0.attention.W_q``, ``addnorm1.ln``, ``ffn.dense1``,
+``hidden.0``, ``mlm.mlp.3``, ``nsp.output``...) follow d2l 1.0.3's ``BERTModel`` so its
+``pretrained.params`` loads with ``strict=True`` and our weights load back into d2l.
+The computation is the same; what differs is how it runs: every size is given up front
+(no lazy layers), and attention goes through ``scaled_dot_product_attention`` with a
+key-padding mask, so PyTorch can pick a fused kernel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass(frozen=True)
+class BERTConfig:
+    """Everything needed to rebuild a BERTModel (stored in fine-tuning checkpoints)."""
+
+    vocab_size: int
+    num_hiddens: int
+    ffn_num_hiddens: int
+    num_heads: int
+    num_blks: int
+    dropout: float
+    max_len: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class MultiHeadAttention(nn.Module):
+    """Self-attention over ``num_heads`` heads; padded keys are masked out.
+
+    Shapes: ``X`` is ``[batch, seq, num_hiddens]``; ``valid_lens`` is ``[batch]`` (the
+    number of real tokens in each row) or ``None`` when no row is padded.
+    """
+
+    def __init__(self, num_hiddens: int, num_heads: int, dropout: float):
+        super().__init__()
+        if num_hiddens % num_heads:
+            raise ValueError(f"num_hiddens={num_hiddens} is not divisible by num_heads={num_heads}")
+        self.num_heads = num_heads
+        self.dropout = dropout
+        self.W_q = nn.Linear(num_hiddens, num_hiddens)
+        self.W_k = nn.Linear(num_hiddens, num_hiddens)
+        self.W_v = nn.Linear(num_hiddens, num_hiddens)
+        self.W_o = nn.Linear(num_hiddens, num_hiddens)
+
+    def _split_heads(self, X: torch.Tensor) -> torch.Tensor:
+        batch, seq, hidden = X.shape  # -> [batch, heads, seq, hidden / heads]
+        return X.view(batch, seq, self.num_heads, hidden // self.num_heads).transpose(1, 2)
+
+    def forward(self, X: torch.Tensor, valid_lens: torch.Tensor | None) -> torch.Tensor:
+        batch, seq, hidden = X.shape
+        q, k, v = (self._split_heads(W(X)) for W in (self.W_q, self.W_k, self.W_v))
+        mask = None
+        if valid_lens is not None:
+            positions = torch.arange(seq, device=X.device)
+            # [batch, 1, 1, seq]: True where the key is a real token. A row with no valid
+            # token would make softmax undefined, so it keeps its first key.
+            keep = positions[None, :] < valid_lens.clamp(min=1)[:, None]
+            mask = keep[:, None, None, :]
+        out = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0
+        )
+        return self.W_o(out.transpose(1, 2).reshape(batch, seq, hidden))
+
+
+class AddNorm(nn.Module):
+    """Residual connection then layer norm: ``ln(dropout(Y) + X)``."""
+
+    def __init__(self, num_hiddens: int, dropout: float):
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        self.ln = nn.LayerNorm(num_hiddens)
+
+    def forward(self, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
+        return self.ln(self.dropout(Y) + X)
+
+
+class PositionWiseFFN(nn.Module):
+    """The same two-layer MLP applied at every position."""
+
+    def __init__(self, num_hiddens: int, ffn_num_hiddens: int):
+        super().__init__()
+        self.dense1 = nn.Linear(num_hiddens, ffn_num_hiddens)
+        self.relu = nn.ReLU()
+        self.dense2 = nn.Linear(ffn_num_hiddens, num_hiddens)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        return self.dense2(self.relu(self.dense1(X)))
+
+
+class TransformerEncoderBlock(nn.Module):
+    """Post-norm Transformer block: attention, add & norm, FFN, add & norm."""
+
+    def __init__(self, num_hiddens: int, ffn_num_hiddens: int, num_heads: int, dropout: float):
+        super().__init__()
+        self.attention = MultiHeadAttention(num_hiddens, num_heads, dropout)
+        self.addnorm1 = AddNorm(num_hiddens, dropout)
+        self.ffn = PositionWiseFFN(num_hiddens, ffn_num_hiddens)
+        self.addnorm2 = AddNorm(num_hiddens, dropout)
+
+    def forward(self, X: torch.Tensor, valid_lens: torch.Tensor | None) -> torch.Tensor:
+        Y = self.addnorm1(X, self.attention(X, valid_lens))
+        return self.addnorm2(Y, self.ffn(Y))
+
+
+class BERTEncoder(nn.Module):
+    """Token + segment + learned position embeddings, then ``num_blks`` blocks.
+
+    ``forward(tokens [batch, seq], segments [batch, seq], valid_lens [batch])``
+    returns ``[batch, seq, num_hiddens]``.
+    """
+
+    def __init__(self, vocab_size: int, num_hiddens: int, ffn_num_hiddens: int, num_heads: int,
+                 num_blks: int, dropout: float, max_len: int):
+        super().__init__()
+        self.token_embedding = nn.Embedding(vocab_size, num_hiddens)
+        self.segment_embedding = nn.Embedding(2, num_hiddens)
+        self.blks = nn.Sequential(*[
+            TransformerEncoderBlock(num_hiddens, ffn_num_hiddens, num_heads, dropout)
+            for _ in range(num_blks)
+        ])
+        self.pos_embedding = nn.Parameter(torch.randn(1, max_len, num_hiddens))
+
+    def forward(self, tokens: torch.Tensor, segments: torch.Tensor,
+                valid_lens: torch.Tensor | None = None) -> torch.Tensor:
+        seq = tokens.shape[1]
+        if seq > self.pos_embedding.shape[1]:
+            raise ValueError(f"sequence length {seq} exceeds the model's max_len {self.pos_embedding.shape[1]}")
+        X = self.token_embedding(tokens) + self.segment_embedding(segments)
+        X = X + self.pos_embedding[:, :seq, :]
+        for blk in self.blks:
+            X = blk(X, valid_lens)
+        return X
+
+
+class MaskLM(nn.Module):
+    """Masked-language-model head: predicts the tokens at ``pred_positions``."""
+
+    def __init__(self, vocab_size: int, num_hiddens: int):
+        super().__init__()
+        self.mlp = nn.Sequential(
+            nn.Linear(num_hiddens, num_hiddens), nn.ReLU(), nn.LayerNorm(num_hiddens),
+            nn.Linear(num_hiddens, vocab_size),
+        )
+
+    def forward(self, X: torch.Tensor, pred_positions: torch.Tensor) -> torch.Tensor:
+        # X: [batch, seq, hidden]; pred_positions: [batch, num_pred] -> [batch, num_pred, vocab]
+        picked = torch.gather(X, 1, pred_positions[..., None].expand(-1, -1, X.shape[-1]))
+        return self.mlp(picked)
+
+
+class NextSentencePred(nn.Module):
+    """Next-sentence-prediction head: is segment B the sentence that followed A?"""
+
+    def __init__(self, num_hiddens: int):
+        super().__init__()
+        self.output = nn.Linear(num_hiddens, 2)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        return self.output(X)
+
+
+class BERTModel(nn.Module):
+    """BERT with its pooler (``hidden``) and both pretraining heads (``mlm``, ``nsp``).
+
+    ``forward`` returns ``(encoded [batch, seq, hidden], mlm_logits or None, nsp_logits)``,
+    as d2l's does; fine-tuning uses only ``encoder`` and ``hidden``.
+    """
+
+    def __init__(self, vocab_size: int, num_hiddens: int, ffn_num_hiddens: int, num_heads: int,
+                 num_blks: int, dropout: float, max_len: int = 1000):
+        super().__init__()
+        self.config = BERTConfig(vocab_size, num_hiddens, ffn_num_hiddens, num_heads, num_blks,
+                                 float(dropout), max_len)
+        self.encoder = BERTEncoder(vocab_size, num_hiddens, ffn_num_hiddens, num_heads, num_blks,
+                                   dropout, max_len)
+        self.hidden = nn.Sequential(nn.Linear(num_hiddens, num_hiddens), nn.Tanh())
+        self.mlm = MaskLM(vocab_size, num_hiddens)
+        self.nsp = NextSentencePred(num_hiddens)
+
+    @classmethod
+    def from_config(cls, config: BERTConfig | dict) -> "BERTModel":
+        if isinstance(config, dict):
+            config = BERTConfig(**config)
+        return cls(**config.to_dict())
+
+    def forward(self, tokens: torch.Tensor, segments: torch.Tensor,
+                valid_lens: torch.Tensor | None = None, pred_positions: torch.Tensor | None = None):
+        encoded = self.encoder(tokens, segments, valid_lens)
+        mlm_logits = self.mlm(encoded, pred_positions) if pred_positions is not None else None
+        nsp_logits = self.nsp(self.hidden(encoded[:, 0, :]))
+        return encoded, mlm_logits, nsp_logits
+
+
+def devices() -> list[torch.device]:
+    """Usable accelerators: every CUDA device, else Apple's MPS, else ``[cpu]`` (never empty)."""
+    if torch.cuda.is_available() and torch.cuda.device_count() > 0:
+        return [torch.device(f"cuda:{i}") for i in range(torch.cuda.device_count())]
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return [torch.device("mps")]
+    return [torch.device("cpu")]
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())

@@ -1,0 +1,144 @@
+"""Load a pretrained BERT checkpoint in d2l's format: ``vocab.json`` + ``pretrained.params``.
+
+A checkpoint is a registry name (``bert.small``, ``bert.base``: downloaded through
+:mod:`bertnli.hub`), ``sample`` (the embedded offline stand-in), a folder, or a zip.
+The architecture is read from the tensors themselves; only the number of attention
+heads is invisible in the weights, so it comes from the known configuration of the
+checkpoint or from the caller. This is what lets ``bert.base`` load at all: the sizes
+are never hard-coded to ``bert.small``'s.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import torch
+
+from .model import BERTModel
+from .vocab import Vocab
+
+VOCAB_FILE = "vocab.json"
+PARAMS_FILE = "pretrained.params"
+
+# Published architectures: (num_hiddens, ffn_num_hiddens, num_heads, num_blks, max_len).
+KNOWN_CONFIGS: dict[str, dict[str, int]] = {
+    "bert.small": dict(num_hiddens=256, ffn_num_hiddens=512, num_heads=4, num_blks=2, max_len=512),
+    "bert.base": dict(num_hiddens=768, ffn_num_hiddens=3072, num_heads=12, num_blks=12, max_len=512),
+    "sample": dict(num_hiddens=64, ffn_num_hiddens=128, num_heads=4, num_blks=2, max_len=128),
+}
+
+_SIZE_ARGS = ("num_hiddens", "ffn_num_hiddens", "num_blks", "max_len")
+
+
+def _read_members(source: Path) -> tuple[bytes, bytes]:
+    """Return the raw bytes of ``vocab.json`` and ``pretrained.params`` from a folder or zip."""
+    if source.is_dir():
+        found = {}
+        for name in (VOCAB_FILE, PARAMS_FILE):
+            hits = sorted(source.rglob(name))
+            if not hits:
+                raise FileNotFoundError(
+                    f"{source}: no {name} found; a checkpoint folder needs {VOCAB_FILE} and {PARAMS_FILE} "
+                    "(d2l's format)")
+            found[name] = hits[0].read_bytes()
+        return found[VOCAB_FILE], found[PARAMS_FILE]
+    if zipfile.is_zipfile(source):
+        with zipfile.ZipFile(source) as zf:
+            names = {Path(n).name: n for n in zf.namelist() if not n.startswith("__MACOSX")}
+            missing = [n for n in (VOCAB_FILE, PARAMS_FILE) if n not in names]
+            if missing:
+                raise FileNotFoundError(f"{source}: the zip has no {' or '.join(missing)}; a checkpoint zip "
+                                        f"needs {VOCAB_FILE} and {PARAMS_FILE} (d2l's format)")
+            return zf.read(names[VOCAB_FILE]), zf.read(names[PARAMS_FILE])
+    if source.exists():
+        raise ValueError(f"{source}: neither a folder nor a zip; give a folder or zip holding "
+                         f"{VOCAB_FILE} and {PARAMS_FILE}, or a name from {sorted(KNOWN_CONFIGS)}")
+    raise FileNotFoundError(f"{source}: no such checkpoint; give a folder or zip holding {VOCAB_FILE} and "
+                            f"{PARAMS_FILE}, or one of the names {sorted(KNOWN_CONFIGS)}")
+
+
+def _resolve(name_or_path: str | Path) -> tuple[Path, str | None]:
+    """Map a name or a path to a local folder/zip and, when known, the checkpoint's name."""
+    key = str(name_or_path)
+    if key == "sample":
+        from . import sample
+        sample.notice()
+        return sample.checkpoint_path(), "sample"
+    if key in KNOWN_CONFIGS:
+        from . import hub
+        return hub.fetch(key), key
+    return Path(name_or_path).expanduser(), None
+
+
+def sizes_from_state_dict(state: dict[str, torch.Tensor]) -> dict[str, int]:
+    """Read every architecture size that the tensors reveal (all but ``num_heads``)."""
+    try:
+        vocab_size, num_hiddens = state["encoder.token_embedding.weight"].shape
+        ffn_num_hiddens = state["encoder.blks.0.ffn.dense1.weight"].shape[0]
+        max_len = state["encoder.pos_embedding"].shape[1]
+    except KeyError as err:
+        raise ValueError(f"not a d2l BERT state dict: missing tensor {err.args[0]!r}") from None
+    blocks = {int(m.group(1)) for k in state if (m := re.match(r"encoder\.blks\.(\d+)\.", k))}
+    return dict(vocab_size=int(vocab_size), num_hiddens=int(num_hiddens), ffn_num_hiddens=int(ffn_num_hiddens),
+                num_blks=len(blocks), max_len=int(max_len))
+
+
+def _known_heads(name: str | None, sizes: dict[str, int]) -> int | None:
+    if name in KNOWN_CONFIGS:
+        return KNOWN_CONFIGS[name]["num_heads"]
+    # A folder or zip: recognise a published architecture by its shapes.
+    for config in KNOWN_CONFIGS.values():
+        if all(config[k] == sizes[k] for k in _SIZE_ARGS):
+            return config["num_heads"]
+    return None
+
+
+def load_pretrained(name_or_path: str | Path, *, num_hiddens: int | None = None,
+                    ffn_num_hiddens: int | None = None, num_heads: int | None = None,
+                    num_blks: int | None = None, dropout: float = 0.1, max_len: int | None = None,
+                    device: str | torch.device | None = None) -> tuple[BERTModel, Vocab]:
+    """Build a :class:`BERTModel` with the checkpoint's weights and return it with its vocabulary.
+
+    Size arguments are optional checks: each one given must agree with the file.
+    """
+    source, name = _resolve(name_or_path)
+    vocab_bytes, params_bytes = _read_members(source)
+    try:
+        vocab = Vocab.from_json_bytes(vocab_bytes)
+    except ValueError as err:
+        raise ValueError(f"{source} ({VOCAB_FILE}): {err}") from err
+    map_location = torch.device(device) if device is not None else "cpu"
+    try:
+        state = torch.load(io.BytesIO(params_bytes), map_location=map_location, weights_only=True)
+    except Exception as err:  # torch raises several types for a damaged or foreign file
+        raise ValueError(f"{source} ({PARAMS_FILE}): cannot be read as a PyTorch state dict ({err})") from err
+    sizes = sizes_from_state_dict(state)
+    if len(vocab) != sizes["vocab_size"]:
+        raise ValueError(f"{source}: {VOCAB_FILE} has {len(vocab)} tokens but the token embedding has "
+                         f"{sizes['vocab_size']} rows; the two files come from different checkpoints")
+    given = dict(num_hiddens=num_hiddens, ffn_num_hiddens=ffn_num_hiddens, num_blks=num_blks, max_len=max_len)
+    for arg, value in given.items():
+        if value is not None and value != sizes[arg]:
+            raise ValueError(f"{arg}={value} disagrees with the checkpoint {source}, whose tensors have "
+                             f"{arg}={sizes[arg]}; drop the argument or pass {arg}={sizes[arg]}")
+    known = _known_heads(name, sizes)
+    if num_heads is None:
+        if known is None:
+            raise ValueError(f"{source}: the number of attention heads cannot be read from the weights and "
+                             "this is not a known checkpoint; pass num_heads=...")
+        num_heads = known
+    elif known is not None and name is not None and num_heads != known:
+        raise ValueError(f"num_heads={num_heads} disagrees with the checkpoint {name}, which was trained "
+                         f"with num_heads={known}")
+    if sizes["num_hiddens"] % num_heads:
+        raise ValueError(f"num_heads={num_heads} does not divide the checkpoint's num_hiddens="
+                         f"{sizes['num_hiddens']}")
+    model = BERTModel(num_heads=num_heads, dropout=dropout, **sizes)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        raise ValueError(f"{source}: {PARAMS_FILE} does not match d2l's BERTModel layout: {err}") from err
+    return model.to(map_location), vocab

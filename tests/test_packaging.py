@@ -1,0 +1,107 @@
+"""The install: pyproject and environment.yml agree, and the torch build choice is right."""
+
+import ast
+import importlib.util
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CONDA_NAMES = {"torch": "pytorch"}  # where conda-forge's name differs from PyPI's
+
+
+def _split(requirement: str) -> tuple[str, str]:
+    name, spec = re.match(r"^([A-Za-z0-9_.\-]+)\s*(.*)$", requirement).groups()
+    return name.lower().replace("_", "-"), spec.replace(" ", "")
+
+
+def _torch_choice():
+    spec = importlib.util.spec_from_file_location("torch_choice", ROOT / "tools" / "torch_choice.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["torch_choice"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_environment_yml_matches_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pip_side = [*project["dependencies"], *project["optional-dependencies"]["book"],
+                *project["optional-dependencies"]["test"]]
+    expected = {CONDA_NAMES.get(n, n): s for n, s in map(_split, pip_side)}
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda_side = dict(_split(d) for d in env["dependencies"] if isinstance(d, str) and not d.startswith(("python", "pip")))
+    assert conda_side == expected
+    assert project["requires-python"] == ">=3.10"
+    assert "python>=3.10" in env["dependencies"]
+
+
+def test_runtime_dependencies_are_what_the_package_imports():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = {_split(d)[0] for d in project["dependencies"]}
+    imported = set()
+    for path in (ROOT / "src" / "bertnli").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                imported.add(node.module.split(".")[0])
+    third_party = {m for m in imported if m not in sys.stdlib_module_names and m != "bertnli"}
+    assert third_party == declared
+    assert "d2l" not in imported and "torchvision" not in imported
+
+
+def test_no_numpy_pin_and_no_torchvision():
+    text = (ROOT / "pyproject.toml").read_text()
+    assert "numpy==" not in text and "torchvision" not in text
+
+
+@pytest.mark.parametrize("machine, variant, args_start", [
+    (("Linux", "x86_64", False, ()), "cpu", ("torch", "--index-url", "https://download.pytorch.org/whl/cpu")),
+    (("Linux", "x86_64", False, ("/w/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl",)), "cpu",
+     ("torch==2.13.0+cpu",)),
+    (("Linux", "x86_64", True, ("/w/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl",)), "cuda", ("torch",)),
+    (("Linux", "aarch64", False, ()), "cpu", ("torch",)),
+    (("Darwin", "arm64", False, ()), "cpu", ("torch",)),
+    (("Windows", "AMD64", False, ()), "cpu", ("torch",)),
+    (("Windows", "AMD64", True, ()), "cuda", ("torch", "--index-url", "https://download.pytorch.org/whl/cu128")),
+])
+def test_torch_choice(machine, variant, args_start):
+    tc = _torch_choice()
+    choice = tc.choose(tc.Machine(*machine))
+    assert choice.variant == variant
+    assert choice.pip_args == args_start
+    assert choice.reason
+
+
+def test_torch_choice_overrides():
+    tc = _torch_choice()
+    gpu_box = tc.Machine("Linux", "x86_64", True)
+    assert tc.choose(gpu_box, "cpu").pip_args[-1] == "https://download.pytorch.org/whl/cpu"
+    assert tc.choose(gpu_box, "skip").pip_args == ()
+    with pytest.raises(ValueError, match="BERTNLI_TORCH"):
+        tc.choose(gpu_box, "rocm")
+    with pytest.raises(ValueError, match="macOS"):
+        tc.choose(tc.Machine("Darwin", "arm64", False), "cuda")
+
+
+def test_torch_choice_finds_wheels_from_pip_config(tmp_path, monkeypatch):
+    tc = _torch_choice()
+    tag = f"cp{sys.version_info.major}{sys.version_info.minor}"
+    import platform
+    wheel = tmp_path / f"torch-9.9.9+cpu-{tag}-{tag}-manylinux_2_28_{platform.machine()}.whl"
+    wheel.write_bytes(b"")
+    (tmp_path / f"torch-9.9.9-{tag}-{tag}-manylinux_2_28_{platform.machine()}.whl").write_bytes(b"")  # CUDA: ignored
+    conf = tmp_path / "pip.conf"
+    conf.write_text(f"[global]\nfind-links = {tmp_path}\n")
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(conf))
+    assert str(wheel) in tc.local_cpu_wheels(tc.pip_find_links())
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make test" in readme and "make test" in ci
