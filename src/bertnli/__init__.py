@@ -2,16 +2,34 @@
 
 Module map (one job each):
 
-- ``vocab``      ``Vocab``: tokens <-> ids, d2l's ``vocab.json`` format.
-- ``model``      ``BERTModel`` (d2l-compatible state dict, SDPA attention), ``devices()``.
-- ``pretrained`` ``load_pretrained()``: a registry name, folder or zip -> (model, vocab).
-- ``hub``        downloads and the cache: registry with sha1s, mirrors, offline placement.
-- ``sample``     the embedded offline sample: tiny checkpoint + template SNLI corpus.
-- ``cli``        ``python -m bertnli ...`` / the ``bertnli`` console script.
+- ``vocab``       ``Vocab``: tokens <-> ids, d2l's ``vocab.json`` format.
+- ``model``       ``BERTModel`` (d2l-compatible state dict, SDPA attention), ``devices()``.
+- ``pretrained``  ``load_pretrained()``: a registry name, folder or zip -> (model, vocab).
+- ``hub``         downloads and the cache: registry with sha1s, mirrors, offline placement.
+- ``sample``      the embedded offline sample: tiny checkpoint + template SNLI corpus.
+- ``snli``        ``read_snli()``: SNLI's text files -> premises, hypotheses, labels.
+- ``packing``     ``pack_pair()`` and the two truncation rules, ``truncation_stats()``.
+- ``dataset``     ``SNLIBERTDataset`` (unpadded, cached), ``vocab_coverage()``.
+- ``loader``      ``make_loader()``: dynamic padding, length buckets, rank split.
+- ``classifier``  ``BERTClassifier``: encoder + pooler + a new 3-way layer.
+- ``train``       ``fine_tune()``, ``History``, ``evaluate()``, ``predict()``, checkpoints.
+- ``distributed`` torchrun / DistributedDataParallel setup.
+- ``recipe``      the whole job in one call (command line, notebooks).
+- ``profiles``    ``sample`` (offline CPU) vs ``full`` (reference run) settings.
+- ``plots``       training curves, confusion matrix, probability bars (bilingual labels).
+- ``cli``         ``python -m bertnli ...`` / the ``bertnli`` console script.
 """
 
+from .classifier import BERTClassifier
+from .dataset import SNLIBERTDataset, vocab_coverage
+from .loader import make_loader
 from .model import BERTConfig, BERTModel, count_parameters, devices
+from .packing import pack_pair, tokenize, truncate_longest_first, truncate_proportional, truncation_stats
+from .plots import LivePlot, plot_confusion, plot_history, plot_probabilities
 from .pretrained import KNOWN_CONFIGS, load_pretrained
+from .profiles import get_profile
+from .snli import LABELS, read_snli
+from .train import History, evaluate, fine_tune, predict
 from .vocab import Vocab
 
 __version__ = "0.1.0"

@@ -38,6 +38,78 @@ def cmd_cache(args: argparse.Namespace) -> int:
     return run()
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def cmd_finetune(args: argparse.Namespace) -> int:
+    from . import distributed
+    from .profiles import get_profile
+    from .recipe import finetune_job
+
+    profile = get_profile(args.profile).with_overrides(
+        model=args.model, data=args.data, epochs=args.epochs, batch_size=args.batch_size,
+        max_len=args.max_len, lr=args.lr, truncation=args.truncation)
+    if not distributed.launched_by_torchrun() or int(__import__("os").environ.get("RANK", 0)) == 0:
+        print(profile.banner(), flush=True)
+    try:
+        _, _, history = finetune_job(profile, out=args.out, resume=args.resume, seed=args.seed,
+                                     device=args.device, amp=args.amp, compile=args.compile,
+                                     num_workers=args.num_workers, progress=False)
+    finally:
+        distributed.teardown()
+    print(f"done: {history.summary()}" + (f"; checkpoint in {args.out}" if args.out else ""))
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .loader import make_loader
+    from .profiles import Profile
+    from .recipe import load_datasets
+    from .train import evaluate, model_from_checkpoint
+
+    model, vocab, payload = model_from_checkpoint(args.run)
+    profile = Profile(**payload["config"]["profile"])
+    data = load_datasets(profile, vocab, splits=(args.split,))[args.split]
+    result = evaluate(model, make_loader(data, args.batch_size, shuffle=False))
+    print(f"{args.split}: accuracy {result['accuracy']:.4f}, loss {result['loss']:.4f} on {result['examples']} pairs")
+    print("confusion (rows: true entailment/contradiction/neutral, columns: predicted):")
+    for row in result["confusion"]:
+        print("  " + " ".join(f"{v:7d}" for v in row))
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from .profiles import Profile
+    from .train import model_from_checkpoint, predict
+
+    model, vocab, payload = model_from_checkpoint(args.run)
+    profile = Profile(**payload["config"]["profile"])
+    label, probs = predict(model, vocab, args.premise, args.hypothesis, max_len=profile.max_len,
+                           truncation=profile.truncation)
+    print(label)
+    print("  ".join(f"{name} {p:.3f}" for name, p in zip(("entailment", "contradiction", "neutral"), probs)))
+    return 0
+
+
+def cmd_classroom(args: argparse.Namespace) -> int:
+    from . import classroom
+
+    if args.action == "student-copy":
+        return classroom.run_student_copy(args.out, args.notebooks)
+    return classroom.run_mirror(args.out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .hub import REGISTRY
 
@@ -54,13 +126,66 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("cache", help="list what is in the cache, with sizes")
     p.set_defaults(func=cmd_cache)
+
+    from .packing import TRUNCATIONS
+    from .profiles import PROFILES
+
+    p = sub.add_parser("finetune", help="fine-tune a BERT classifier on SNLI",
+                       description="Defaults come from --profile (sample: offline, CPU; full: the reference run). "
+                                   "Under torchrun, --batch-size is the global batch split across processes.")
+    p.add_argument("--profile", choices=sorted(PROFILES), default=None,
+                   help="preset of everything below (default: $BERTNLI_PROFILE or sample)")
+    p.add_argument("--model", help="checkpoint: bert.small, bert.base, sample, or a folder/zip")
+    p.add_argument("--data", help="snli (download), sample, or a folder with snli_1.0_*.txt")
+    p.add_argument("--epochs", type=_positive_int)
+    p.add_argument("--batch-size", type=_positive_int)
+    p.add_argument("--max-len", type=_positive_int)
+    p.add_argument("--lr", type=_positive_float)
+    p.add_argument("--truncation", choices=TRUNCATIONS)
+    p.add_argument("--out", help="run folder for checkpoint.pt and history.json")
+    p.add_argument("--resume", action="store_true", help="continue the run saved in --out")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: the first usable accelerator)")
+    p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
+                   help="mixed precision (default: on for CUDA only)")
+    p.add_argument("--compile", action="store_true", help="torch.compile the model")
+    p.add_argument("--num-workers", type=int, default=0)
+    p.set_defaults(func=cmd_finetune)
+
+    p = sub.add_parser("evaluate", help="accuracy and confusion matrix of a fine-tuned run")
+    p.add_argument("run", help="run folder written by finetune --out")
+    p.add_argument("--split", choices=["train", "dev", "test"], default="test")
+    p.add_argument("--batch-size", type=_positive_int, default=256)
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("predict", help="classify one premise/hypothesis pair")
+    p.add_argument("run", help="run folder written by finetune --out")
+    p.add_argument("premise")
+    p.add_argument("hypothesis")
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("classroom", help="student copies of the notebooks; an offline mirror of the downloads")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    a = actions.add_parser("student-copy", help="the notebooks as .ipynb, outputs cleared, solution cells removed")
+    a.add_argument("out", help="folder to write the student notebooks into")
+    a.add_argument("--notebooks", help="folder with the chapter notebooks (default: ./notebooks or the checkout's)")
+    a = actions.add_parser("mirror", help="copy the cached archives and the sample checkpoint into a folder "
+                                          "with a README, for BERTNLI_HUB_URL=file://...")
+    a.add_argument("out", help="folder for the mirror (e.g. a USB stick)")
+    p.set_defaults(func=cmd_classroom)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "resume", False) and not args.out:
+        parser.error("argument --resume: needs --out (the run folder to resume)")
     try:
         return args.func(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except (FileNotFoundError, ValueError, RuntimeError) as err:  # HubError is a RuntimeError
+        print(f"bertnli {args.command}: error: {err}", file=sys.stderr)
+        return 2

@@ -1,0 +1,118 @@
+"""Figures for the book: training curves, confusion matrices, probability bars.
+
+Titles and axis labels are bilingual ("English · 한국어"), because the same figure is
+shown to readers of both languages. Korean needs a font with Hangul; we pick one if
+the system has it and otherwise let matplotlib fall back (the labels stay readable in
+English).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib
+import matplotlib.pyplot as plt
+from matplotlib import font_manager
+
+from .snli import LABELS
+
+LABELS_KO = {"entailment": "함의", "contradiction": "모순", "neutral": "중립"}
+_HANGUL_FONTS = ("Noto Sans CJK KR", "Noto Sans KR", "NanumGothic", "Malgun Gothic", "AppleGothic",
+                 "UnDotum", "Baekmuk Gulim")
+
+
+def use_hangul_font() -> str | None:
+    """Put an installed Hangul-capable font first in matplotlib's list; return its name."""
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    for name in _HANGUL_FONTS:
+        if name in installed:
+            matplotlib.rcParams["font.family"] = ["sans-serif"]
+            matplotlib.rcParams["font.sans-serif"] = [name, *matplotlib.rcParams["font.sans-serif"]]
+            matplotlib.rcParams["axes.unicode_minus"] = False
+            return name
+    return None
+
+
+def bilingual_label(label: str) -> str:
+    return f"{label} · {LABELS_KO.get(label, label)}"
+
+
+def plot_history(history, ax=None):
+    """Training loss, train accuracy and test accuracy per epoch."""
+    use_hangul_font()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 3.5))
+    epochs = history["epoch"]
+    ax.plot(epochs, history["train_loss"], "o-", label="train loss · 학습 손실")
+    ax.plot(epochs, history["train_acc"], "s--", label="train acc · 학습 정확도")
+    tests = history["test_acc"]
+    if any(t is not None for t in tests):
+        ax.plot(epochs, [t if t is not None else float("nan") for t in tests], "^-", label="test acc · 테스트 정확도")
+    ax.set_xlabel("epoch · 에폭")
+    ax.set_title("Fine-tuning progress · 미세 조정 경과")
+    ax.set_xticks(list(epochs) or [1])
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_confusion(confusion: Sequence[Sequence[int]], labels: Sequence[str] = LABELS, ax=None):
+    """A confusion matrix with counts; rows are true labels, columns predictions."""
+    use_hangul_font()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4))
+    data = [list(map(int, row)) for row in confusion]
+    ax.imshow(data, cmap="Blues")
+    names = [bilingual_label(label) for label in labels]
+    ax.set_xticks(range(len(labels)), names, rotation=30, ha="right")
+    ax.set_yticks(range(len(labels)), names)
+    ax.set_xlabel("predicted · 예측")
+    ax.set_ylabel("true · 정답")
+    ax.set_title("Confusion matrix · 혼동 행렬")
+    top = max(max(row) for row in data) or 1
+    for i, row in enumerate(data):
+        for j, value in enumerate(row):
+            ax.text(j, i, str(value), ha="center", va="center", color="white" if value > top / 2 else "black")
+    return ax
+
+
+def plot_probabilities(probs: Sequence[float], labels: Sequence[str] = LABELS, ax=None):
+    """Horizontal bars of the three class probabilities."""
+    use_hangul_font()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 1.8))
+    names = [bilingual_label(label) for label in labels]
+    bars = ax.barh(names, probs, color=["#4c9f70", "#d1495b", "#8d99ae"][: len(labels)])
+    ax.set_xlim(0, 1)
+    ax.invert_yaxis()
+    ax.set_xlabel("probability · 확률")
+    for bar, p in zip(bars, probs):
+        ax.text(min(p + 0.02, 0.9), bar.get_y() + bar.get_height() / 2, f"{p:.2f}", va="center")
+    return ax
+
+
+class LivePlot:
+    """A ``fine_tune`` callback that redraws one figure in place in a notebook.
+
+    One display slot is updated after every epoch, instead of appending a new figure
+    each time. Outside a notebook it does nothing.
+    """
+
+    def __init__(self):
+        self._handle = None
+        self._fig = None
+
+    def __call__(self, history) -> None:
+        try:
+            from IPython.display import display
+        except ImportError:  # no IPython: nothing to draw into
+            return
+        if self._fig is None:
+            self._fig, self._ax = plt.subplots(figsize=(5.5, 3.5))
+            plt.close(self._fig)  # we show it ourselves; keep the inline backend from showing it again
+        self._ax.clear()
+        plot_history(history, ax=self._ax)
+        if self._handle is None:
+            self._handle = display(self._fig, display_id=True)
+        else:
+            self._handle.update(self._fig)
