@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.bertnli-installed
 
-.PHONY: venv sample test book clean-book
+.PHONY: venv system-deps sample test book clean-book
 
 venv: $(STAMP)
 
@@ -18,15 +18,25 @@ $(STAMP): pyproject.toml tools/torch_choice.py
 	$(BIN)/python -m pip install --quiet --no-deps 'd2l==1.0.3'
 	touch $(STAMP)
 
+# Debian packages the browser test and the Korean figures need (chromium, its driver,
+# a Hangul font); installed with apt only when missing.
+system-deps:
+	bash tools/ensure_chromium.sh
+
+# The book's main job on the embedded offline sample: fine-tune from the command line,
+# then build the whole book (every chapter executed) into _build/html.
 sample: venv
 	$(BIN)/python -m bertnli info
-	# (fine-tuning on the sample is added with the training code)
+	$(BIN)/python -m bertnli finetune --profile sample --out runs/sample
+	$(MAKE) book
 
-test: venv
+test: venv system-deps
 	$(BIN)/python -m pytest
 
+# The site in _build/html: every notebook executed in the sample profile (cached in
+# _build/.jupyter_cache, so a rebuild runs only changed notebooks); warnings are errors.
 book: venv
-	$(BIN)/jupyter-book build . -W --keep-going
+	BERTNLI_PROFILE=sample $(BIN)/jupyter-book build . -W --keep-going
 
 clean-book:
 	rm -rf _build

@@ -39,19 +39,39 @@ def test_environment_yml_matches_pyproject():
     assert "python>=3.10" in env["dependencies"]
 
 
+IMPORT_NAMES = {"IPython": "ipython"}  # import name -> distribution name, where they differ
+
+
+def _imports(tree) -> tuple[set[str], set[str]]:
+    """Third-party top-level names imported at module level, and inside functions."""
+    top, inner = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names = {node.module.split(".")[0]}
+        else:
+            continue
+        names = {IMPORT_NAMES.get(n, n) for n in names if n not in sys.stdlib_module_names and n != "bertnli"}
+        (top if node.col_offset == 0 else inner).update(names)
+    return top, inner
+
+
 def test_runtime_dependencies_are_what_the_package_imports():
+    """Runtime deps are exactly what `import bertnli` and its commands use; a command that
+    needs an extra (the classroom tools need the `book` extra) imports it where it is used."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     declared = {_split(d)[0] for d in project["dependencies"]}
-    imported = set()
+    extras = {_split(d)[0] for group in project["optional-dependencies"].values() for d in group}
+    top, inner = set(), set()
     for path in (ROOT / "src" / "bertnli").rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Import):
-                imported |= {alias.name.split(".")[0] for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.level == 0:
-                imported.add(node.module.split(".")[0])
-    third_party = {m for m in imported if m not in sys.stdlib_module_names and m != "bertnli"}
-    assert third_party == declared
-    assert "d2l" not in imported and "torchvision" not in imported
+        t, i = _imports(ast.parse(path.read_text()))
+        top |= t
+        inner |= i
+    assert top <= declared, f"imported at module level but not a runtime dependency: {top - declared}"
+    assert inner <= declared | extras, f"imported but declared nowhere: {inner - declared - extras}"
+    assert declared <= top | inner, f"declared but never imported: {declared - top - inner}"
+    assert "d2l" not in top | inner and "torchvision" not in top | inner
 
 
 def test_no_numpy_pin_and_no_torchvision():

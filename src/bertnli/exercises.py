@@ -348,7 +348,7 @@ def check_bert_base_plan(lr: float, batch_size: int, epochs: int, max_len: int, 
         fail(f"lr={lr:g} is outside [{low:g}, {high:g}]: bert.base usually fine-tunes at 2e-5 to 5e-5 with "
              "Adam; much larger forgets the pretraining or diverges, much smaller barely moves in a few epochs",
              f"lr={lr:g}: [{low:g}, {high:g}] 범위를 벗어났습니다. bert.base는 보통 Adam으로 2e-5~5e-5에서 "
-             "미세 조정합니다. 너무 크면 사전 학습한 내용을 잃거나 발산하고, 너무 작으면 몇 에포크로는 거의 "
+             "미세 조정합니다. 너무 크면 사전 학습한 내용을 잃거나 발산하고, 너무 작으면 몇 에폭로는 거의 "
              "학습되지 않습니다")
     if epochs < PLAN_RULES["min_epochs"]:
         fail(f"epochs={epochs}: plan at least {PLAN_RULES['min_epochs']} passes over SNLI",
@@ -381,7 +381,7 @@ def check_bert_base_plan(lr: float, batch_size: int, epochs: int, max_len: int, 
                                   f"메모리: GPU당 약 {need:.1f} GiB ({memory_gib:g} GiB 중)"))
         if batch_size < 16:
             messages.append(_both(f"batch_size={batch_size} works but makes an epoch of 549k pairs slow",
-                                  f"batch_size={batch_size}: 동작은 하지만 54만 쌍을 도는 에포크가 느려집니다"))
+                                  f"batch_size={batch_size}: 동작은 하지만 54만 쌍을 도는 에폭가 느려집니다"))
     if not amp:
         messages.append(_both("On a GPU, AMP (bf16/fp16) roughly halves activation memory and is much faster",
                               "GPU에서는 AMP(bf16/fp16)를 쓰면 활성값 메모리가 약 절반이 되고 훨씬 빠릅니다"))

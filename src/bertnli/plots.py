@@ -8,6 +8,8 @@ English).
 
 from __future__ import annotations
 
+import glob
+import warnings
 from typing import Sequence
 
 import matplotlib
@@ -21,15 +23,31 @@ _HANGUL_FONTS = ("Noto Sans CJK KR", "Noto Sans KR", "NanumGothic", "Malgun Goth
                  "UnDotum", "Baekmuk Gulim")
 
 
+_FONT_FOLDERS = ("/usr/share/fonts/truetype/nanum", "/usr/share/fonts/opentype/noto", "/usr/share/fonts/truetype/noto")
+
+
 def use_hangul_font() -> str | None:
-    """Put an installed Hangul-capable font first in matplotlib's list; return its name."""
+    """Put an installed Hangul-capable font first in matplotlib's list; return its name.
+
+    Without one, Korean labels would print as boxes with a warning per glyph; we then
+    silence those warnings (the English half of each label stays readable).
+    """
     installed = {f.name for f in font_manager.fontManager.ttflist}
+    if not installed & set(_HANGUL_FONTS):  # installed after matplotlib built its font cache?
+        for folder in _FONT_FOLDERS:
+            for path in sorted(glob.glob(f"{folder}/*.tt[fc]")) + sorted(glob.glob(f"{folder}/*CJK*.otf")):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+        installed = {f.name for f in font_manager.fontManager.ttflist}
     for name in _HANGUL_FONTS:
         if name in installed:
             matplotlib.rcParams["font.family"] = ["sans-serif"]
             matplotlib.rcParams["font.sans-serif"] = [name, *matplotlib.rcParams["font.sans-serif"]]
             matplotlib.rcParams["axes.unicode_minus"] = False
             return name
+    warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
     return None
 
 

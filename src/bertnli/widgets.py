@@ -20,8 +20,8 @@ from .snli import LABELS
 STATIC_NOTE = ("Interactive in Jupyter: run this notebook to use the controls. · "
                "주피터에서 이 노트북을 실행하면 직접 조작할 수 있습니다.")
 LABEL_COLORS = {"entailment": "#2da44e", "contradiction": "#cf222e", "neutral": "#8c959f"}
-METHOD_NAMES = {"longest_first": "longest_first · 긴 쪽부터 자르기",
-                "proportional": "proportional · 길이 비례로 자르기"}
+METHOD_NAMES = {"longest_first": "longest_first · 긴 쪽 우선 절단",
+                "proportional": "proportional · 비례 절단"}
 SEGMENT_COLORS = {"A": "#ddf4ff", "B": "#fff1e5"}  # premise (segment 0) blue, hypothesis (segment 1) orange
 DEFAULT_EXAMPLES = [
     ("A man is playing a guitar on stage.", "A person is performing music."),
