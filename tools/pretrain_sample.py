@@ -109,18 +109,28 @@ def make_batch(examples, vocab: Vocab, rng: random.Random, num_pred: int):
     return tokens, segments, valid, positions, targets, weights, nsp
 
 
-def pretrain(steps: int, batch_size: int, seed: int, log_every: int = 100) -> tuple[BERTModel, Vocab]:
-    torch.manual_seed(seed)
+def pretrain(steps: int, batch_size: int, seed: int, log_every: int = 100, lr: float = 1e-3) -> tuple[BERTModel, Vocab]:
+    """Seeded and single-threaded for repeatable weights; the caller's settings are restored."""
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
+    try:
+        return _pretrain(steps, batch_size, seed, log_every, lr)
+    finally:
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic)
+
+
+def _pretrain(steps: int, batch_size: int, seed: int, log_every: int, lr: float) -> tuple[BERTModel, Vocab]:
+    torch.manual_seed(seed)
     rng = random.Random(seed)
     premises, hypotheses, _ = read_snli(sample.snli_dir(), "train")
     p_toks, h_toks = tokenize(premises), tokenize(hypotheses)
     vocab = build_vocab(p_toks + h_toks)
     cfg = dict(KNOWN_CONFIGS["sample"])
     model = BERTModel(vocab_size=len(vocab), dropout=0.1, **cfg)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1e-3, total_steps=steps, pct_start=0.1)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps, pct_start=0.1)
     loss_fn = nn.CrossEntropyLoss(reduction="none")
     num_pred = round(0.15 * MAX_LEN)
     pairs: list = []
@@ -164,12 +174,13 @@ def write_checkpoint(model: BERTModel, vocab: Vocab, path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Pretrain the embedded sample BERT (MLM + NSP).")
-    parser.add_argument("--steps", type=int, default=2500)
+    parser.add_argument("--steps", type=int, default=4000)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--out", type=Path, default=sample.checkpoint_path())
     args = parser.parse_args(argv)
-    model, vocab = pretrain(args.steps, args.batch_size, args.seed)
+    model, vocab = pretrain(args.steps, args.batch_size, args.seed, lr=args.lr)
     write_checkpoint(model, vocab, args.out)
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB, vocabulary {len(vocab)} tokens)")
     return 0

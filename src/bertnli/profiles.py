@@ -56,7 +56,7 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {
     "sample": Profile(
-        "sample", model="sample", data="sample", epochs=5, batch_size=64, max_len=64, lr=1e-3, base_model="sample",
+        "sample", model="sample", data="sample", epochs=6, batch_size=64, max_len=64, lr=1e-3, base_model="sample",
         description_en="Embedded offline sample: a tiny pretrained BERT and a template-made SNLI stand-in, on CPU.",
         description_ko="내장 오프라인 샘플: 작은 사전 학습 BERT와 템플릿으로 만든 SNLI 대용 데이터, CPU에서 실행.",
     ),
