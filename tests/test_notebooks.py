@@ -1,0 +1,313 @@
+"""The chapters as files: bilingual prose in pairs, one Korean term per glossary entry,
+.md/.ipynb twins in sync, one profile cell, exercise and solution cells tagged.
+
+Fast: nothing is executed here (``test_notebooks_execute.py`` runs the notebooks).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import jupytext
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+GLOSSARY = ROOT / "book" / "glossary.md"
+CHAPTERS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.md"))
+LANGS = ("lang-en", "lang-ko")
+HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
+
+# English forms that count as a use of a glossary term, when not just the term itself
+# (each form also matches with any word ending: "token" matches "tokens", "tokenized").
+EXTRA_FORMS = {
+    "corpus": ["corpora"],
+    "entailment": ["entail"],
+    "fine-tuning": ["fine-tun"],
+    "hypothesis": ["hypothes"],
+    "overfitting": ["overfit"],
+    "padding": ["pad"],
+    "pretraining": ["pretrain", "pre-train"],
+    "truncation": ["truncat"],
+    "vocabulary": ["vocabular"],
+}
+
+# Korean renderings this book does not use, per glossary term. A Korean cell containing
+# one (outside the glossary's own term) fails, whatever its English partner says.
+COMPETING = {
+    "accuracy": ["정답률"],
+    "attention": ["주의 집중", "주의집중"],
+    "block": ["블럭"],
+    "bucket": ["양동이"],
+    "checkpoint": ["검사점", "체크 포인트"],
+    "classifier": ["분류자"],
+    "confusion matrix": ["혼동행렬", "오차 행렬", "오차행렬"],
+    "contradiction": ["상충"],
+    "corpus": ["코퍼스"],
+    "dropout": ["드랍아웃", "드롭 아웃"],
+    "dynamic padding": ["동적패딩"],
+    "encoder": ["부호기"],
+    "entailment": ["수반"],
+    "epoch": ["에포크", "에퐄", "에폭크"],
+    "exercise": ["연습문제"],
+    "fine-tuning": ["미세조정", "파인튜닝", "파인 튜닝"],
+    "gradient": ["그라디언트", "그레이디언트", "기울기"],
+    "hyperparameter": ["하이퍼 파라미터", "초매개변수"],
+    "hypothesis": ["가설문", "가정문"],
+    "label": ["라벨"],
+    "learning rate": ["학습 속도", "학습율", "러닝 레이트"],
+    "logit": ["로지트"],
+    "loss": ["로스"],
+    "masked language model": ["마스크드 언어 모델", "마스킹 언어 모델", "마스크 언어모델"],
+    "mixed precision": ["혼합정밀도", "혼합 정밀"],
+    "natural language inference": ["자연어추론", "자연 언어 추론", "자연언어 추론"],
+    "optimizer": ["최적화기", "옵티마이져"],
+    "overfitting": ["과대적합", "오버피팅"],
+    "parameter": ["매개변수"],
+    "pretraining": ["사전학습", "사전 훈련", "사전훈련", "프리트레이닝"],
+    "premise": ["전제문"],
+    "rendezvous": ["랑데뷰"],
+    "segment": ["분절"],
+    "softmax": ["소프트 맥스"],
+    "special token": ["스페셜 토큰", "특별 토큰"],
+    "test set": ["테스트 셋", "시험 세트", "테스트 집합"],
+    "throughput": ["스루풋"],
+    "training": ["훈련"],
+    "training set": ["학습 셋", "학습 집합"],
+    "truncation": ["트렁케이션", "잘라내기"],
+    "vocabulary": ["단어장", "단어 사전", "어휘집", "어휘 사전"],
+}
+
+PROFILE_BRANCH = re.compile(r"\bif\b[^\n]*\bprofile\b|\bis_sample\b|\bprofile\.\w+\s*[!=]=")
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def _read(path: Path):
+    return jupytext.read(path)
+
+
+def _tags(cell) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def _lang(cell) -> str | None:
+    found = [t for t in _tags(cell) if t in LANGS]
+    return found[0] if len(found) == 1 else None
+
+
+def _prose_pairs(nb) -> list[tuple[str, str]]:
+    cells = nb.cells
+    return [(cells[i].source, cells[i + 1].source) for i in range(len(cells) - 1)
+            if _lang(cells[i]) == "lang-en" and _lang(cells[i + 1]) == "lang-ko"]
+
+
+def _without_code(markdown: str) -> str:
+    """Prose only: fenced blocks and inline code are identifiers and commands, not terms."""
+    text = re.sub(r"```.*?```", " ", markdown, flags=re.S)
+    return re.sub(r"`[^`\n]*`", " ", text)
+
+
+def _glossary() -> dict[str, str]:
+    """English term -> Korean term, from the glossary page's table."""
+    terms = {}
+    for line in GLOSSARY.read_text(encoding="utf-8").splitlines():
+        cols = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cols) >= 3 and line.lstrip().startswith("|") and cols[0] not in ("English", "") \
+                and not set(cols[0]) <= set("-: "):
+            terms[cols[0]] = cols[1]
+    return terms
+
+
+def _english_pattern(term: str) -> re.Pattern:
+    forms = [term, *EXTRA_FORMS.get(term, [])]
+    alternatives = "|".join(re.escape(f).replace(r"\ ", r"\s+") for f in forms)
+    return re.compile(rf"(?<![\w-])(?:{alternatives})\w*", re.IGNORECASE)
+
+
+def _competitors_in(text: str, term: str, korean: str) -> list[str]:
+    rest = text.replace(korean, " ")  # "혼합 정밀" must not flag "혼합 정밀도"
+    return [c for c in COMPETING.get(term, []) if c in rest]
+
+
+def _code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def _by_tag(nb, tag: str):
+    return [c for c in nb.cells if tag in _tags(c)]
+
+
+def _defined_names(source: str) -> set[str]:
+    names = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
+
+
+ids = [p.stem for p in CHAPTERS]
+
+
+# ----------------------------------------------------------------------------- the set of chapters
+
+def test_five_chapters_and_a_glossary():
+    assert [p.stem for p in CHAPTERS] == ["01_pretrained_bert", "02_snli_dataset", "03_fine_tuning",
+                                          "04_exercise_truncation", "05_exercise_bert_base"]
+    assert len(_glossary()) >= 30
+
+
+# ----------------------------------------------------------------------------- both languages
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_every_prose_cell_is_tagged_with_one_language(path):
+    for i, cell in enumerate(_read(path).cells):
+        if cell.cell_type == "markdown":
+            assert _lang(cell), f"{path.name}, cell {i}: markdown cell without exactly one of {LANGS}: " \
+                                f"{cell.source[:60]!r}"
+        else:
+            assert not set(_tags(cell)) & set(LANGS), f"{path.name}, cell {i}: a {cell.cell_type} cell has a language tag"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_prose_cells_come_in_english_korean_pairs(path):
+    cells = _read(path).cells
+    for i, cell in enumerate(cells):
+        lang = _lang(cell)
+        if lang == "lang-en":
+            assert i + 1 < len(cells) and _lang(cells[i + 1]) == "lang-ko", \
+                f"{path.name}, cell {i}: English cell not followed by its Korean partner: {cell.source[:60]!r}"
+        elif lang == "lang-ko":
+            assert i > 0 and _lang(cells[i - 1]) == "lang-en", \
+                f"{path.name}, cell {i}: Korean cell without an English cell just before it: {cell.source[:60]!r}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_korean_cells_have_hangul_and_english_cells_have_none(path):
+    for i, cell in enumerate(_read(path).cells):
+        if _lang(cell) == "lang-ko":
+            assert HANGUL.search(cell.source), f"{path.name}, cell {i}: Korean cell without Hangul"
+        elif _lang(cell) == "lang-en":
+            found = HANGUL.search(cell.source)
+            assert not found, f"{path.name}, cell {i}: English cell contains Hangul near {cell.source[max(0, found.start() - 30):found.end() + 10]!r}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_partners_have_the_same_headings_structure(path):
+    """Both languages give the page the same outline (the site's table of contents)."""
+    for en, ko in _prose_pairs(_read(path)):
+        levels = lambda s: [len(m) for m in re.findall(r"^(#+) ", _without_code(s), flags=re.M)]  # noqa: E731
+        assert levels(en) == levels(ko), f"{path.name}: headings differ between\n{en[:80]!r}\nand\n{ko[:80]!r}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_glossary_terms_are_translated_consistently(path):
+    glossary = _glossary()
+    problems = []
+    for en, ko in _prose_pairs(_read(path)):
+        en_text, ko_text = _without_code(en), _without_code(ko)
+        for term, korean in glossary.items():
+            if _english_pattern(term).search(en_text) and korean not in ko_text:
+                problems.append(f"'{term}' in English but no '{korean}' in its Korean partner: {ko[:70]!r}")
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_no_competing_korean_renderings(path):
+    glossary = _glossary()
+    problems = []
+    for i, cell in enumerate(_read(path).cells):
+        if _lang(cell) == "lang-ko":
+            text = _without_code(cell.source)
+            for term, korean in glossary.items():
+                for other in _competitors_in(text, term, korean):
+                    problems.append(f"cell {i}: '{other}' for '{term}'; the glossary's term is '{korean}'")
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)
+
+
+def test_the_glossary_covers_the_competing_lists_and_checks_work():
+    glossary = _glossary()
+    assert set(COMPETING) <= set(glossary), sorted(set(COMPETING) - set(glossary))
+    assert set(EXTRA_FORMS) <= set(glossary)
+    assert _english_pattern("fine-tuning").search("we fine-tuned it")
+    assert _english_pattern("token").search("Tokens and tokenized text")
+    assert not _english_pattern("parameter").search("hyperparameters")
+    assert not _english_pattern("padding").search("unpadded storage")
+    assert _competitors_in("혼합 정밀도를 씁니다", "mixed precision", "혼합 정밀도") == []
+    assert _competitors_in("파인튜닝합니다", "fine-tuning", "미세 조정") == ["파인튜닝"]
+    assert _without_code("use `fine-tune` here") == "use   here"
+
+
+# ----------------------------------------------------------------------------- paired files
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_markdown_and_ipynb_twins_are_in_sync(path):
+    twin = path.with_suffix(".ipynb")
+    assert twin.exists(), f"{twin.name} is missing: run `jupytext --sync {path.relative_to(ROOT)}`"
+    md, ipynb = _read(path), _read(twin)
+    summary = lambda nb: [(c.cell_type, c.source, _tags(c)) for c in nb.cells]  # noqa: E731
+    assert summary(md) == summary(ipynb), f"{path.name} and {twin.name} differ: run `jupytext --sync`"
+    assert md.metadata["jupytext"]["formats"] == "ipynb,md:myst"
+    assert md.metadata["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_ipynb_is_stored_without_outputs(path):
+    raw = json.loads(path.with_suffix(".ipynb").read_text(encoding="utf-8"))
+    for cell in raw["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell.get("outputs") == [] and cell.get("execution_count") is None, \
+                f"{path.stem}.ipynb is stored with outputs; clear them (the book build executes the notebooks)"
+
+
+# ----------------------------------------------------------------------------- profiles
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_first_code_cell_picks_the_profile(path):
+    first = _code_cells(_read(path))[0].source
+    assert "from bertnli import get_profile" in first
+    assert re.search(r"^profile = get_profile\(announce=True\)$", first, flags=re.M)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_no_profile_branches_after_the_first_cell(path):
+    for cell in _code_cells(_read(path))[1:]:
+        found = PROFILE_BRANCH.search(cell.source)
+        assert not found, f"{path.name}: profile-dependent code outside the first cell: {found.group(0)!r}; " \
+                          "derive settings from `profile` fields instead"
+        assert "get_profile(" not in cell.source
+
+
+def test_the_branch_pattern_catches_branches():
+    assert PROFILE_BRANCH.search("if profile.is_sample:")
+    assert PROFILE_BRANCH.search("x = 1 if profile.name == 'full' else 2")
+    assert not PROFILE_BRANCH.search("load_pretrained(profile.model)")
+
+
+# ----------------------------------------------------------------------------- exercises
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_solution_cells_are_tagged_hidden_and_follow_a_starter(path):
+    nb = _read(path)
+    for i, cell in enumerate(nb.cells):
+        tags = _tags(cell)
+        if "solution" in tags:
+            assert cell.cell_type == "code" and "hide-cell" in tags, f"{path.name}, cell {i}: tag solutions hide-cell"
+            starters = [c for c in nb.cells[:i] if "exercise" in _tags(c)]
+            assert starters, f"{path.name}, cell {i}: a solution without an `exercise` starter before it"
+            assert _defined_names(starters[-1].source) == _defined_names(cell.source), \
+                f"{path.name}: the starter and the solution must define the same names"
+        if "exercise" in tags:
+            assert cell.cell_type == "code" and "solution" not in tags
+            assert any("solution" in _tags(c) for c in nb.cells[i + 1:]), f"{path.name}, cell {i}: no solution"
+
+
+@pytest.mark.parametrize("name", ["04_exercise_truncation", "05_exercise_bert_base"])
+def test_exercise_chapters_have_starter_and_solution(name):
+    nb = _read(NOTEBOOKS / f"{name}.md")
+    assert len(_by_tag(nb, "exercise")) == 1 and len(_by_tag(nb, "solution")) == 1
