@@ -6,7 +6,8 @@
 Reference: d2l 1.0.3's ``BERTModel`` (its masked-softmax attention), every pair padded to
 ``max_len`` 128 (d2l's SNLIBERTDataset layout), batch 512, Adam, fp32. Ours:
 ``BERTClassifier`` on bertnli's ``BERTModel`` (SDPA attention), batches from
-``make_loader`` (dynamic padding, length buckets), same batch size and optimizer.
+``make_loader`` (dynamic padding, length buckets), same batch size, Adam as
+``fine_tune`` builds it (fused where PyTorch supports it).
 
 Weights are random (speed does not depend on their values), so no download is needed.
 Pairs: the real SNLI train split when it is in the cache, else the embedded sample
@@ -93,7 +94,11 @@ def worker(side: str, args) -> dict:
             yield from loader
 
     model = model.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    if side == "reference":
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    else:
+        from bertnli.train import make_optimizer
+        optimizer = make_optimizer(model, 1e-4, device)
     loss_fn = nn.CrossEntropyLoss()
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
