@@ -35,8 +35,11 @@ test: venv system-deps
 
 # The site in _build/html: every notebook executed in the sample profile (cached in
 # _build/.jupyter_cache, so a rebuild runs only changed notebooks); warnings are errors.
+# One PyTorch thread: the sample's tiny model gains nothing from more, and on a busy
+# 2-core machine two threads made chapter 3 take over 10 minutes instead of 20 s.
+BOOK_THREADS ?= 1
 book: venv
-	BERTNLI_PROFILE=sample $(BIN)/jupyter-book build . -W --keep-going
+	BERTNLI_PROFILE=sample OMP_NUM_THREADS=$(BOOK_THREADS) $(BIN)/jupyter-book build . -W --keep-going
 
 clean-book:
 	rm -rf _build

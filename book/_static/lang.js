@@ -1,0 +1,204 @@
+/* Language switch of the bilingual book: English, 한국어, or both.
+ *
+ * Prose carries a language mark: notebook cells are tagged lang-en / lang-ko (rendered as
+ * the classes tag_lang-en / tag_lang-ko), book pages wrap blocks in divs with the classes
+ * lang-en / lang-ko. This script only sets <html data-bertnli-lang="en|ko|both">; lang.css
+ * does the hiding, so nothing flashes and code and outputs are never touched.
+ * Bilingual titles ("Fine-tuning · 미세 조정") are split into two spans once, so headings,
+ * the navigation and the window title show the chosen half.
+ * The choice is kept in localStorage; without one, the browser's language decides.
+ */
+(function () {
+  "use strict";
+
+  var KEY = "bertnli-lang";
+  var MODES = ["en", "ko", "both"];
+  var LABELS = { en: "English", ko: "한국어", both: "English + 한국어" };
+  var SEP = " · ";
+  var HANGUL = /[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]/;
+  var TITLE_SELECTORS = [
+    "h1", "h2", "h3", "h4", "h5", "h6",
+    ".bd-sidenav a", ".bd-toc-nav a", ".page-toc a", ".toc-entry a", "nav.bd-links a", ".bd-links .caption-text",
+    ".prev-next-title", ".navbar-brand", ".bd-breadcrumbs li", "p.caption .caption-text",
+    "a.reference.internal", "th"
+  ];
+  var originalTitle = null;
+  var ready = false; // <title> and <body> are parsed
+
+  function stored() {
+    try {
+      var value = window.localStorage.getItem(KEY);
+      return MODES.indexOf(value) >= 0 ? value : null;
+    } catch (err) {
+      return null; // storage disabled (private mode, file:// in some browsers)
+    }
+  }
+
+  function fromBrowser() {
+    var langs = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || ""];
+    return String(langs[0] || "").toLowerCase().indexOf("ko") === 0 ? "ko" : "en";
+  }
+
+  function current() {
+    return stored() || fromBrowser();
+  }
+
+  function remember(mode) {
+    try {
+      window.localStorage.setItem(KEY, mode);
+    } catch (err) {
+      /* the choice then lasts for this page only */
+    }
+  }
+
+  function titleFor(mode) {
+    if (originalTitle === null) originalTitle = document.title;
+    var parts = originalTitle.split(SEP);
+    if (mode === "both" || parts.length < 2 || !HANGUL.test(parts.slice(1).join(SEP))) return originalTitle;
+    // "English · 한국어 — Site English · 사이트 한국어": pick the half of every bilingual piece.
+    return originalTitle.split(" — ").map(function (piece) {
+      var halves = piece.split(SEP);
+      if (halves.length < 2) return piece;
+      return mode === "en" ? halves[0] : halves.slice(1).join(SEP);
+    }).join(" — ");
+  }
+
+  function apply(mode) {
+    var root = document.documentElement;
+    root.setAttribute("data-bertnli-lang", mode);
+    root.setAttribute("lang", mode === "ko" ? "ko" : "en");
+    if (ready) document.title = titleFor(mode);
+    var buttons = document.querySelectorAll(".bertnli-lang-switch button");
+    for (var i = 0; i < buttons.length; i++) {
+      buttons[i].setAttribute("aria-pressed", buttons[i].getAttribute("data-lang") === mode ? "true" : "false");
+    }
+  }
+
+  function choose(mode) {
+    remember(mode);
+    apply(mode);
+  }
+
+  // Wrap [nodes before " · "] and [nodes after it] of a bilingual title in spans.
+  function splitTitle(el) {
+    if (el.getAttribute("data-bertnli-split")) return;
+    var walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT, null);
+    var text = null;
+    while (walker.nextNode()) {
+      var node = walker.currentNode;
+      if (node.parentNode.closest("[data-bertnli-split]")) continue; // split already (nested selectors)
+      if (node.nodeValue.indexOf(SEP) >= 0) {
+        text = walker.currentNode;
+        break;
+      }
+    }
+    if (!text) return;
+    var after = text.nodeValue.slice(text.nodeValue.indexOf(SEP) + SEP.length);
+    if (!HANGUL.test(after + (text.nextSibling ? text.nextSibling.textContent || "" : ""))) return;
+    // The split happens among the children of the text node's parent (e.g. <a>, <h2>, <span>).
+    var parent = text.parentNode;
+    var before = text.nodeValue.slice(0, text.nodeValue.indexOf(SEP));
+    var en = document.createElement("span");
+    var sep = document.createElement("span");
+    var ko = document.createElement("span");
+    en.className = "bertnli-title-en";
+    sep.className = "bertnli-title-sep";
+    ko.className = "bertnli-title-ko";
+    ko.setAttribute("lang", "ko");
+    sep.textContent = SEP;
+    var kids = Array.prototype.slice.call(parent.childNodes);
+    var idx = kids.indexOf(text);
+    var start = 0; // a section number ("2.1 ") stays visible in every language
+    while (start < idx && kids[start].nodeType === 1 && kids[start].classList.contains("section-number")) start++;
+    parent.insertBefore(en, kids[start]);
+    for (var i = start; i < idx; i++) en.appendChild(kids[i]);
+    en.appendChild(document.createTextNode(before));
+    parent.insertBefore(sep, text);
+    parent.insertBefore(ko, text);
+    ko.appendChild(document.createTextNode(after));
+    parent.removeChild(text);
+    for (var j = idx + 1; j < kids.length; j++) {
+      var kid = kids[j];
+      if (kid.nodeType === 1 && kid.classList.contains("headerlink")) break; // keep the ¶ link outside
+      ko.appendChild(kid);
+    }
+    el.setAttribute("data-bertnli-split", "1");
+  }
+
+  // A table-of-contents entry whose target heading is language-marked gets the same mark.
+  function markTocEntries() {
+    var links = document.querySelectorAll(".toc-entry a[href^='#'], .page-toc a[href^='#']");
+    for (var i = 0; i < links.length; i++) {
+      var id = decodeURIComponent(links[i].getAttribute("href").slice(1));
+      var target = id && document.getElementById(id);
+      if (!target) continue;
+      var heading = target.matches("h1,h2,h3,h4,h5,h6") ? target : target.querySelector("h1,h2,h3,h4,h5,h6");
+      if (!heading) continue;
+      var item = links[i].closest("li") || links[i];
+      ["tag_lang-en", "tag_lang-ko"].forEach(function (cls) {
+        if (heading.classList.contains(cls)) item.classList.add(cls);
+      });
+    }
+  }
+
+  function markKoreanBlocks() {
+    var blocks = document.querySelectorAll(".tag_lang-ko, .lang-ko");
+    for (var i = 0; i < blocks.length; i++) blocks[i].setAttribute("lang", "ko");
+  }
+
+  function buildSwitch() {
+    if (document.querySelector(".bertnli-lang-switch")) return;
+    var box = document.createElement("div");
+    box.className = "bertnli-lang-switch";
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", "Language · 언어");
+    MODES.forEach(function (mode) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.setAttribute("data-lang", mode);
+      button.textContent = LABELS[mode];
+      button.addEventListener("click", function () { choose(mode); });
+      box.appendChild(button);
+    });
+    var host = document.querySelector(".article-header-buttons") ||
+      document.querySelector(".header-article-items__end") ||
+      document.querySelector(".bd-header-article");
+    if (host) {
+      host.insertBefore(box, host.firstChild);
+    } else {
+      box.classList.add("bertnli-lang-switch--floating");
+      document.body.appendChild(box);
+    }
+  }
+
+  function init() {
+    ready = true;
+    var els = document.querySelectorAll(TITLE_SELECTORS.join(","));
+    for (var i = 0; i < els.length; i++) splitTitle(els[i]);
+    markTocEntries();
+    markKoreanBlocks();
+    buildSwitch();
+    apply(current());
+    // Search results arrive after load: split their bilingual page titles too.
+    var results = document.getElementById("search-results");
+    if (results && window.MutationObserver) {
+      new MutationObserver(function () {
+        var links = results.querySelectorAll("a");
+        for (var j = 0; j < links.length; j++) splitTitle(links[j]);
+      }).observe(results, { childList: true, subtree: true });
+    }
+  }
+
+  // Set the mode before the first paint (this file loads in <head>), then finish on DOM ready.
+  apply(current());
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+  // Another tab changed the choice: follow it.
+  window.addEventListener("storage", function (event) {
+    if (event.key === KEY && MODES.indexOf(event.newValue) >= 0) apply(event.newValue);
+  });
+  window.bertnliLang = { current: current, choose: choose, modes: MODES.slice() };
+})();

@@ -1,0 +1,163 @@
+"""``bertnli classroom``: student copies hide the solutions and still run; the mirror installs offline.
+
+Nothing here downloads: the mirror is tested with the embedded sample checkpoint and with a
+fake archive whose sha1 is patched into the hub's registry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import zipfile
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+
+from bertnli import classroom, cli, hub, sample
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+SOURCES = classroom.chapter_sources(NOTEBOOKS) if NOTEBOOKS.is_dir() else []
+
+
+def tags(cell) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def read_source(path: Path):
+    return jupytext.read(path, fmt="md:myst") if path.suffix == ".md" else jupytext.read(path)
+
+
+def distinctive_solution_lines(nb) -> list[list[str]]:
+    """Per solution cell: its lines (16+ characters) that no other cell of the notebook contains."""
+    others = "\n".join(c.source for c in nb.cells if "solution" not in tags(c))
+    return [[line.strip() for line in c.source.splitlines() if len(line.strip()) >= 16 and line.strip() not in others]
+            for c in nb.cells if "solution" in tags(c)]
+
+
+@pytest.fixture(scope="module")
+def student_dir(tmp_path_factory) -> Path:
+    if not SOURCES:
+        pytest.skip("no chapter notebooks in notebooks/")
+    out = tmp_path_factory.mktemp("students")
+    assert cli.main(["classroom", "student-copy", str(out), "--notebooks", str(NOTEBOOKS)]) == 0
+    return out
+
+
+def test_student_copies_have_no_solutions_and_no_outputs(student_dir):
+    chapters_with_solutions = 0
+    for source in SOURCES:
+        original = read_source(source)
+        copy = nbformat.read(student_dir / f"{source.stem}.ipynb", as_version=4)
+        nbformat.validate(copy)
+        text = "\n".join(c.source for c in copy.cells)
+        for lines in distinctive_solution_lines(original):
+            assert lines, f"{source.name}: a solution cell with nothing distinctive to look for"
+            leaked = [line for line in lines if line in text]
+            assert not leaked, f"{source.name}: solution text in the student copy: {leaked}"
+        chapters_with_solutions += any("solution" in tags(c) for c in original.cells)
+        assert not any("solution" in tags(c) for c in copy.cells)
+        assert sum("exercise" in tags(c) for c in copy.cells) == sum("exercise" in tags(c) for c in original.cells)
+        for cell in copy.cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None, source.name
+        assert "jupytext" not in copy.metadata, "a student copy must not ask jupytext for a paired .md"
+        # Everything but the solutions survives, in order.
+        kept = [c.source for c in original.cells if "solution" not in tags(c)]
+        assert [c.source for c in copy.cells] == kept, source.name
+    assert chapters_with_solutions >= 1, "no chapter has a solution cell: nothing was tested"
+
+
+def run_until_first_exercise(path: Path) -> int:
+    """Execute a student notebook up to and including its first exercise cell; return cells run."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    first = next((i for i, c in enumerate(nb.cells) if "exercise" in tags(c)), len(nb.cells) - 1)
+    nb.cells = nb.cells[: first + 1]
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=False,
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    return sum(c.cell_type == "code" for c in nb.cells)
+
+
+@pytest.mark.slow
+def test_student_copies_run_up_to_the_exercises(student_dir, monkeypatch):
+    """Chapters that lost solution cells run up to their first exercise without an error.
+
+    A chapter without solution cells differs from its source only by cleared outputs (checked
+    above), and the notebook tests execute the sources, so running it again here adds nothing.
+    """
+    monkeypatch.setenv("BERTNLI_PROFILE", "sample")
+    # The kernel imports the same bertnli as this test, installed or not.
+    package_root = str(Path(classroom.__file__).absolute().parents[1])
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    ran = 0
+    for source in SOURCES:
+        if any("solution" in tags(c) for c in read_source(source).cells):
+            assert run_until_first_exercise(student_dir / f"{source.stem}.ipynb") > 0
+            ran += 1
+    assert ran >= 1
+
+
+def test_student_copy_refuses_an_empty_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no chapter notebooks"):
+        classroom.student_copy(tmp_path / "out", tmp_path)
+
+
+# --------------------------------------------------------------------------- mirror
+
+FAKE = "bert.fake"
+FAKE_FILE = "bert.fake.zip"
+
+
+def make_fake_archive(path: Path) -> str:
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("bert.fake/vocab.json", '["<unk>", "<pad>", "hello"]')
+        zf.writestr("bert.fake/pretrained.params", os.urandom(4096))
+    return hashlib.sha1(path.read_bytes()).hexdigest()
+
+
+def test_mirror_packs_the_sample(tmp_path, monkeypatch):
+    monkeypatch.setenv("BERTNLI_CACHE", str(tmp_path / "empty-cache"))
+    out = tmp_path / "usb"
+    assert cli.main(["classroom", "mirror", str(out)]) == 0
+    ckpt = sample.checkpoint_path()
+    assert (out / ckpt.name).read_bytes() == ckpt.read_bytes()
+    sums = (out / classroom.SUMS_FILE).read_text().split()
+    assert sums == [hub.sha1_of(ckpt), ckpt.name]
+    readme = (out / classroom.README_FILE).read_text(encoding="utf-8")
+    assert f"BERTNLI_HUB_URL={out.resolve().as_uri()}/" in readme
+    assert "이 폴더에서 설치하기" in readme
+
+
+def test_mirror_round_trip_installs_offline(tmp_path, monkeypatch):
+    archive = tmp_path / "made" / FAKE_FILE
+    archive.parent.mkdir()
+    sha1 = make_fake_archive(archive)
+    monkeypatch.setitem(hub.REGISTRY, FAKE, hub.Resource(FAKE, FAKE_FILE, sha1, "vocab.json", "a fake checkpoint"))
+
+    # The instructor's machine: the archive is in the cache (placed by hand, as the hub allows),
+    # next to a corrupt copy of another registered archive that must not be packed.
+    teacher = tmp_path / "teacher-cache"
+    teacher.mkdir()
+    (teacher / FAKE_FILE).write_bytes(archive.read_bytes())
+    (teacher / hub.REGISTRY["bert.small"].filename).write_bytes(b"not the real zip")
+    monkeypatch.setenv("BERTNLI_CACHE", str(teacher))
+    m = classroom.mirror(tmp_path / "usb")
+    assert m.files[FAKE_FILE] == sha1
+    assert not (tmp_path / "usb" / hub.REGISTRY["bert.small"].filename).exists()
+    assert any("bert.small" in note for note in m.skipped)
+    assert f"{sha1}  {FAKE_FILE}" in (tmp_path / "usb" / classroom.SUMS_FILE).read_text()
+    assert f"python -m bertnli download {FAKE}" in (tmp_path / "usb" / classroom.README_FILE).read_text()
+
+    # A student's machine: empty cache, no internet, the mirror on a stick.
+    monkeypatch.setenv("BERTNLI_CACHE", str(tmp_path / "student-cache"))
+    monkeypatch.setenv("BERTNLI_HUB_URL", (tmp_path / "usb").resolve().as_uri() + "/")
+    assert not hub.is_cached(FAKE)
+    payload = hub.fetch(FAKE, progress=False)
+    assert (payload / "vocab.json").read_text() == '["<unk>", "<pad>", "hello"]'
+    assert hub.sha1_of(hub.archive_path(FAKE)) == sha1

@@ -1,0 +1,382 @@
+"""The book site in a real browser: headless Chromium (Debian's package) via selenium.
+
+The site is built first (``jupyter-book build . -W``; incremental, and the notebooks'
+execution cache makes a rebuild with nothing changed quick), served from a loopback
+HTTP server, and every page of the table of contents is visited in English and in
+Korean. We check what a reader would notice: JavaScript errors, missing figures,
+broken widgets, a language switch that forgets or hides the wrong blocks, and a
+search that cannot find Korean. Screenshots land in ``test-artifacts/screenshots/``.
+
+``tools/ensure_chromium.sh`` installs the browser and its driver when missing.
+Set ``BERTNLI_BOOK_ROOT`` to test another checkout's book (development only).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(1800)]
+
+REPO = Path(__file__).resolve().parents[1]
+ROOT = Path(os.environ.get("BERTNLI_BOOK_ROOT", REPO)).resolve()
+HTML = ROOT / "_build" / "html"
+SHOTS = REPO / "test-artifacts" / "screenshots"
+CHROMIUM = Path(os.environ.get("BERTNLI_CHROMIUM", "/usr/bin/chromium"))
+CHROMEDRIVER = Path(os.environ.get("BERTNLI_CHROMEDRIVER", "/usr/bin/chromedriver"))
+HANGUL = re.compile(r"[\uac00-\ud7af]")
+# Terms the search must find, with a page expected among the hits.
+SEARCHES = {"premise": "book/intro", "가설": "book/intro"}
+# Rendered-output priority for HTML (as configured in _config.yml): widget views are dropped.
+HTML_PRIORITY = ["application/javascript", "text/html", "image/svg+xml", "image/png", "image/gif",
+                 "image/jpeg", "text/markdown", "text/latex", "text/plain"]
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+# --------------------------------------------------------------------------- fixtures
+
+
+def toc_documents() -> list[str]:
+    """Every document of ``_toc.yml`` in order (``book/intro``, ``notebooks/01_...``)."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    docs = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                docs.append(str(Path(entry["file"]).with_suffix("")))
+            walk(entry.get("sections"))
+            walk(entry.get("chapters"))
+
+    walk(toc.get("parts"))
+    walk(toc.get("chapters"))
+    return docs
+
+
+@pytest.fixture(scope="module")
+def site() -> Path:
+    """Build the book (incrementally) and return ``_build/html``."""
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.skip(f"{CHROMIUM} or {CHROMEDRIVER} missing: run tools/ensure_chromium.sh")
+    jb = Path(sys.executable).with_name("jupyter-book")
+    # As `make book`: the sample profile, one PyTorch thread (see the Makefile).
+    env = {"OMP_NUM_THREADS": "1", **os.environ, "BERTNLI_PROFILE": "sample"}
+    started = time.monotonic()
+    run = subprocess.run([str(jb), "build", ".", "-W", "--keep-going"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=1500)
+    if run.returncode != 0:
+        pytest.fail(f"book build failed after {time.monotonic() - started:.0f}s:\n{run.stdout[-6000:]}\n{run.stderr[-6000:]}")
+    return HTML
+
+
+@pytest.fixture(scope="module")
+def server(site: Path):
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 (http.server's signature)
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="bertnli-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--lang=en-US", "--window-size=1280,900",
+                 f"--user-data-dir={profile}",
+                 # Nothing leaves the machine: every host but the loopback server fails to resolve.
+                 "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def page_url(base: str, doc: str) -> str:
+    return f"{base}{doc}.html"
+
+
+def open_page(driver, url: str) -> None:
+    driver.get(url)
+    driver.execute_script("return document.readyState")  # waits for load under the default strategy
+
+
+def set_language(driver, mode: str) -> None:
+    """Press the switch's button for ``mode`` (as a reader would)."""
+    button = driver.find_element("css selector", f".bertnli-lang-switch button[data-lang='{mode}']")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+    button.click()
+
+
+def severe_errors(driver) -> list[str]:
+    """Console errors, less what only the missing internet causes in this sandbox."""
+    out = []
+    for entry in driver.get_log("browser"):
+        if entry.get("level") != "SEVERE":
+            continue
+        msg = entry.get("message", "")
+        urls = re.findall(r"https?://[^\s\"']+", msg)
+        external = urls and all(not u.startswith("http://127.0.0.1") for u in urls)
+        if external and ("net::ERR_NAME_NOT_RESOLVED" in msg or "Failed to load resource" in msg):
+            continue  # a CDN or remote resource; readers online get it, the test has no internet
+        if "favicon.ico" in msg:
+            continue
+        out.append(msg)
+    return out
+
+
+# Visibility of the language-marked blocks and of code, measured in one script per page.
+VISIBILITY_JS = r"""
+const shown = el => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+const pick = sel => Array.from(document.querySelectorAll(sel))
+  .filter(el => !el.closest('.cell, details, .toggle-hidden, nav, .bd-toc, .bd-sidebar-secondary'));
+const count = (els) => ({total: els.length, shown: els.filter(shown).length});
+const code = Array.from(document.querySelectorAll('.cell'))
+  .filter(c => !/tag_(hide|remove)-(cell|input)/.test(c.className) && c.querySelector('.cell_input'));
+const outputs = Array.from(document.querySelectorAll('.cell'))
+  .filter(c => !/tag_(hide|remove)-(cell|output)/.test(c.className) && c.querySelector('.cell_output'));
+const h1 = Array.from(document.querySelectorAll('article h1, main h1')).find(shown);
+return {
+  en: count(pick('.tag_lang-en, .lang-en')),
+  ko: count(pick('.tag_lang-ko, .lang-ko')),
+  code: count(code.map(c => c.querySelector('.cell_input'))),
+  outputs: count(outputs.map(c => c.querySelector('.cell_output'))),
+  mode: document.documentElement.getAttribute('data-bertnli-lang'),
+  stored: localStorage.getItem('bertnli-lang'),
+  h1: h1 ? h1.innerText : '',
+  title: document.title,
+  nav: Array.from(document.querySelectorAll('.bd-sidenav a')).filter(shown).map(a => a.innerText),
+};
+"""
+
+IMAGES_JS = r"""
+return Array.from(document.querySelectorAll('.cell_output img, .output img')).map(img => ({
+  src: img.getAttribute('src').slice(0, 80), complete: img.complete, width: img.naturalWidth}));
+"""
+
+
+def executed_notebook(doc: str) -> dict | None:
+    """The executed notebook behind ``doc`` (from the build's jupyter-cache), or None for a page."""
+    source = next((p for p in (ROOT / f"{doc}.md", ROOT / f"{doc}.ipynb") if p.exists()), None)
+    if source is None:
+        return None
+    import jupytext
+    from jupyter_cache import get_cache
+
+    if source.suffix == ".md":
+        if "kernelspec:" not in source.read_text(encoding="utf-8").split("\n---", 1)[0]:
+            return None  # a plain MyST page, not a notebook
+        nb = jupytext.read(source, fmt="md:myst")
+    else:
+        nb = jupytext.read(source)
+    try:
+        _, merged = get_cache(ROOT / "_build" / ".jupyter_cache").merge_match_into_notebook(nb)
+    except KeyError:
+        pytest.fail(f"{doc}: no executed copy in the build's jupyter-cache")
+    return json.loads(json.dumps(merged))
+
+
+def rendered_mime(output: dict) -> str | None:
+    data = output.get("data", {})
+    return next((m for m in HTML_PRIORITY if m in data), None)
+
+
+def expected_images(nb: dict) -> int:
+    return sum(1 for cell in nb["cells"] if cell["cell_type"] == "code"
+               for out in cell.get("outputs", []) if (rendered_mime(out) or "").startswith("image/"))
+
+
+def widget_outputs(nb: dict) -> list[dict]:
+    return [out for cell in nb["cells"] if cell["cell_type"] == "code"
+            for out in cell.get("outputs", []) if WIDGET_VIEW in out.get("data", {})]
+
+
+def screenshot(driver, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    height = driver.execute_script("return Math.min(document.documentElement.scrollHeight, 16000)")
+    driver.set_window_size(1280, max(900, int(height)))
+    driver.execute_script("window.scrollTo(0, 0)")
+    driver.save_screenshot(str(SHOTS / f"{name}.png"))
+    driver.set_window_size(1280, 900)
+
+
+def check_language(state: dict, mode: str, where: str) -> None:
+    """The blocks of the chosen language show, the others hide, code and outputs always show."""
+    assert state["mode"] == mode, where
+    en, ko = state["en"], state["ko"]
+    if mode in ("en", "both"):
+        assert en["shown"] == en["total"], f"{where}: English blocks hidden in mode {mode}: {en}"
+    else:
+        assert en["shown"] == 0, f"{where}: English blocks shown in mode {mode}: {en}"
+    if mode in ("ko", "both"):
+        assert ko["shown"] == ko["total"], f"{where}: Korean blocks hidden in mode {mode}: {ko}"
+    else:
+        assert ko["shown"] == 0, f"{where}: Korean blocks shown in mode {mode}: {ko}"
+    assert state["code"]["shown"] == state["code"]["total"], f"{where}: code hidden in mode {mode}"
+    assert state["outputs"]["shown"] == state["outputs"]["total"], f"{where}: outputs hidden in mode {mode}"
+    if mode == "en":
+        assert not HANGUL.search(state["h1"]), f"{where}: Korean in the English title {state['h1']!r}"
+    if mode == "ko" and HANGUL.search(state["title"]):
+        assert " · " not in state["h1"], f"{where}: bilingual h1 not split: {state['h1']!r}"
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def test_every_page(browser, server):
+    """Each TOC page, in English then Korean: no errors, figures loaded, switch right, no broken widget."""
+    docs = toc_documents()
+    assert docs, "empty _toc.yml"
+    open_page(browser, page_url(server, docs[0]))
+    browser.execute_script("localStorage.setItem('bertnli-lang', 'en')")
+    browser.get_log("browser")  # start clean
+    problems: list[str] = []
+    for doc in docs:
+        url = page_url(server, doc)
+        name = doc.replace("/", "_")
+        for mode in ("en", "ko"):
+            browser.execute_script(f"localStorage.setItem('bertnli-lang', '{mode}')")
+            open_page(browser, url)
+            assert browser.find_elements("css selector", ".bertnli-lang-switch button"), f"{doc}: no language switch"
+            state = browser.execute_script(VISIBILITY_JS)
+            check_language(state, mode, f"{doc} [{mode}]")
+            screenshot(browser, f"{name}.{mode}")
+        problems += [f"{doc}: {m}" for m in severe_errors(browser)]
+
+        nb = executed_notebook(doc)
+        if nb is None:
+            continue
+        images = browser.execute_script(IMAGES_JS)
+        want = expected_images(nb)
+        assert want > 0, f"{doc}: the executed notebook has no figure"
+        assert len(images) >= want, f"{doc}: {len(images)} images on the page, {want} figures executed"
+        broken = [img for img in images if not (img["complete"] and img["width"] > 0)]
+        assert not broken, f"{doc}: images that did not load: {broken}"
+        check_widgets(browser, doc, nb)
+    assert not problems, "console errors:\n" + "\n".join(problems)
+
+
+def visible_words(html: str, n: int = 4) -> str:
+    """The first ``n`` words a browser would show for an HTML snippet."""
+    text = re.sub(r"(?s)<(style|script).*?</\1>", "", html)
+    return " ".join(re.sub(r"<[^>]+>|&[a-z]+;|&#\d+;", " ", text).split()[:n])
+
+
+def check_widgets(driver, doc: str, nb: dict) -> None:
+    """Every widget shows a static stand-in: never a widget view, a 'Loading widget' or a bare repr.
+
+    Widgets with their own ``text/html`` (bertnli.widgets) show it; the others (tqdm's
+    progress bars) are drawn from their saved final state by book/_ext/widgetstatic.py.
+    """
+    assert not driver.find_elements("css selector", "script[type*='widget-view'], .jupyter-widgets-disconnected"), doc
+    outputs = driver.execute_script(
+        "return Array.from(document.querySelectorAll('.cell_output .output')).map(o => o.textContent.trim());")
+    joined = re.sub(r"\s+", " ", "\n".join(outputs))
+    drawn = len(driver.find_elements("css selector", ".cell_output .bertnli-widget-static"))
+    need_drawing = 0
+    for out in widget_outputs(nb):
+        data = out["data"]
+        plain = "".join(data.get("text/plain", "")).strip()
+        assert plain not in outputs, f"{doc}: a widget shows as its text repr {plain[:60]!r}"
+        if "text/html" in data:
+            probe = visible_words("".join(data["text/html"]))
+            assert probe and probe in joined, f"{doc}: stand-in {probe!r} not on the page"
+        else:
+            need_drawing += 1
+    assert drawn >= need_drawing, f"{doc}: {need_drawing} widgets without a stand-in, {drawn} drawn from their state"
+    body = driver.find_element("tag name", "body").text
+    assert "Loading widget" not in body and "Error displaying widget" not in body, doc
+
+
+def test_switch_survives_page_change_and_follows_browser(browser, server):
+    docs = toc_documents()
+    # No stored choice: the browser's language decides (English for this en-US browser).
+    open_page(browser, page_url(server, docs[0]))
+    browser.execute_script("localStorage.clear()")
+    open_page(browser, page_url(server, docs[0]))
+    assert browser.execute_script("return document.documentElement.getAttribute('data-bertnli-lang')") == "en"
+
+    set_language(browser, "ko")
+    state = browser.execute_script(VISIBILITY_JS)
+    check_language(state, "ko", f"{docs[0]} after a click")
+    assert state["stored"] == "ko"
+    assert any(HANGUL.search(t) for t in state["nav"]), f"navigation not in Korean: {state['nav']}"
+    assert all(" · " not in t for t in state["nav"]), f"bilingual navigation not split: {state['nav']}"
+
+    # Follow the "next" link, as a reader would: the choice stays.
+    next_link = browser.find_element("css selector", "a.right-next")
+    browser.execute_script("arguments[0].click();", next_link)
+    time.sleep(0.5)
+    state = browser.execute_script(VISIBILITY_JS)
+    assert browser.current_url.rstrip("/") != page_url(server, docs[0])
+    check_language(state, "ko", f"{browser.current_url} after a page change")
+
+    set_language(browser, "both")
+    check_language(browser.execute_script(VISIBILITY_JS), "both", browser.current_url)
+    set_language(browser, "en")
+    check_language(browser.execute_script(VISIBILITY_JS), "en", browser.current_url)
+
+    # A Korean browser with no stored choice gets Korean.
+    browser.execute_script("localStorage.clear()")
+    ua = browser.execute_script("return navigator.userAgent")
+    browser.execute_cdp_cmd("Emulation.setUserAgentOverride", {"userAgent": ua, "acceptLanguage": "ko-KR"})
+    try:
+        open_page(browser, page_url(server, docs[0]))
+        assert browser.execute_script("return navigator.language").lower().startswith("ko")
+        assert browser.execute_script("return document.documentElement.getAttribute('data-bertnli-lang')") == "ko"
+    finally:
+        browser.execute_cdp_cmd("Emulation.setUserAgentOverride", {"userAgent": ua, "acceptLanguage": "en-US"})
+    assert not severe_errors(browser)
+
+
+@pytest.mark.parametrize("term", sorted(SEARCHES))
+def test_search_finds(browser, server, term):
+    from urllib.parse import quote
+
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.execute_script("localStorage.setItem('bertnli-lang', 'en')")
+    open_page(browser, f"{server}search.html?q={quote(term)}")
+    WebDriverWait(browser, 30).until(
+        lambda d: d.execute_script("const s = document.querySelector('#search-results .search-summary, "
+                                   "#search-results p'); return s && s.textContent.trim().length > 0;"))
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements("css selector", "#search-results ul.search li"))
+    hits = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#search-results ul.search li a'))"
+        ".map(a => a.getAttribute('href'));")
+    assert any(SEARCHES[term] in h for h in hits), f"search for {term!r} found {hits}"
+    screenshot(browser, f"search.{term}")
+    assert not severe_errors(browser)
