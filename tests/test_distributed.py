@@ -37,3 +37,17 @@ def test_ddp_replicas_agree_and_match_one_process(tmp_path):
         assert a["train_loss"] == pytest.approx(b["train_loss"], abs=1e-5)
         assert a["train_acc"] == pytest.approx(b["train_acc"])
     assert "2 processes" in h_ddp[0]["device"]
+
+
+@pytest.mark.slow
+def test_command_line_under_torchrun_trains_with_two_processes(tmp_path):
+    """The README's multi-GPU command, with two CPU processes (gloo) instead of GPUs."""
+    env = dict(os.environ, BERTNLI_CACHE=str(tmp_path / "cache"), OMP_NUM_THREADS="1")
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
+                           "-m", "bertnli", "finetune", "--profile", "sample", "--epochs", "1",
+                           "--out", str(tmp_path / "run")], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert done.stdout.count("done:") == 1 and done.stdout.count("profile: sample") == 1  # rank 0 alone prints
+    history = json.loads((tmp_path / "run" / "history.json").read_text())["epochs"]
+    assert len(history) == 1 and "2 processes" in history[0]["device"]
+    assert history[0]["test_acc"] > 0.5

@@ -7,6 +7,7 @@ argparse's usual message naming the argument.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 
@@ -60,7 +61,8 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     profile = get_profile(args.profile).with_overrides(
         model=args.model, data=args.data, epochs=args.epochs, batch_size=args.batch_size,
         max_len=args.max_len, lr=args.lr, truncation=args.truncation)
-    if not distributed.launched_by_torchrun() or int(__import__("os").environ.get("RANK", 0)) == 0:
+    main_process = int(os.environ.get("RANK", 0)) == 0  # under torchrun, rank 0 alone prints
+    if main_process:
         print(profile.banner(), flush=True)
     try:
         _, _, history = finetune_job(profile, out=args.out, resume=args.resume, seed=args.seed,
@@ -68,7 +70,8 @@ def cmd_finetune(args: argparse.Namespace) -> int:
                                      num_workers=args.num_workers, progress=False)
     finally:
         distributed.teardown()
-    print(f"done: {history.summary()}" + (f"; checkpoint in {args.out}" if args.out else ""))
+    if main_process:
+        print(f"done: {history.summary()}" + (f"; checkpoint in {args.out}" if args.out else ""))
     return 0
 
 
