@@ -109,6 +109,18 @@ def plot_probabilities(probs: Sequence[float], labels: Sequence[str] = LABELS, a
     return ax
 
 
+def show_table(header: Sequence, rows: Sequence[Sequence]):
+    """A small HTML table for notebooks (the book does not depend on pandas)."""
+    from html import escape
+
+    from IPython.display import HTML
+
+    head = "".join(f"<th>{escape(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return HTML(f'<div style="overflow-x:auto"><table><thead><tr>{head}</tr></thead>'
+                f"<tbody>{body}</tbody></table></div>")
+
+
 class LivePlot:
     """A ``fine_tune`` callback that redraws one figure in place in a notebook.
 
