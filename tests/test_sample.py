@@ -142,6 +142,21 @@ def test_command_line_sample_profile_learns_offline_in_under_a_minute(tmp_path):
     assert agree >= 5, f"predict agreed on {agree} of {len(clear)} short test pairs"
 
 
+@pytest.mark.slow
+def test_command_line_resume_continues_with_the_runs_own_settings(tmp_path):
+    env = dict(os.environ, BERTNLI_CACHE=str(tmp_path / "cache"))
+    run = str(tmp_path / "run")
+    base = [sys.executable, "-m", "bertnli", "finetune", "--out", run]
+    first = subprocess.run(base + ["--profile", "sample", "--epochs", "1", "--max-len", "48"], env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr[-2000:]
+    again = subprocess.run(base + ["--resume", "--epochs", "2"], env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "resuming from" in again.stdout and "max_len 48" in again.stdout
+    payload = torch.load(Path(run) / "checkpoint.pt", weights_only=False)
+    assert payload["epoch"] == 2 and payload["config"]["profile"]["max_len"] == 48
+
+
 def test_command_line_errors_name_the_argument():
     done = subprocess.run([sys.executable, "-m", "bertnli", "finetune", "--batch-size", "0"], capture_output=True,
                           text=True, timeout=60)

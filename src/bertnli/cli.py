@@ -10,6 +10,7 @@ import argparse
 import os
 import platform
 import sys
+from pathlib import Path
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -55,10 +56,15 @@ def _positive_float(text: str) -> float:
 
 def cmd_finetune(args: argparse.Namespace) -> int:
     from . import distributed
-    from .profiles import get_profile
+    from .profiles import Profile, get_profile
     from .recipe import finetune_job
 
-    profile = get_profile(args.profile).with_overrides(
+    base = get_profile(args.profile)
+    if args.resume:  # continue with the run's own settings; arguments given now still win
+        from .train import CHECKPOINT_FILE, load_checkpoint
+        if (Path(args.out) / CHECKPOINT_FILE).exists():
+            base = Profile(**load_checkpoint(args.out)["config"]["profile"])
+    profile = base.with_overrides(
         model=args.model, data=args.data, epochs=args.epochs, batch_size=args.batch_size,
         max_len=args.max_len, lr=args.lr, truncation=args.truncation)
     main_process = int(os.environ.get("RANK", 0)) == 0  # under torchrun, rank 0 alone prints
