@@ -176,3 +176,10 @@ def test_pack_pair_shape(lp, lh, max_len, method):
     assert tokens[0] == "<cls>" and tokens[-1] == "<sep>" and tokens.count("<sep>") == 2
     first_sep = tokens.index("<sep>")
     assert segments == [0] * (first_sep + 1) + [1] * (len(tokens) - first_sep - 1)
+
+
+def test_tokenize_text_splits_free_text_like_snli():
+    from bertnli import tokenize_text
+    assert tokenize_text("The dog's ball isn't red, it's blue.") == [
+        "the", "dog", "'s", "ball", "is", "n't", "red", ",", "it", "'s", "blue", "."]
+    assert tokenize_text("A man plays a guitar.") == "a man plays a guitar .".split()

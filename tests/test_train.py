@@ -2,6 +2,7 @@
 
 import json
 import random
+from pathlib import Path
 
 import pytest
 import torch
@@ -172,3 +173,20 @@ def test_plots_draw(loaders):
     assert len(ax.texts) == 9 and "함의" in ax.get_xticklabels()[0].get_text()
     ax = plot_probabilities([0.7, 0.2, 0.1])
     assert len(ax.patches) == 3
+
+
+def test_a_failed_checkpoint_write_leaves_nothing_behind(tmp_path, monkeypatch):
+    from bertnli import train
+    model = BERTClassifier(tiny_bert())
+    train.save_checkpoint(tmp_path / CHECKPOINT_FILE, model, epoch=1)
+    before = (tmp_path / CHECKPOINT_FILE).read_bytes()
+
+    def broken_save(obj, f):
+        Path(f).write_bytes(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(train.torch, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        train.save_checkpoint(tmp_path / CHECKPOINT_FILE, model, epoch=2)
+    assert (tmp_path / CHECKPOINT_FILE).read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [CHECKPOINT_FILE]

@@ -24,7 +24,7 @@ from .classifier import BERTClassifier
 from .dataset import SNLIBERTDataset, vocab_coverage
 from .loader import make_loader
 from .model import BERTConfig, BERTModel, count_parameters, devices
-from .packing import pack_pair, tokenize, truncate_longest_first, truncate_proportional, truncation_stats
+from .packing import pack_pair, tokenize, tokenize_text, truncate_longest_first, truncate_proportional, truncation_stats
 from .plots import LivePlot, plot_confusion, plot_history, plot_probabilities
 from .pretrained import KNOWN_CONFIGS, load_pretrained
 from .profiles import get_profile

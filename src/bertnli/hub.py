@@ -29,6 +29,8 @@ from pathlib import Path, PurePosixPath
 
 import pooch
 
+from ._jupyter import in_kernel
+
 DEFAULT_URL = "https://d2l-data.s3-accelerate.amazonaws.com/"
 CACHE_ENV = "BERTNLI_CACHE"
 URL_ENV = "BERTNLI_HUB_URL"
@@ -204,13 +206,8 @@ def cached() -> list[CacheEntry]:
 
 
 def _want_progress() -> bool:
-    """Show a bar when someone watches: a terminal, or a Jupyter kernel.
-
-    (Merely importable ``ipykernel`` is not enough: pytest plugins import it too.)
-    """
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    return sys.stderr.isatty() or hasattr(shell, "kernel")
+    """Show a bar when someone watches: a terminal, or a Jupyter kernel."""
+    return sys.stderr.isatty() or in_kernel()
 
 
 def _progress_bar(res: Resource):

@@ -8,6 +8,7 @@ are new.
 
 from __future__ import annotations
 
+import re
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -20,6 +21,15 @@ TRUNCATIONS = ("longest_first", "proportional")
 def tokenize(sentences: Iterable[str]) -> list[list[str]]:
     """Lowercase and split on whitespace: what d2l's SNLI chapters feed BERT."""
     return [s.lower().split() for s in sentences]
+
+
+_TOKEN = re.compile(r"n't|'\w+|\w+(?=n't)|\w+|[^\w\s]")
+
+
+def tokenize_text(sentence: str) -> list[str]:
+    """Tokenize free text the way SNLI's files already are: lowercase, punctuation and
+    clitics split off (``"The dog's ball."`` -> ``the dog 's ball .``)."""
+    return _TOKEN.findall(sentence.lower())
 
 
 def _check(budget: int, method: str) -> None:

@@ -12,8 +12,6 @@ import json
 import math
 import os
 import random
-import re
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,8 +23,10 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
+from ._jupyter import in_kernel
 from .classifier import BERTClassifier
 from .model import devices
+from .packing import pack_pair, tokenize_text
 from .snli import LABELS
 
 CHECKPOINT_FILE = "checkpoint.pt"
@@ -65,7 +65,8 @@ class History:
         return cls([EpochRecord(**e) for e in data.get("epochs", [])], bool(data.get("interrupted", False)))
 
     def save(self, path: str | Path) -> None:
-        _atomic_write_bytes(Path(path), json.dumps(self.to_dict(), indent=2).encode())
+        data = json.dumps(self.to_dict(), indent=2).encode()
+        _atomic_write(Path(path), lambda tmp: tmp.write_bytes(data))
 
     @classmethod
     def load(cls, path: str | Path) -> "History":
@@ -89,11 +90,16 @@ class History:
 
 # ----------------------------------------------------------------------------- helpers
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
+def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """``write`` a temporary sibling, then rename it over ``path``: a reader sees the old
+    file or the new one, never half of one, and a failed write leaves nothing behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _is_distributed() -> bool:
@@ -102,12 +108,6 @@ def _is_distributed() -> bool:
 
 def _is_main_process() -> bool:
     return not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
-
-
-def _in_notebook() -> bool:
-    shell = sys.modules.get("IPython")
-    ip = shell.get_ipython() if shell is not None and hasattr(shell, "get_ipython") else None
-    return ip is not None and "IPKernelApp" in getattr(ip, "config", {})
 
 
 def describe_device(device: torch.device) -> str:
@@ -200,11 +200,7 @@ def save_checkpoint(path: str | Path, model: nn.Module, optimizer=None, scaler=N
         "vocab": list(vocab.idx_to_token) if vocab is not None else None,
         "history": history.to_dict() if history is not None else None,
     }
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    _atomic_write(Path(path), lambda tmp: torch.save(payload, tmp))
 
 
 def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
@@ -299,7 +295,7 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
     if compile:
         train_model = torch.compile(train_model)
 
-    notebook = _in_notebook() if progress is None else progress
+    notebook = in_kernel() if progress is None else progress
     described = describe_device(device)
     try:
         for epoch in range(start_epoch, epochs):
@@ -398,21 +394,10 @@ def evaluate(model: nn.Module, loader: Iterable, *, device=None, amp: bool | Non
             "confusion": confusion.cpu().tolist(), "examples": n}
 
 
-_TOKEN = re.compile(r"n't|'\w+|\w+(?=n't)|\w+|[^\w\s]")
-
-
-def tokenize_text(sentence: str) -> list[str]:
-    """Tokenize free text the way SNLI's files already are: lowercase, punctuation and
-    clitics split off (``"The dog's ball."`` -> ``the dog 's ball .``)."""
-    return _TOKEN.findall(sentence.lower())
-
-
 @torch.no_grad()
 def predict(model: nn.Module, vocab, premise: str, hypothesis: str, *, max_len: int = 128,
             truncation: str = "longest_first") -> tuple[str, list[float]]:
     """Classify one pair: ``(label, [p_entailment, p_contradiction, p_neutral])``."""
-    from .packing import pack_pair
-
     p_tokens, h_tokens = tokenize_text(premise), tokenize_text(hypothesis)
     tokens, segments = pack_pair(p_tokens, h_tokens, max_len, truncation=truncation)
     device = next(model.parameters()).device
