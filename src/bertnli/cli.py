@@ -54,7 +54,9 @@ def _positive_float(text: str) -> float:
 
 
 def cmd_finetune(args: argparse.Namespace) -> int:
-    from . import distributed
+    import io
+
+    from . import distributed, sample
     from .checkpoint import RUN_FILE, read_run
     from .profiles import Profile, get_profile
     from .recipe import finetune_job
@@ -66,6 +68,8 @@ def cmd_finetune(args: argparse.Namespace) -> int:
         model=args.model, data=args.data, epochs=args.epochs, batch_size=args.batch_size,
         max_len=args.max_len, lr=args.lr, truncation=args.truncation)
     with distributed.session(args.device) as info:  # this process's place in the job, made once
+        if not info.is_main:
+            sample.notice(file=io.StringIO())  # rank 0 alone shows the sample's notice
         info.print(profile.banner(), flush=True)
         _, _, history = finetune_job(profile, out=args.out, resume=args.resume, seed=args.seed, device=info,
                                      amp=args.amp, compile=args.compile, num_workers=args.num_workers,
