@@ -23,7 +23,9 @@ import json
 import os
 import pickle
 import random
+import re
 import uuid
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Union
@@ -135,12 +137,16 @@ def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
     if not path.exists():
         raise FileNotFoundError(f"{path}: no fine-tuning checkpoint here; train first "
                                 "(python -m bertnli finetune --out DIR) or check the path")
+    if not zipfile.is_zipfile(path):  # torch.save's format is a zip archive
+        raise ValueError(f"{path}: not a readable PyTorch checkpoint (not torch.save's zip format); fine-tune again")
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
+        found = re.findall(r"Unsupported global: GLOBAL [\w.]+", str(err))[:1]  # name what it holds
         raise ValueError(f"{path}: refusing to load it: it holds Python objects, not only tensors and plain data "
                          "(a checkpoint from an older bertnli, or not a bertnli checkpoint), and loading those "
-                         f"could run code. Fine-tune again to get a safe checkpoint. ({str(err)[:200]})") from None
+                         "could run code. Fine-tune again to get a safe checkpoint." +
+                         (f" ({found[0]})" if found else "")) from None
     except (RuntimeError, EOFError) as err:
         raise ValueError(f"{path}: not a readable PyTorch checkpoint ({err}); fine-tune again") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
