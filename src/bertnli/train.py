@@ -128,8 +128,7 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
     scaler = torch.amp.GradScaler("cuda", enabled=dtype == torch.float16)
     optimizer = make_optimizer(model, lr, info.device)
 
-    run = checkpoint_dir if isinstance(checkpoint_dir, RunFolder) or checkpoint_dir is None \
-        else RunFolder(Path(checkpoint_dir))
+    run = RunFolder(checkpoint_dir) if isinstance(checkpoint_dir, (str, Path)) else checkpoint_dir
     history, start_epoch = History(), 0
     if resume:
         if run is None:
