@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
+from .korean import josa, particle
 from .packing import pack_pair, truncate_longest_first, truncate_proportional
 
 Truncation = Callable[[list, list, int], tuple]
@@ -260,8 +261,8 @@ def check_bert_base(model, vocab, *, expected: Mapping[str, int] | None = None) 
     if config is None or not hasattr(model, "encoder"):
         return CheckResult(False, [_both(
             f"Expected a BERTModel from bertnli.load_pretrained('bert.base'), got {type(model).__name__}",
-            f"bertnli.load_pretrained('bert.base')가 반환한 BERTModel이 필요한데 {type(model).__name__}을(를) "
-            "받았습니다")], title)
+            f"bertnli.load_pretrained('bert.base')가 반환한 BERTModel이 필요한데 "
+            f"{josa(type(model).__name__, '을/를')} 받았습니다")], title)
     sizes = config.to_dict()
     messages, ok = [], True
     for key, want in expected.items():
@@ -272,9 +273,9 @@ def check_bert_base(model, vocab, *, expected: Mapping[str, int] | None = None) 
                 f"{key} is {have}, bert.base needs {want}: you passed {key}={have} (or loaded another "
                 f"checkpoint); load_pretrained('bert.base') reads the sizes from the checkpoint, so leave "
                 f"{key} out",
-                f"{key}({_FIELD_KO.get(key, key)})가 {have}인데 bert.base는 {want}입니다. {key}={have}를 넘겼거나 "
-                f"다른 체크포인트를 읽었습니다. load_pretrained('bert.base')는 크기를 체크포인트에서 읽으니 "
-                f"{key}는 넘기지 마세요"))
+                f"{key}({_FIELD_KO.get(key, key)}){particle(key, '이/가')} {have}인데 bert.base는 {want}입니다. "
+                f"{josa(f'{key}={have}', '을/를')} 넘겼거나 다른 체크포인트를 읽었습니다. "
+                f"load_pretrained('bert.base')는 크기를 체크포인트에서 읽으니 {josa(key, '은/는')} 넘기지 마세요"))
     rows = model.encoder.token_embedding.num_embeddings
     if len(vocab) != rows or sizes.get("vocab_size") != rows:
         ok = False
@@ -301,7 +302,7 @@ def check_bert_base(model, vocab, *, expected: Mapping[str, int] | None = None) 
         if shape != want_shape:
             ok = False
             messages.append(_both(f"One packed pair encodes to {shape}, expected {want_shape}",
-                                  f"패킹한 문장 쌍 하나의 인코딩 모양이 {shape}인데 {want_shape}이어야 합니다"))
+                                  f"패킹한 문장 쌍 하나의 인코딩 모양이 {shape}입니다. 기대한 모양은 {want_shape}입니다"))
         elif ok:
             messages.append(_both(
                 f"{sizes['num_blks']} blocks × {sizes['num_hiddens']} hidden ({sizes['num_heads']} heads, FFN "
@@ -348,7 +349,7 @@ def check_bert_base_plan(lr: float, batch_size: int, epochs: int, max_len: int, 
         fail(f"lr={lr:g} is outside [{low:g}, {high:g}]: bert.base usually fine-tunes at 2e-5 to 5e-5 with "
              "Adam; much larger forgets the pretraining or diverges, much smaller barely moves in a few epochs",
              f"lr={lr:g}: [{low:g}, {high:g}] 범위를 벗어났습니다. bert.base는 보통 Adam으로 2e-5~5e-5에서 "
-             "미세 조정합니다. 너무 크면 사전 학습한 내용을 잃거나 발산하고, 너무 작으면 몇 에폭로는 거의 "
+             "미세 조정합니다. 너무 크면 사전 학습한 내용을 잃거나 발산하고, 너무 작으면 몇 에폭으로는 거의 "
              "학습되지 않습니다")
     if epochs < PLAN_RULES["min_epochs"]:
         fail(f"epochs={epochs}: plan at least {PLAN_RULES['min_epochs']} passes over SNLI",
@@ -358,7 +359,7 @@ def check_bert_base_plan(lr: float, batch_size: int, epochs: int, max_len: int, 
                               f"epochs={epochs}: BERT에 보통 필요한 2~4회보다 많습니다. 검증 정확도를 지켜보세요"))
     if max_len < PLAN_RULES["min_max_len"]:
         fail(f"max_len={max_len} cuts too many pairs; use at least {PLAN_RULES['min_max_len']}",
-             f"max_len={max_len}이면 잘리는 문장 쌍이 너무 많습니다. max_len을 {PLAN_RULES['min_max_len']} 이상으로 "
+             f"max_len={max_len}: 잘리는 문장 쌍이 너무 많습니다. max_len을 {PLAN_RULES['min_max_len']} 이상으로 "
              "하세요")
     elif max_len > PLAN_RULES["max_max_len"]:
         fail(f"max_len={max_len} is longer than bert.base's {PLAN_RULES['max_max_len']} position embeddings",
@@ -381,7 +382,7 @@ def check_bert_base_plan(lr: float, batch_size: int, epochs: int, max_len: int, 
                                   f"메모리: GPU당 약 {need:.1f} GiB ({memory_gib:g} GiB 중)"))
         if batch_size < 16:
             messages.append(_both(f"batch_size={batch_size} works but makes an epoch of 549k pairs slow",
-                                  f"batch_size={batch_size}: 동작은 하지만 54만 쌍을 도는 에폭가 느려집니다"))
+                                  f"batch_size={batch_size}: 동작은 하지만 54만 쌍을 도는 에폭이 느려집니다"))
     if not amp:
         messages.append(_both("On a GPU, AMP (bf16/fp16) roughly halves activation memory and is much faster",
                               "GPU에서는 AMP(bf16/fp16)를 쓰면 활성값 메모리가 약 절반이 되고 훨씬 빠릅니다"))
