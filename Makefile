@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml tools/torch_choice.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python tools/torch_choice.py
-	$(BIN)/python -m pip install --quiet -e '.[test,book]'
+	$(BIN)/python -m pip install --quiet -e '.[test,book,classroom]'
 	# d2l is a reference for the tests only: without its pins (numpy 1.23.5, torchvision).
 	$(BIN)/python -m pip install --quiet --no-deps 'd2l==1.0.3'
 	touch $(STAMP)
