@@ -122,7 +122,7 @@ def plot_attention_grid(att: PairAttention, *, max_layers: int = 4, max_heads: i
 
     use_hangul_font()
     layers, heads = min(att.num_layers, max_layers), min(att.num_heads, max_heads)
-    fig, axes = plt.subplots(layers, heads, figsize=(2.6 * heads + 0.8, 2.6 * layers + 0.9), squeeze=False,
+    fig, axes = plt.subplots(layers, heads, figsize=(2.6 * heads + 1.0, 2.9 * layers + 1.2), squeeze=False,
                              sharex=True, sharey=True)
     ticks = range(len(att.tokens))
     for layer in range(layers):
@@ -136,6 +136,8 @@ def plot_attention_grid(att: PairAttention, *, max_layers: int = 4, max_heads: i
             ax.tick_params(length=0)
     shown = f"{layers} of {att.num_layers} layers, {heads} of {att.num_heads} heads"
     fig.suptitle(f"Attention per layer (L) and head (H) · 층(L)과 헤드(H)별 어텐션 ({shown})", fontsize=10)
+    fig.supxlabel("attended to (key) · 주목받는 토큰(키)", fontsize=9)
+    fig.supylabel("attending (query) · 주목하는 토큰(쿼리)", fontsize=9)
     fig.tight_layout()
     return fig
 
