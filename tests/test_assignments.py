@@ -163,6 +163,16 @@ def test_bad_chapters_are_named(tmp_path, capsys):
     assert "no chapter with an exercise cell" in capsys.readouterr().err
 
 
+def test_out_must_be_a_folder(tmp_path, capsys):
+    (tmp_path / "course").write_text("not a folder")
+    assert cli.main(["classroom", "assignment", str(tmp_path / "course"), "--notebooks", str(NOTEBOOKS)]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="--lang must be one of en, ko"):
+        assignments.write_course(tmp_path / "x", NOTEBOOKS, lang="fr")
+    with pytest.raises(ValueError, match="not plain Python"):
+        assignments.graded_source("%time check_it()\n", 10, where="ch")
+
+
 def test_solution_source_shapes():
     starter = 'def f(x):\n    """Doc."""\n    # Your code here\n    raise NotImplementedError\n'
     solution = 'def f(x):\n    """Doc."""\n    y = x + 1\n    return y\n'

@@ -103,10 +103,17 @@ def solution_source(starter: str, solution: str) -> str:
     return "\n".join([*s_lines, BEGIN, *t_lines, END])
 
 
+def _parse(source: str, where: str) -> ast.Module:
+    try:
+        return ast.parse(source)
+    except SyntaxError as err:
+        raise ValueError(f"{where}: the check cell is not plain Python ({err.msg}, line {err.lineno})") from None
+
+
 def graded_source(check: str, points: float, *, where: str) -> str:
     """The autograded cell: the check cell as written, its last expression (the call that
     displays the verdict) wrapped in ``grade(..., points)``."""
-    tree = ast.parse(check)
+    tree = _parse(check, where)
     last = tree.body[-1] if tree.body else None
     if not isinstance(last, ast.Expr):
         raise ValueError(f"{where}: the check cell must end with the call that shows the verdict "
@@ -160,7 +167,8 @@ def to_assignment(nb, name: str, *, points: float = DEFAULT_POINTS, lang: str | 
         for j in range(check + 1, solution):  # the prose that introduces the book's solution
             if cells[j].cell_type == "markdown":
                 roles[j] = "drop"
-        call = ast.get_source_segment(cells[check].source, ast.parse(cells[check].source).body[-1])
+        body = _parse(cells[check].source, f"{where}, check cell #{check + 1}").body
+        call = ast.get_source_segment(cells[check].source, body[-1]) if body else None
         for j in range(solution + 1, len(cells)):  # the check, run again under the solution
             if cells[j].cell_type == "code":
                 if cells[j].source.strip() == (call or "").strip():
@@ -250,11 +258,13 @@ def write_course(out: str | os.PathLike[str], notebooks_dir: str | os.PathLike[s
         raise ValueError(f"--lang must be one of {', '.join(LANGS)} (or left out for both), got {lang!r}")
     if points <= 0:
         raise ValueError(f"--points must be positive, got {points}")
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{folder} is a file, not a folder: choose a folder for the nbgrader course")
     src_dir = Path(notebooks_dir) if notebooks_dir is not None else default_notebooks_dir()
     chapters = exercise_chapters(src_dir)
     if not chapters:
         raise FileNotFoundError(f"no chapter with an exercise cell (tagged `{EXERCISE_TAG}`) in {src_dir}")
-    folder = Path(out)
     made = []
     for source in chapters:  # build everything first: a bad chapter writes nothing
         nb, summary = to_assignment(_read(source), source.stem, points=points, lang=lang, where=str(source))
