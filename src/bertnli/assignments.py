@@ -26,6 +26,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .checkpoint import atomic_write
 from .classroom import EXERCISE_TAG, SOLUTION_TAG, _read, chapter_sources, default_notebooks_dir
 
 LANGS = ("en", "ko")
@@ -232,15 +233,6 @@ c.Execute.timeout = 600
 '''
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.partial")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def exercise_chapters(notebooks_dir: Path) -> list[Path]:
     """The chapter sources that hold at least one cell tagged ``exercise``."""
     return [src for src in chapter_sources(notebooks_dir)
@@ -279,12 +271,12 @@ def write_course(out: str | os.PathLike[str], notebooks_dir: str | os.PathLike[s
     course = Course(folder.resolve())
     for target, text, (_, summary) in zip(targets, texts, made):
         target.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(target, text)
+        atomic_write(target, text)
         summary.notebook = target
         course.assignments.append(summary)
     config = folder / CONFIG_FILE
     if not config.exists():
-        _write_atomic(config, nbgrader_config(lang))
+        atomic_write(config, nbgrader_config(lang))
         course.config_written = True
     return course
 
