@@ -23,7 +23,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
-from ._jupyter import in_kernel
+from ._jupyter import in_kernel, progress_bar
 from .classifier import BERTClassifier
 from .model import devices
 from .packing import pack_pair, tokenize_text
@@ -334,8 +334,7 @@ def _train_one_epoch(model, loader, optimizer, scaler, device, amp_dtype, epoch,
     examples = 0
     bar = None
     if show_bar:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=len(loader), desc=f"epoch {epoch + 1}/{epochs}", leave=False)
+        bar = progress_bar(total=len(loader), desc=f"epoch {epoch + 1}/{epochs}", leave=False)
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     start = time.perf_counter()
