@@ -43,6 +43,7 @@ def pytest_collection_modifyitems(config, items):
         fixtures = set(getattr(item, "fixturenames", ()))  # with the fixtures those fixtures use
         if "built_book" in fixtures:  # site, server, browser, executed_notebooks all need it
             item.add_marker(pytest.mark.slow)
+            item.add_marker(pytest.mark.timeout(1800))  # the first of them builds the book
             if "browser" in fixtures:
                 item.add_marker(pytest.mark.browser)
 

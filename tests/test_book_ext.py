@@ -119,3 +119,16 @@ def test_make_book_builds_as_the_tests_do(book_env):
         else:
             assert f"{key}={value}" in recipe, f"`make book` does not set {key}={value}"
     assert "-W" in recipe and "--all" in recipe
+
+
+def test_tqdm_disable_turns_off_the_notebook_progress_bars(monkeypatch):
+    """The book build sets TQDM_DISABLE; tqdm.notebook alone would ignore it (it passes disable=False)."""
+    import tqdm.auto
+    import tqdm.notebook
+
+    from bertnli._jupyter import progress_bar
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", tqdm.notebook.tqdm)  # as inside a Jupyter kernel
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    bar = progress_bar(total=3, desc="epoch 1/1")
+    assert isinstance(bar, tqdm.notebook.tqdm) and bar.disable
