@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import hub, sample
+from .checkpoint import atomic_write
 
 SOLUTION_TAG = "solution"
 EXERCISE_TAG = "exercise"
@@ -100,7 +101,7 @@ def student_copy(out: str | os.PathLike[str], notebooks_dir: str | os.PathLike[s
         nb, removed, exercises = strip_for_students(_read(source))
         target = target_dir / f"{source.stem}.ipynb"
         nbformat.validate(nb)
-        nbformat.write(nb, target)
+        atomic_write(target, nbformat.writes(nb))
         written.append(StudentCopy(source, target, removed, exercises))
     return written
 
@@ -125,9 +126,7 @@ def _copy_verified(src: Path, dst_dir: Path, expected_sha1: str | None) -> str:
     dst = dst_dir / src.name
     if dst.is_file() and hub.sha1_of(dst) == digest:
         return digest
-    tmp = dst_dir / f".{src.name}.partial"
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
+    atomic_write(dst, lambda tmp: shutil.copyfile(src, tmp))
     return digest
 
 
@@ -159,8 +158,8 @@ def mirror(out: str | os.PathLike[str]) -> Mirror:
         result.files[checkpoint.name] = _copy_verified(checkpoint, folder, None)
     else:
         result.skipped.append(f"the sample checkpoint is missing from the package ({checkpoint})")
-    (folder / SUMS_FILE).write_text("".join(f"{sha}  {name}\n" for name, sha in sorted(result.files.items())))
-    (folder / README_FILE).write_text(mirror_readme(result), encoding="utf-8")
+    atomic_write(folder / SUMS_FILE, "".join(f"{sha}  {name}\n" for name, sha in sorted(result.files.items())))
+    atomic_write(folder / README_FILE, mirror_readme(result))
     return result
 
 
