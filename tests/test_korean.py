@@ -32,6 +32,9 @@ def test_numbers_are_read_in_sino_korean(number, final):
     ("SNLIBERTDataset", "ㅅ"), ("vocab", "ㅂ"), ("token", "ㄴ"), ("block", "ㄱ"), ("zip", "ㅂ"), ("python", "ㄴ"),
     ("profile", "ㄹ"), ("sample", "ㄹ"), ("full", "ㄹ"), ("test", ""), ("dropout", "ㅅ"), ("string", "ㅇ"),
     ("load_pretrained('bert.base')", ""), ("`max_len`", "ㄴ"), ("GiB", ""), ("Adam", "ㅁ"), ("Colab", "ㅂ"),
+    ("fine_tune", "ㄴ"), ("LivePlot", "ㅅ"), ("--resume", "ㅁ"), ("my_truncate_proportional(p, h, budget)", "ㄹ"),
+    ("grade(...)", ""), ("josa()", ""), ("download NAME", "ㅁ"), ("mirror OUT/", "ㅅ"), ("street.", ""),
+    ("source/04_exercise_truncation/", "ㄴ"), ("root", ""), ("float", ""), ("format", "ㅅ"),
 ])
 def test_code_names_are_read_as_korean_technical_writing_transcribes_them(name, final):
     assert final_sound(name) == final, name

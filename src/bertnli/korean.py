@@ -16,8 +16,8 @@ How a word is read, from its last character:
   Korean technical writing does (model 모델, token 토큰, vocab 보캡, base 베이스, dataset 데이터셋);
   for a code name only the part after the last ``.``, ``_`` or lower-to-upper change counts
   (``max_len`` ends in *len* 렌, ``BERTModel`` in *Model* 모델);
-- closing brackets, quotes and backticks are skipped (``load_pretrained('bert.base')`` ends in
-  *base*); ``%`` reads 퍼센트.
+- a call reads as its function's name (``grade(...)`` as *grade*), closing brackets, quotes,
+  backticks and final punctuation are skipped; ``%`` reads 퍼센트.
 
 When the reading is unknown (a symbol, an empty string) both forms are written, ``을(를)``,
 the convention of Korean software messages. The English reading is a heuristic: for a
@@ -48,6 +48,7 @@ _WORD_FINAL = {
     "cache": "", "bash": "", "lab": "ㅂ", "jupyterlab": "ㅂ", "colab": "ㅂ", "web": "ㅂ", "vocab": "ㅂ",
     "adam": "ㅁ", "numpy": "", "pytorch": "", "torch": "", "wordpiece": "", "sample": "ㄹ",
     "gib": "", "mib": "", "kib": "",  # 기비바이트
+    "name": "ㅁ", "out": "ㅅ", "file": "ㄹ", "bit": "", "root": "", "float": "",  # NAME 네임, OUT 아웃
 }
 
 _PAIRS = {  # (after a final consonant, after a vowel)
@@ -58,7 +59,8 @@ _PAIRS = {  # (after a final consonant, after a vowel)
 for _pair, _forms in list(_PAIRS.items()):  # either order: "를/을" as well as "을/를"
     _PAIRS["/".join(reversed(_pair.split("/")))] = _forms
 
-_SKIP_AT_END = " \t\n)]}>'\"`’”»」』"
+_SKIP_AT_END = " \t\n)]}>'\"`’”»」』.,:;!?/"
+_CALL = re.compile(r"([A-Za-z_][\w.]*)\([^()]*\)$")  # f(x, y): read the function's name
 _VOWELS = set("aeiouy")
 
 
@@ -89,13 +91,13 @@ def _last_word(text: str) -> str:
 
 def _english_final(word: str) -> str:
     """Final sound of an English word as Korean technical writing transcribes it."""
-    if len(word) <= 4 and word.isupper() or not (set(word.lower()) & _VOWELS):
-        return _LETTER_FINAL[word[-1].lower()]  # spelled out: GPU 지피유, MLM 엠엘엠, lr 엘알
     w = word.lower()
     if w in _WORD_FINAL:
         return _WORD_FINAL[w]
-    for suffix, final in (("ine", "ㄴ"), ("one", "ㄴ"), ("ane", "ㄴ"), ("ame", "ㅁ"), ("ime", "ㅁ"), ("ome", "ㅁ"),
-                          ("le", "ㄹ"), ("ng", "ㅇ"), ("out", "ㅅ"), ("ck", "ㄱ")):
+    if len(word) <= 4 and word.isupper() or not (set(w) & _VOWELS):
+        return _LETTER_FINAL[w[-1]]  # spelled out: GPU 지피유, MLM 엠엘엠, lr 엘알
+    for suffix, final in (("ine", "ㄴ"), ("one", "ㄴ"), ("ane", "ㄴ"), ("une", "ㄴ"), ("ame", "ㅁ"), ("ime", "ㅁ"),
+                          ("ome", "ㅁ"), ("ume", "ㅁ"), ("le", "ㄹ"), ("ng", "ㅇ"), ("out", "ㅅ"), ("ck", "ㄱ")):
         if w.endswith(suffix):
             return final
     last, before = w[-1], (w[-2] if len(w) > 1 else "")
@@ -103,13 +105,19 @@ def _english_final(word: str) -> str:
         return {"l": "ㄹ", "m": "ㅁ", "n": "ㄴ"}[last]
     if last in "kpb" and before in _VOWELS - {"y"}:  # block 블록, zip 집, vocab 보캡
         return {"k": "ㄱ", "p": "ㅂ", "b": "ㅂ"}[last]
+    if last == "t" and before in "aeiou" and (len(w) < 3 or w[-3] not in _VOWELS):  # plot 플롯, budget 버짓
+        return "ㅅ"
     return ""  # vowels, silent e, and consonants transcribed with ㅡ: base 베이스, test 테스트, bert 버트
 
 
 def final_sound(word: object) -> str | None:
     """The final consonant of how ``word`` is read aloud in Korean: ``""`` after a vowel,
     a jamo such as ``"ㄹ"`` or ``"ㄴ"``, or ``None`` when the reading is unknown."""
-    text = str(word).rstrip(_SKIP_AT_END)
+    text = str(word).rstrip(_SKIP_AT_END.replace(")", ""))
+    call = _CALL.search(text)
+    if call:  # grade(x) reads as "grade", load_pretrained('bert.base') as "load_pretrained"
+        text = call.group(1)
+    text = text.rstrip(_SKIP_AT_END)
     if not text:
         return None
     last = text[-1]

@@ -1,0 +1,81 @@
+"""The pages state what the code does: profile settings are rendered from bertnli.profiles
+(book/_ext/profilevalues.py fills the ``{{ profiles.<name>.<field> }}`` substitutions), and the
+numbers that must stay literal (the README's command line) are checked against the profiles."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from bertnli.profiles import PROFILES
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = sorted((ROOT / "book").glob("*.md"))
+CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.md"))
+SUBSTITUTION = re.compile(r"\{\{(.*?)\}\}")
+
+
+def _extension():
+    spec = importlib.util.spec_from_file_location("bertnli_book_ext_profilevalues",
+                                                  ROOT / "book" / "_ext" / "profilevalues.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def render(text: str) -> str:
+    """The page as the built site shows it: every substitution filled, an unknown one an error."""
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    values = {"profiles": _extension().profile_values()}
+    return SUBSTITUTION.sub(lambda m: env.from_string("{{" + m[1] + "}}").render(values), text)
+
+
+def table(text: str, first_header: str) -> tuple[list[str], list[list[str]]]:
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        header = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and header[0] == first_header:
+            rows = []
+            for row in lines[i + 2:]:
+                if not row.startswith("|"):
+                    break
+                rows.append([c.strip() for c in row.strip().strip("|").split("|")])
+            return header, rows
+    raise AssertionError(f"no table starting with {first_header!r}")
+
+
+@pytest.mark.parametrize("path", [*PAGES, *CHAPTERS], ids=lambda p: p.name)
+def test_every_substitution_resolves(path):
+    render(path.read_text(encoding="utf-8"))  # StrictUndefined raises on a misspelled field
+
+
+def test_lr_is_written_as_the_pages_write_it():
+    assert _extension()._as_written(1e-3) == "1e-3" and _extension()._as_written(2.5e-5) == "2.5e-5"
+
+
+@pytest.mark.parametrize("first, columns", [
+    ("profile", {"epochs": "epochs", "batch": "batch_size", "`max_len`": "max_len", "learning rate": "lr"}),
+    ("프로필", {"에폭": "epochs", "배치": "batch_size", "`max_len`": "max_len", "학습률": "lr"}),
+])
+def test_setup_profile_tables_state_the_profiles(first, columns):
+    header, rows = table(render((ROOT / "book" / "setup.md").read_text(encoding="utf-8")), first)
+    values = _extension().profile_values()
+    named = {re.search(r"`(\w+)`", row[0]).group(1): row for row in rows}
+    assert set(named) == set(PROFILES), f"setup.md's {first!r} table lists {sorted(named)}, the code {sorted(PROFILES)}"
+    for name, row in named.items():
+        for column, field in columns.items():
+            assert row[header.index(column)] == str(values[name][field]), f"setup.md: {name} {column}"
+
+
+def test_readme_reference_command_is_the_full_profile():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = re.search(r"finetune --model bert\.small --data snli (.*?)\s+--truncation", readme, flags=re.S)
+    assert command, "README: the spelled-out reference command is gone; update this test"
+    flags = dict(re.findall(r"--([\w-]+) (\S+)", command.group(1)))
+    full = PROFILES["full"]
+    assert (int(flags["epochs"]), int(flags["batch-size"]), int(flags["max-len"]), float(flags["lr"])) == \
+        (full.epochs, full.batch_size, full.max_len, full.lr)
