@@ -26,7 +26,7 @@ def _as_written(number: float) -> str:
 def _fill(app, config) -> None:
     substitutions = dict(config.myst_substitutions or {})
     substitutions["profiles"] = profile_values()
-    config.myst_substitutions = substitutions
+    config["myst_substitutions"] = substitutions  # Sphinx's Config item API: a setting, not a patch
 
 
 def setup(app):
