@@ -1,0 +1,270 @@
+"""The mechanical rules of the Korean style guide (book/style-ko.md), checked on every chapter and page.
+
+The guide is the source of truth: the loanwords that take no gloss and the renderings this book
+does not use are read from its tables, so a new decision there is enforced here at once.
+Chapters' prose pairs are checked in test_notebooks.py; this file checks the pages' pairs,
+glosses (first use only, native renderings only, never nested, never inside a word), banned
+renderings (chapters, pages, figures, widgets, hints), particles after numbers, Korean comments
+in code blocks of Korean cells, and American spelling in English prose.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import jupytext
+import pytest
+
+from bertnli.korean import particle, wrong_particles
+
+ROOT = Path(__file__).resolve().parents[1]
+STYLE = ROOT / "book" / "style-ko.md"
+GLOSSARY = ROOT / "book" / "glossary.md"
+# The chapters join once their prose follows the guide (phase B of issue 13).
+CHAPTERS: list[Path] = []
+PAGES = sorted((ROOT / "book").glob("*.md"))
+SOURCES = sorted((ROOT / "src" / "bertnli").glob("*.py"))
+HANGUL = "가-힣"
+
+# After a gloss's closing parenthesis only a particle may follow; these start a suffix that
+# belongs to the word itself (토큰(token)화되고, 사전 학습(pretraining)된).
+WORD_SUFFIX = re.compile(r"^(?:화|된|되|하|한|할|함|합|해|했|시키|시킨|적|성|들|스러)")
+GLOSS = re.compile(rf"(?P<ko>[{HANGUL}][{HANGUL}0-9 ]*?)\*{{0,2}}\((?P<en>[A-Za-z][^()\n{HANGUL}]*)\)")
+GLOSS_IN_PARENTHESES = re.compile(rf"\((?P<ko>[{HANGUL}][{HANGUL} ]*), (?P<en>[A-Za-z][A-Za-z -]*)\)")
+NESTED = re.compile(rf"\([^()\n]*[{HANGUL}][^()\n]*\([A-Za-z][^()\n{HANGUL}]*\)[^()\n]*\)")
+BRITISH = re.compile(
+    r"\b(?:\w*(?:summar|recogn|memor|vector|optim|organ|normal|initial|token|util|minim|maxim|real|special|"
+    r"general|visual|categor|prior|emphas|standard|serial|parallel|custom|character|synchron)is(?:e|es|ed|ing|ation|"
+    r"ations|er|ers)|colour\w*|neighbour\w*|behaviour\w*|favour\w*|labelled|labelling|modelling|centre|analyse[sd]?)\b",
+    re.IGNORECASE)
+
+
+# ----------------------------------------------------------------------------- reading the guide
+
+def _table(path: Path, first_header: str) -> list[list[str]]:
+    """Rows of the markdown table whose first header cell is ``first_header``."""
+    rows, inside = [], False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if not inside:
+            inside = line.lstrip().startswith("|") and cells[0] == first_header
+            continue
+        if not line.lstrip().startswith("|"):
+            break
+        if not set(cells[0]) <= set("-: "):
+            rows.append(cells)
+    assert rows, f"{path.name}: no table starting with '{first_header}'"
+    return rows
+
+
+def loanwords() -> dict[str, str]:
+    """Korean loanword -> English, from the guide's list of terms that take no gloss."""
+    return {row[0]: row[1] for row in _table(STYLE, "외래어 용어 (괄호 영어 없음)")}
+
+
+def banned() -> dict[str, tuple[str, list[str]]]:
+    """English term -> (the rendering used, the renderings banned), from the decisions table."""
+    return {row[0]: (row[1], [b.strip() for b in row[2].split(",") if b.strip()])
+            for row in _table(STYLE, "English")}
+
+
+def glossary_korean() -> dict[str, str]:
+    """Korean term -> English term, from the glossary page's table."""
+    return {row[1]: row[0] for row in _table(GLOSSARY, "English")}
+
+
+# ----------------------------------------------------------------------------- reading the text
+
+def _tags(cell) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def _cells(path: Path, lang: str) -> list[str]:
+    return [c.source for c in jupytext.read(path).cells if lang in _tags(c)]
+
+
+def _divs(path: Path, lang: str) -> list[str]:
+    return re.findall(rf"^::::\{{div\}} {lang}\n(.*?)^::::$", path.read_text(encoding="utf-8"), flags=re.M | re.S)
+
+
+def _prose(markdown: str) -> str:
+    """Running text only: no fenced or inline code, no headings, no link targets."""
+    text = re.sub(r"```.*?```", " ", markdown, flags=re.S)
+    text = re.sub(r"`[^`\n]*`", " ", text)
+    text = re.sub(r"\]\([^)\s]*\)", "]", text)
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+
+
+def korean_units() -> dict[str, list[str]]:
+    """Each chapter and page -> its Korean prose blocks, in reading order."""
+    units = {p.stem: _cells(p, "lang-ko") for p in CHAPTERS}
+    units |= {f"book/{p.stem}": _divs(p, "lang-ko") for p in PAGES}
+    return units
+
+
+def english_units() -> dict[str, list[str]]:
+    units = {p.stem: _cells(p, "lang-en") for p in CHAPTERS}
+    units |= {f"book/{p.stem}": _divs(p, "lang-en") for p in PAGES}
+    units["README"] = [(ROOT / "README.md").read_text(encoding="utf-8")]
+    return units
+
+
+KOREAN = korean_units()
+
+
+# ----------------------------------------------------------------------------- the checks
+
+def gloss_problems(blocks: list[str]) -> list[str]:
+    """Glosses that break the guide's rules, in one chapter or page."""
+    lw, native = loanwords(), glossary_korean()
+    text = "\n\n".join(_prose(b) for b in blocks)
+    problems, seen_english = [], {}
+    for m in GLOSS.finditer(text):
+        ko, en = m["ko"].strip(), m["en"].strip()
+        where = text[max(0, m.start() - 20):m.end() + 8].replace("\n", " ")
+        term = next((k for k in sorted(native, key=len, reverse=True) if ko == k or ko.endswith(" " + k)), None)
+        loan = ko.split()[-1]
+        if lw.get(loan, "").lower() == en.lower():  # 패딩(padding); a compound like 동적 패딩(dynamic padding) may
+            problems.append(f"loanword glossed: {loan}({en}) in {where!r}; loanwords take no gloss")
+        if WORD_SUFFIX.match(text[m.end():]):
+            problems.append(f"gloss inside a word: {where!r}; put the gloss after the whole word, or rephrase")
+        key = en.lower()
+        if key in seen_english:
+            problems.append(f"'{en}' glossed twice: first {seen_english[key]!r}, again {where!r}")
+        seen_english.setdefault(key, where)
+        if term and term not in lw and key.startswith(native[term].lower()):  # not a name: 말뭉치(Stanford ...)
+            earlier = _mask_longer(text[:m.start()], term, native)
+            if re.search(re.escape(term), earlier):
+                problems.append(f"gloss not at the first use of '{term}': {where!r}")
+    for m in NESTED.finditer(text):
+        problems.append(f"nested gloss: {m.group(0)!r}")
+    for m in GLOSS_IN_PARENTHESES.finditer(text):
+        problems.append(f"gloss inside a parenthesis: {m.group(0)!r}; write {m['ko']}({m['en']})")
+    return problems
+
+
+def _mask_longer(text: str, term: str, terms) -> str:
+    """Hide longer terms that contain ``term`` (학습 inside 사전 학습, 학습률, 학습 세트)."""
+    for other in sorted(terms, key=len, reverse=True):
+        if other != term and term in other:
+            text = text.replace(other, " ")
+    return text
+
+
+def banned_in(text: str, exempt: str = "") -> list[str]:
+    found = []
+    for term, (used, forms) in banned().items():
+        rest = text.replace(used, " ")
+        found += [f"'{form}' for '{term}' (use '{used}')" for form in forms if form in rest and form not in exempt]
+    return found
+
+
+CODE_PARTICLE = re.compile(rf"`([^`\n]+)`(으로|로|을|를|이|가|은|는|과|와)(?![{HANGUL}])")
+PAIR_OF = {"을": "을/를", "를": "을/를", "이": "이/가", "가": "이/가", "은": "은/는", "는": "은/는", "과": "과/와",
+           "와": "과/와", "으로": "으로/로", "로": "으로/로"}
+
+
+def code_particle_problems(block: str) -> list[str]:
+    """`code`+particle whose particle does not fit how the code name is read (bertnli.korean)."""
+    text = re.sub(r"```.*?```", " ", block, flags=re.S)
+    found = []
+    for m in CODE_PARTICLE.finditer(text):
+        right = particle(m[1], PAIR_OF[m[2]])
+        if right != m[2] and "(" not in right:
+            found.append(f"`{m[1]}`{m[2]} -> `{m[1]}`{right}")
+    return found
+
+
+def korean_comment_problems(block: str) -> list[str]:
+    """Comments in fenced code blocks of a Korean cell that have no Korean."""
+    problems = []
+    for code in re.findall(r"```[^\n]*\n(.*?)```", block, flags=re.S):
+        for line in code.splitlines():
+            comment = re.search(r"(?:^|\s)#\s*(.*)$", line)
+            if comment and comment.group(1).strip() and not re.search(f"[{HANGUL}]", comment.group(1)):
+                problems.append(line.strip())
+    return problems
+
+
+# ----------------------------------------------------------------------------- tests
+
+@pytest.mark.parametrize("name", sorted(KOREAN))
+def test_glosses_follow_the_guide(name):
+    problems = gloss_problems(KOREAN[name])
+    assert not problems, f"{name}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("name", sorted(KOREAN))
+def test_no_number_carries_a_wrong_particle(name):
+    found = [w for block in KOREAN[name] for w in wrong_particles(_prose(block).replace("`", ""))]
+    assert not found, f"{name}: " + "; ".join(found)
+
+
+@pytest.mark.parametrize("name", sorted(KOREAN))
+def test_no_code_name_carries_a_wrong_particle(name):
+    found = [w for block in KOREAN[name] for w in code_particle_problems(block)]
+    assert not found, f"{name}: " + "; ".join(found)
+
+
+@pytest.mark.parametrize("name", sorted(KOREAN))
+def test_code_comments_in_korean_cells_are_korean(name):
+    found = [line for block in KOREAN[name] for line in korean_comment_problems(block)]
+    assert not found, f"{name}: English comments in a Korean cell's code block:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize("path", [*CHAPTERS, *PAGES, *SOURCES], ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_banned_rendering(path):
+    if path == STYLE:
+        return  # the guide names them
+    if path.suffix == ".md" and path.parent.name == "notebooks":
+        nb = jupytext.read(path)
+        text = "\n".join(c.source for c in nb.cells if "lang-en" not in _tags(c))
+    else:
+        text = path.read_text(encoding="utf-8")
+    found = banned_in(text)
+    assert not found, f"{path.name}: " + "; ".join(found)
+
+
+@pytest.mark.parametrize("name", sorted(english_units()))
+def test_english_prose_uses_american_spelling(name):
+    if name == "book/style-ko":
+        return
+    text = "\n".join(_prose(b) for b in english_units()[name])
+    found = sorted({m.group(0) for m in BRITISH.finditer(text)})
+    assert not found, f"{name}: British spelling {found}; the book uses American spelling (book/style-ko.md)"
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.stem)
+def test_page_prose_comes_in_pairs(path):
+    langs = re.findall(r"^::::\{div\} (lang-en|lang-ko)$", path.read_text(encoding="utf-8"), flags=re.M)
+    pairs = [set(langs[i:i + 2]) for i in range(0, len(langs), 2)]
+    bad = [i for i, pair in enumerate(pairs) if pair != {"lang-en", "lang-ko"}]
+    assert not bad, f"{path.name}: block pair {bad[0] + 1} is not one lang-en and one lang-ko div: {langs}"
+
+
+def test_the_guide_and_the_glossary_spell_each_term_alike():
+    """A loanword listed in the guide and a glossary entry for the same English use one spelling."""
+    by_english = {english.lower(): korean for korean, english in glossary_korean().items()}
+    differ = {k: by_english[e.lower()] for k, e in loanwords().items() if by_english.get(e.lower(), k) != k}
+    assert not differ, f"the guide's loanword list and the glossary disagree: {differ}"
+    for term, (used, _) in banned().items():
+        assert by_english.get(term.lower(), used) == used, f"'{term}': the guide says '{used}', the glossary " \
+                                                          f"'{by_english[term.lower()]}'"
+
+
+def test_the_checks_catch_what_they_should():
+    assert gloss_problems(["토큰(token)화되고"])  # a loanword, and inside a word
+    assert gloss_problems(["사전 학습(pretraining)된 체크포인트"])
+    assert gloss_problems(["미세 조정(fine-tuning)을 합니다. 미세 조정(fine-tuning)은 ..."])
+    assert gloss_problems(["미세 조정을 합니다. 다시 미세 조정(fine-tuning)을 합니다"])
+    assert gloss_problems(["외우기 시작한 것이고(과적합, overfitting)"])
+    assert gloss_problems(["(모델이 외웁니다(overfitting))"])
+    assert not gloss_problems(["미세 조정(fine-tuning)을 합니다. 미세 조정은 ..."])
+    assert not gloss_problems(["사전 학습(pretraining)으로 얻은 것. 학습률(learning rate)"])
+    assert banned_in("에포크마다 어휘 집합을") and not banned_in("에폭마다 어휘를")
+    assert korean_comment_problems("```bash\n# one GPU\npython x  # run\n```") == ["# one GPU", "python x  # run"]
+    assert korean_comment_problems("```bash\n# GPU 한 개\n```") == []
+    assert code_particle_problems("`max_len`를 `bert.base`을") == ["`max_len`를 -> `max_len`을",
+                                                                 "`bert.base`을 -> `bert.base`를"]
+    assert BRITISH.search("we summarise") and BRITISH.search("labelled data") and not BRITISH.search("tokenize, premise")
