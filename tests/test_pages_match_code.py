@@ -79,3 +79,42 @@ def test_readme_reference_command_is_the_full_profile():
     full = PROFILES["full"]
     assert (int(flags["epochs"]), int(flags["batch-size"]), int(flags["max-len"]), float(flags["lr"])) == \
         (full.epochs, full.batch_size, full.max_len, full.lr)
+
+
+# ----------------------------------------------------------------------------- glued numbers
+
+GLUE_REF = re.compile(r"\{glue(?::\w+)?\}`([\w.-]+)(?::[^`]*)?`")
+GLUE_CALL = re.compile(r"""\bglue\(\s*(?:f?["'])([\w.-]+)["']""")
+
+
+def _chapter(path: Path):
+    import jupytext
+
+    return jupytext.read(path)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_every_glued_reference_is_glued_by_the_chapter(path):
+    """``{glue:text}`name``` in the prose needs ``glue("name", ...)`` in a code cell of the same chapter,
+    and both languages refer to the same names."""
+    nb = _chapter(path)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    glued = set(GLUE_CALL.findall(code))
+    refs = {lang: set() for lang in ("lang-en", "lang-ko")}
+    for cell in nb.cells:
+        for lang in refs:
+            if lang in cell.get("metadata", {}).get("tags", []):
+                refs[lang] |= set(GLUE_REF.findall(cell.source))
+    missing = (refs["lang-en"] | refs["lang-ko"]) - glued
+    assert not missing, f"{path.name}: prose refers to {sorted(missing)}, which no code cell glues"
+    assert refs["lang-en"] == refs["lang-ko"], f"{path.name}: only in English {sorted(refs['lang-en'] - refs['lang-ko'])}, " \
+                                               f"only in Korean {sorted(refs['lang-ko'] - refs['lang-en'])}"
+
+
+def test_glue_returns_the_value_and_the_patterns_match():
+    from bertnli.glue import glue
+
+    assert glue("answer", 42) == 42
+    assert GLUE_REF.findall("kept {glue:text}`keep_p` of {glue:text}`share:.1%` and {glue}`fig`") == \
+        ["keep_p", "share", "fig"]
+    assert GLUE_CALL.findall('glue("keep_p", k)\nx = glue(\'share\', s, display=False)') == ["keep_p", "share"]
