@@ -118,3 +118,19 @@ def test_glue_returns_the_value_and_the_patterns_match():
     assert GLUE_REF.findall("kept {glue:text}`keep_p` of {glue:text}`share:.1%` and {glue}`fig`") == \
         ["keep_p", "share", "fig"]
     assert GLUE_CALL.findall('glue("keep_p", k)\nx = glue(\'share\', s, display=False)') == ["keep_p", "share"]
+
+
+def test_glue_stores_numpy_and_torch_scalars_as_plain_numbers(monkeypatch):
+    """myst-nb formats a glued number from its repr: np.float64(0.5) would fail `{glue:text}`x:.1%``."""
+    import numpy as np
+    import torch
+    from myst_nb.core.variables import format_plain_text
+
+    import myst_nb
+    from bertnli.glue import glue
+
+    stored = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display=True: stored.update({name: value}))
+    assert glue("share", np.float64(0.25)) == 0.25 and type(stored["share"]) is float
+    assert type(glue("count", np.int64(7))) is int and type(glue("t", torch.tensor(3))) is int
+    assert format_plain_text(repr(stored["share"]), ".1%") == "25.0%"

@@ -14,7 +14,14 @@ T = TypeVar("T")
 
 
 def glue(name: str, value: T, *, display: bool = False) -> T:
-    """Make ``value`` available to the prose as ``name`` (myst-nb's glue), and return it."""
+    """Make ``value`` available to the prose as ``name`` (myst-nb's glue), and return it.
+
+    A NumPy or PyTorch scalar is glued as the plain Python number it holds: myst-nb reads the
+    number back from its repr, and ``np.float64(0.5)`` is not a literal it can read (a format
+    spec like ``:.1%`` would then fail the build).
+    """
+    if getattr(value, "shape", None) == () and callable(getattr(value, "item", None)):
+        value = value.item()
     try:
         from myst_nb import glue as myst_glue
     except ImportError:  # plain Jupyter without the book extra
