@@ -2,7 +2,7 @@
 
 ``student_copy`` writes each chapter as a plain ``.ipynb`` with the outputs cleared and the
 cells tagged ``solution`` removed, so a class starts from clean notebooks that still hold
-the ``exercise`` starter cells. ``mirror`` copies the verified archives of the cache (plus
+the ``exercise`` starter cells; ``lang="ko"`` (or ``"en"``) keeps only that language's prose. ``mirror`` copies the verified archives of the cache (plus
 the embedded sample checkpoint) into one folder with a README, so a class without
 internet installs from a USB stick or a shared drive via ``BERTNLI_HUB_URL=file://...``.
 """
@@ -18,6 +18,7 @@ from pathlib import Path
 from . import hub, sample
 
 SOLUTION_TAG = "solution"
+LANGS = ("en", "ko", "both")  # --lang: which prose cells (tagged lang-en / lang-ko) a copy keeps
 EXERCISE_TAG = "exercise"
 SUMS_FILE = "SHA1SUMS"
 README_FILE = "README.md"
@@ -64,11 +65,19 @@ def _read(path: Path):
     return jupytext.read(path, fmt="md:myst") if path.suffix == ".md" else jupytext.read(path)
 
 
-def strip_for_students(nb) -> tuple[object, int, int]:
-    """Remove solution cells and outputs in place; return the notebook, solutions removed, exercises kept."""
+def strip_for_students(nb, lang: str = "both") -> tuple[object, int, int]:
+    """Remove solution cells, outputs and the prose of the language not chosen, in place.
+
+    Returns the notebook, the solutions removed and the exercises kept.
+    """
+    if lang not in LANGS:
+        raise ValueError(f"--lang {lang!r}: choose one of {', '.join(LANGS)}")
+    other = {"en": "lang-ko", "ko": "lang-en"}.get(lang)
     kept, removed = [], 0
     for cell in nb.cells:
         tags = cell.get("metadata", {}).get("tags", [])
+        if other is not None and other in tags:
+            continue
         if SOLUTION_TAG in tags:
             removed += 1
             continue
@@ -85,10 +94,13 @@ def strip_for_students(nb) -> tuple[object, int, int]:
     return nb, removed, exercises
 
 
-def student_copy(out: str | os.PathLike[str], notebooks_dir: str | os.PathLike[str] | None = None) -> list[StudentCopy]:
-    """Write every chapter to ``out/<name>.ipynb`` without outputs and without solution cells."""
+def student_copy(out: str | os.PathLike[str], notebooks_dir: str | os.PathLike[str] | None = None,
+                 lang: str = "both") -> list[StudentCopy]:
+    """Write every chapter to ``out/<name>.ipynb`` without outputs and solution cells, in ``lang`` (en, ko, both)."""
     import nbformat
 
+    if lang not in LANGS:
+        raise ValueError(f"--lang {lang!r}: choose one of {', '.join(LANGS)}")
     src_dir = Path(notebooks_dir) if notebooks_dir is not None else default_notebooks_dir()
     sources = chapter_sources(src_dir)
     if not sources:
@@ -97,7 +109,7 @@ def student_copy(out: str | os.PathLike[str], notebooks_dir: str | os.PathLike[s
     target_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for source in sources:
-        nb, removed, exercises = strip_for_students(_read(source))
+        nb, removed, exercises = strip_for_students(_read(source), lang)
         target = target_dir / f"{source.stem}.ipynb"
         nbformat.validate(nb)
         nbformat.write(nb, target)
@@ -219,8 +231,8 @@ sha1로 검사합니다. 미러를 거치지 않으려면 `python -m bertnli cac
 # --------------------------------------------------------------------------- command line
 
 
-def run_student_copy(out: str, notebooks_dir: str | None = None) -> int:
-    copies = student_copy(out, notebooks_dir)
+def run_student_copy(out: str, notebooks_dir: str | None = None, lang: str = "both") -> int:
+    copies = student_copy(out, notebooks_dir, lang)
     for c in copies:
         print(f"{c.target}  (solution cells removed: {c.solutions_removed}, exercise cells kept: {c.exercises})")
     print(f"wrote {len(copies)} student notebooks to {Path(out).resolve()}")
