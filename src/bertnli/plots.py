@@ -96,16 +96,39 @@ def plot_probabilities(probs: Sequence[float], labels: Sequence[str] = LABELS, a
     return ax
 
 
+def _is_number(value) -> bool:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return True
+    text = str(value).strip().rstrip("%").replace(",", "")
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return bool(text)
+
+
 def show_table(header: Sequence, rows: Sequence[Sequence]):
-    """A small HTML table for notebooks (the book does not depend on pandas)."""
+    """A small HTML table for notebooks (the book does not depend on pandas).
+
+    Numbers are right-aligned in tabular figures so their digits line up; the padding
+    comes from the book's CSS (class ``bertnli-table``) and from inline styles, so the
+    table reads the same in JupyterLab, Colab and on the site.
+    """
     from html import escape
 
     from IPython.display import HTML
 
-    head = "".join(f"<th>{escape(str(h))}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
-    return HTML(f'<div style="overflow-x:auto"><table><thead><tr>{head}</tr></thead>'
-                f"<tbody>{body}</tbody></table></div>")
+    pad = "padding:0.3em 0.8em"
+    numeric_columns = {j for j in range(len(header)) if rows and all(j < len(r) and _is_number(r[j]) for r in rows)}
+
+    def cell(tag: str, value, right: bool) -> str:
+        cls = ' class="num"' if right else ""
+        return f'<{tag}{cls} style="{pad};text-align:{"right" if right else "left"}">{escape(str(value))}</{tag}>'
+
+    head = "".join(cell("th", h, j in numeric_columns) for j, h in enumerate(header))
+    body = "".join("<tr>" + "".join(cell("td", c, _is_number(c)) for c in row) + "</tr>" for row in rows)
+    return HTML(f'<div class="bertnli-table-wrap" style="overflow-x:auto"><table class="bertnli-table">'
+                f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
 
 
 class LivePlot:
