@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -39,15 +40,50 @@ def test_ddp_replicas_agree_and_match_one_process(tmp_path):
     assert "2 processes" in h_ddp[0]["device"]
 
 
+def _odd_sized_sample_corpus(folder: Path, per_rank_batch: int = 32) -> int:
+    """The sample corpus with a test split of an odd number of pairs cut into an odd number
+    of per-rank batches (so two ranks cannot split it evenly); returns the number of pairs."""
+    from bertnli import read_snli, sample
+
+    folder.mkdir()
+    for split in ("train", "dev"):
+        shutil.copy(sample.snli_dir() / f"snli_1.0_{split}.txt", folder)
+    lines = (sample.snli_dir() / "snli_1.0_test.txt").read_text(encoding="utf-8").splitlines(keepends=True)
+    for keep in range(len(lines), 1, -1):
+        (folder / "snli_1.0_test.txt").write_text("".join(lines[:keep]), encoding="utf-8")
+        n = len(read_snli(folder, "test")[2])
+        if n % 2 == 1 and -(-n // per_rank_batch) % 2 == 1:
+            return n
+    raise AssertionError("could not make an odd-sized test split")
+
+
 @pytest.mark.slow
-def test_command_line_under_torchrun_trains_with_two_processes(tmp_path):
-    """The README's multi-GPU command, with two CPU processes (gloo) instead of GPUs."""
+def test_command_line_under_torchrun_with_device_cpu_is_one_run(tmp_path):
+    """The README's multi-GPU command with --device cpu: two gloo processes train ONE run.
+
+    One banner, one line per epoch, one run folder written once; the test accuracy it
+    reports counts each of an odd number of test pairs exactly once, so it equals what
+    ``bertnli evaluate`` measures in a single process.
+    """
+    n_test = _odd_sized_sample_corpus(tmp_path / "data")
     env = dict(os.environ, BERTNLI_CACHE=str(tmp_path / "cache"), OMP_NUM_THREADS="1")
+    run = tmp_path / "run"
     done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
-                           "-m", "bertnli", "finetune", "--profile", "sample", "--epochs", "1",
-                           "--out", str(tmp_path / "run")], env=env, capture_output=True, text=True, timeout=300)
+                           "-m", "bertnli", "finetune", "--profile", "sample", "--epochs", "1", "--device", "cpu",
+                           "--data", str(tmp_path / "data"), "--out", str(run)],
+                          env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert done.stdout.count("done:") == 1 and done.stdout.count("profile: sample") == 1  # rank 0 alone prints
-    history = json.loads((tmp_path / "run" / "history.json").read_text())["epochs"]
-    assert len(history) == 1 and "2 processes" in history[0]["device"]
+    assert done.stdout.count("profile: sample") == 1, done.stdout  # rank 0 alone prints
+    assert done.stdout.count("epoch 1/1:") == 1 and done.stdout.count("done:") == 1, done.stdout
+    assert done.stderr.count("NOTICE: using bertnli's embedded offline SAMPLE") == 1, done.stderr
+    assert sorted(p.name for p in run.iterdir()) == ["checkpoint.pt", "history.json", "run.json"]
+    history = json.loads((run / "history.json").read_text())["epochs"]
+    assert len(history) == 1 and "2 processes x CPU" in history[0]["device"]
     assert history[0]["test_acc"] > 0.5
+
+    done = subprocess.run([sys.executable, "-m", "bertnli", "evaluate", str(run)], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"on {n_test} pairs" in done.stdout, done.stdout
+    accuracy = float(done.stdout.split("accuracy ")[1].split(",")[0])
+    assert accuracy == round(history[0]["test_acc"], 4), (accuracy, history[0]["test_acc"])

@@ -1,35 +1,14 @@
 """Fine-tuning: classifier head, loop, history, checkpoints, resume, evaluation, errors."""
 
 import json
-import random
 from pathlib import Path
 
 import pytest
 import torch
 
-from bertnli import BERTClassifier, BERTModel, History, SNLIBERTDataset, Vocab, evaluate, fine_tune, make_loader, predict
-from bertnli.train import CHECKPOINT_FILE, HISTORY_FILE, load_checkpoint, model_from_checkpoint
-
-WORDS = "a man woman dog cat is sleeping running in the park library person animal outside .".split()
-VOCAB = Vocab(["<unk>", "<pad>", "<mask>", "<cls>", "<sep>", *WORDS])
-
-
-def tiny_data(n=96, seed=0):
-    """A toy task for the loop (not real NLI): the hypothesis' verb decides the label."""
-    rng = random.Random(seed)
-    premises, hypotheses, labels = [], [], []
-    for _ in range(n):
-        subj, verb = rng.choice(["man", "woman", "dog", "cat"]), rng.choice(["sleeping", "running"])
-        premises.append(f"a {subj} is {rng.choice(['sleeping', 'running'])} in the park .")
-        hypotheses.append(f"a {subj} is {verb} .")
-        labels.append(0 if verb == "sleeping" else 1)
-    return premises, hypotheses, labels
-
-
-def tiny_bert(seed=0, dropout=0.0):
-    torch.manual_seed(seed)
-    return BERTModel(len(VOCAB), num_hiddens=32, ffn_num_hiddens=64, num_heads=2, num_blks=1, dropout=dropout,
-                     max_len=32)
+from bertnli import BERTClassifier, BERTModel, History, SNLIBERTDataset, evaluate, fine_tune, make_loader, predict
+from bertnli.checkpoint import CHECKPOINT_FILE, HISTORY_FILE, RUN_FILE, RunFolder, load_checkpoint, model_from_checkpoint
+from tiny_task import VOCAB, tiny_bert, tiny_data
 
 
 @pytest.fixture
@@ -56,8 +35,9 @@ def test_fine_tune_learns_and_writes_history_and_checkpoint(loaders, tmp_path):
     train, test = loaders
     model = BERTClassifier(tiny_bert())
     seen = []
-    history = fine_tune(model, train, test, epochs=6, lr=3e-3, device="cpu", checkpoint_dir=tmp_path / "run",
-                        callbacks=[lambda h: seen.append(len(h))], vocab=VOCAB, config={"note": "t"})
+    run = RunFolder(tmp_path / "run", config={"note": "t"}, vocab=VOCAB)
+    history = fine_tune(model, train, test, epochs=6, lr=3e-3, device="cpu", checkpoint_dir=run,
+                        callbacks=[lambda h: seen.append(len(h))])
     assert isinstance(history, History) and len(history) == 6 and seen == [1, 2, 3, 4, 5, 6]
     assert history["train_loss"][-1] < history["train_loss"][0]
     assert history["test_acc"][-1] >= 0.9
@@ -68,6 +48,9 @@ def test_fine_tune_learns_and_writes_history_and_checkpoint(loaders, tmp_path):
     payload = load_checkpoint(tmp_path / "run")
     assert payload["epoch"] == 6 and payload["vocab"] == VOCAB.idx_to_token and payload["config"] == {"note": "t"}
     assert {"torch", "numpy", "python"} <= set(payload["rng"]) and payload["optimizer"] is not None
+    settings = json.loads((tmp_path / "run" / RUN_FILE).read_text())  # the run without loading its weights
+    assert settings["epoch"] == 6 and settings["config"] == {"note": "t"} and settings["vocab_size"] == len(VOCAB)
+    assert settings["model_description"] == model.describe()
     rebuilt, vocab, _ = model_from_checkpoint(tmp_path / "run")
     assert len(vocab) == len(VOCAB)
     for k, v in model.state_dict().items():
@@ -176,17 +159,17 @@ def test_plots_draw(loaders):
 
 
 def test_a_failed_checkpoint_write_leaves_nothing_behind(tmp_path, monkeypatch):
-    from bertnli import train
+    from bertnli import checkpoint
     model = BERTClassifier(tiny_bert())
-    train.save_checkpoint(tmp_path / CHECKPOINT_FILE, model, epoch=1)
+    checkpoint.save_checkpoint(tmp_path / CHECKPOINT_FILE, model, epoch=1)
     before = (tmp_path / CHECKPOINT_FILE).read_bytes()
 
     def broken_save(obj, f):
         Path(f).write_bytes(b"half a checkpoint")
         raise OSError("disk full")
 
-    monkeypatch.setattr(train.torch, "save", broken_save)
+    monkeypatch.setattr(checkpoint.torch, "save", broken_save)
     with pytest.raises(OSError, match="disk full"):
-        train.save_checkpoint(tmp_path / CHECKPOINT_FILE, model, epoch=2)
+        checkpoint.save_checkpoint(tmp_path / CHECKPOINT_FILE, model, epoch=2)
     assert (tmp_path / CHECKPOINT_FILE).read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [CHECKPOINT_FILE]

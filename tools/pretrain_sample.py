@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from bertnli import sample  # noqa: E402
+from bertnli.checkpoint import atomic_write  # noqa: E402
 from bertnli.model import BERTModel  # noqa: E402
 from bertnli.packing import pack_pair, tokenize  # noqa: E402
 from bertnli.pretrained import KNOWN_CONFIGS  # noqa: E402
@@ -162,14 +163,16 @@ def write_checkpoint(model: BERTModel, vocab: Vocab, path: Path) -> None:
     """Write d2l's format into a zip, atomically, with fixed timestamps."""
     params = io.BytesIO()
     torch.save(model.state_dict(), params)
-    tmp = path.with_suffix(".tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name, data in (("vocab.json", json.dumps(vocab.idx_to_token).encode()),
-                           ("pretrained.params", params.getvalue())):
-            info = zipfile.ZipInfo(f"bert.sample/{name}", date_time=(2020, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, data)
-    tmp.replace(path)
+
+    def write(tmp: Path) -> None:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for name, data in (("vocab.json", json.dumps(vocab.idx_to_token).encode()),
+                               ("pretrained.params", params.getvalue())):
+                info = zipfile.ZipInfo(f"bert.sample/{name}", date_time=(2020, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, data)
+
+    atomic_write(path, write)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,12 +4,13 @@ Why: ``bertnli.plots.use_hangul_font`` makes matplotlib's "Glyph ... missing fro
 an error in the notebooks, but an error raised while the inline backend draws a figure
 (after the cell ran) only lands in the cell's output; the cell still "succeeds". So we
 read the outputs: any message about a missing glyph is a build warning (an error under
-``-W``), and the page is read again on the next build until it is fixed.
+``-W``). ``make book`` and the tests build with ``--all``, so every page is read, and
+checked, on every build, cached or not.
 
 And the execution cache (jupyter-cache) keys a notebook on its code only: figures drawn
 before a Hangul font was available would be served from it forever. The font the
 figures use (``bertnli.fonts.font_stamp``) is stored next to the cache; when it changes
-(or the cache predates this stamp) the cache is cleared and the notebooks run again.
+(or the cache predates this stamp) the cache is cleared, so the notebooks run again.
 """
 
 from __future__ import annotations
@@ -54,17 +55,8 @@ def _on_builder_inited(app: Any) -> None:
     if stamp == "none":
         logger.warning("hangulfigures: no font with Hangul for the figures (install bertnli's dependencies: "
                        "koreanize-matplotlib); their Korean labels would be boxes")
-    app.env.bertnli_font_changed = refresh_cache(cache_folder(app), stamp)
-    if app.env.bertnli_font_changed:
+    if refresh_cache(cache_folder(app), stamp):
         logger.info(f"hangulfigures: the figures' font is now {stamp}: cleared the execution cache")
-
-
-def _outdated(app: Any, env: Any, added: set, changed: set, removed: set) -> list[str]:
-    """Notebooks to read (and so execute) again: all after a font change, and those with broken glyphs."""
-    again = set(getattr(env, "bertnli_glyph_docs", set()))
-    if getattr(env, "bertnli_font_changed", False):
-        again |= {doc for doc in env.found_docs if "kernelspec" in env.metadata.get(doc, {})}
-    return sorted(doc for doc in again if doc in env.found_docs and doc not in removed)
 
 
 def missing_glyph_messages(doctree: nodes.Node) -> list[str]:
@@ -78,25 +70,14 @@ def missing_glyph_messages(doctree: nodes.Node) -> list[str]:
 
 
 def _on_doctree_read(app: Any, doctree: nodes.document) -> None:
-    env = app.env
     broken = missing_glyph_messages(doctree)
-    docs = getattr(env, "bertnli_glyph_docs", set())
-    docs.discard(env.docname)
     if broken:
-        docs.add(env.docname)
         logger.warning(f"a figure was drawn with glyphs missing from its font ({len(broken)} messages, first: "
                        f"{broken[0][:160]}); Korean shows as boxes. Install bertnli's dependencies "
-                       f"(koreanize-matplotlib) or a Korean font", location=env.docname)
-    env.bertnli_glyph_docs = docs
-
-
-def _merge(app: Any, env: Any, docnames: set, other: Any) -> None:
-    env.bertnli_glyph_docs = getattr(env, "bertnli_glyph_docs", set()) | getattr(other, "bertnli_glyph_docs", set())
+                       f"(koreanize-matplotlib) or a Korean font", location=app.env.docname)
 
 
 def setup(app: Any) -> dict[str, Any]:
     app.connect("builder-inited", _on_builder_inited)
-    app.connect("env-get-outdated", _outdated)
     app.connect("doctree-read", _on_doctree_read)
-    app.connect("env-merge-info", _merge)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

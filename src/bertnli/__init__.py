@@ -4,6 +4,7 @@ Module map (one job each):
 
 - ``vocab``       ``Vocab``: tokens <-> ids, d2l's ``vocab.json`` format.
 - ``model``       ``BERTModel`` (d2l-compatible state dict, SDPA attention), ``devices()``.
+- ``attention``   ``pair_attention()``: one pair's attention weights, heatmaps, explorer widget.
 - ``pretrained``  ``load_pretrained()``: a registry name, folder or zip -> (model, vocab).
 - ``hub``         downloads and the cache: registry with sha1s, mirrors, offline placement.
 - ``sample``      the embedded offline sample: tiny checkpoint + template SNLI corpus.
@@ -12,12 +13,17 @@ Module map (one job each):
 - ``dataset``     ``SNLIBERTDataset`` (unpadded, cached), ``vocab_coverage()``.
 - ``loader``      ``make_loader()``: dynamic padding, length buckets, rank split.
 - ``classifier``  ``BERTClassifier``: encoder + pooler + a new 3-way layer.
-- ``train``       ``fine_tune()``, ``History``, ``evaluate()``, ``predict()``, checkpoints.
-- ``distributed`` torchrun / DistributedDataParallel setup.
+- ``distributed`` ``DistInfo``: this process's device, rank and world, made once by the
+                  job's owner (``session()``); the device and mixed-precision policy.
+- ``train``       ``fine_tune()`` (the loop) and ``History``.
+- ``checkpoint``  run folders (``checkpoint.pt``, ``run.json``, ``history.json``), safe loading,
+                  resume; ``atomic_write()``, the one way the package writes a file.
+- ``inference``   ``evaluate()`` and ``predict()``.
 - ``recipe``      the whole job in one call (command line, notebooks).
 - ``profiles``    ``sample`` (offline CPU) vs ``full`` (reference run) settings.
 - ``plots``       training curves, confusion matrix, probability bars (bilingual labels).
 - ``cli``         ``python -m bertnli ...`` / the ``bertnli`` console script.
+- ``assignments`` ``classroom assignment``: exercise chapters -> an nbgrader course folder.
 """
 
 from .classifier import BERTClassifier
@@ -29,7 +35,10 @@ from .plots import LivePlot, plot_confusion, plot_history, plot_probabilities
 from .pretrained import KNOWN_CONFIGS, load_pretrained
 from .profiles import get_profile
 from .snli import LABELS, read_snli
-from .train import History, evaluate, fine_tune, predict
+from .checkpoint import RunFolder, atomic_write, model_from_checkpoint
+from .distributed import DistInfo
+from .inference import evaluate, predict
+from .train import History, fine_tune
 from .vocab import Vocab
 
 __version__ = "0.1.0"

@@ -10,12 +10,14 @@ internet installs from a USB stick or a shared drive via ``BERTNLI_HUB_URL=file:
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import hub, sample
+from .checkpoint import atomic_write
 
 SOLUTION_TAG = "solution"
 LANGS = ("en", "ko", "both")  # --lang: which prose cells (tagged lang-en / lang-ko) a copy keeps
@@ -65,6 +67,17 @@ def _read(path: Path):
     return jupytext.read(path, fmt="md:myst") if path.suffix == ".md" else jupytext.read(path)
 
 
+_BILINGUAL_TITLE = re.compile(r"^(#+ )(.+?) · (.*[\uac00-\ud7a3].*)$")
+
+
+def one_language_title(source: str, lang: str) -> str:
+    """A chapter's "# 1. Pretrained BERT · 1. 사전 학습된 BERT" title cell in ``lang`` alone (else unchanged)."""
+    match = _BILINGUAL_TITLE.match(source.strip())
+    if lang == "both" or match is None or "\n" in source.strip():
+        return source
+    return match[1] + (match[2] if lang == "en" else match[3])
+
+
 def strip_for_students(nb, lang: str = "both") -> tuple[object, int, int]:
     """Remove solution cells, outputs and the prose of the language not chosen, in place.
 
@@ -78,6 +91,8 @@ def strip_for_students(nb, lang: str = "both") -> tuple[object, int, int]:
         tags = cell.get("metadata", {}).get("tags", [])
         if other is not None and other in tags:
             continue
+        if cell.cell_type == "markdown" and not tags:
+            cell.source = one_language_title(cell.source, lang)
         if SOLUTION_TAG in tags:
             removed += 1
             continue
@@ -112,7 +127,7 @@ def student_copy(out: str | os.PathLike[str], notebooks_dir: str | os.PathLike[s
         nb, removed, exercises = strip_for_students(_read(source), lang)
         target = target_dir / f"{source.stem}.ipynb"
         nbformat.validate(nb)
-        nbformat.write(nb, target)
+        atomic_write(target, nbformat.writes(nb))
         written.append(StudentCopy(source, target, removed, exercises))
     return written
 
@@ -137,9 +152,7 @@ def _copy_verified(src: Path, dst_dir: Path, expected_sha1: str | None) -> str:
     dst = dst_dir / src.name
     if dst.is_file() and hub.sha1_of(dst) == digest:
         return digest
-    tmp = dst_dir / f".{src.name}.partial"
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
+    atomic_write(dst, lambda tmp: shutil.copyfile(src, tmp))
     return digest
 
 
@@ -171,8 +184,8 @@ def mirror(out: str | os.PathLike[str]) -> Mirror:
         result.files[checkpoint.name] = _copy_verified(checkpoint, folder, None)
     else:
         result.skipped.append(f"the sample checkpoint is missing from the package ({checkpoint})")
-    (folder / SUMS_FILE).write_text("".join(f"{sha}  {name}\n" for name, sha in sorted(result.files.items())))
-    (folder / README_FILE).write_text(mirror_readme(result), encoding="utf-8")
+    atomic_write(folder / SUMS_FILE, "".join(f"{sha}  {name}\n" for name, sha in sorted(result.files.items())))
+    atomic_write(folder / README_FILE, mirror_readme(result))
     return result
 
 

@@ -7,7 +7,6 @@ argparse's usual message naming the argument.
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import sys
 from pathlib import Path
@@ -55,40 +54,46 @@ def _positive_float(text: str) -> float:
 
 
 def cmd_finetune(args: argparse.Namespace) -> int:
-    from . import distributed
+    import io
+
+    from . import distributed, sample
+    from .checkpoint import RUN_FILE, read_run
     from .profiles import Profile, get_profile
     from .recipe import finetune_job
 
     base = get_profile(args.profile)
-    if args.resume:  # continue with the run's own settings; arguments given now still win
-        from .train import CHECKPOINT_FILE, load_checkpoint
-        if (Path(args.out) / CHECKPOINT_FILE).exists():
-            base = Profile(**load_checkpoint(args.out)["config"]["profile"])
+    if args.resume and (Path(args.out) / RUN_FILE).exists():  # the run's own settings; arguments given now win
+        base = Profile(**read_run(args.out)["config"]["profile"])
     profile = base.with_overrides(
         model=args.model, data=args.data, epochs=args.epochs, batch_size=args.batch_size,
         max_len=args.max_len, lr=args.lr, truncation=args.truncation)
-    main_process = int(os.environ.get("RANK", 0)) == 0  # under torchrun, rank 0 alone prints
-    if main_process:
-        print(profile.banner(), flush=True)
-    try:
-        _, _, history = finetune_job(profile, out=args.out, resume=args.resume, seed=args.seed,
-                                     device=args.device, amp=args.amp, compile=args.compile,
-                                     num_workers=args.num_workers, progress=False)
-    finally:
-        distributed.teardown()
-    if main_process:
-        print(f"done: {history.summary()}" + (f"; checkpoint in {args.out}" if args.out else ""))
+    with distributed.session(args.device) as info:  # this process's place in the job, made once
+        if not info.is_main:
+            sample.notice(file=io.StringIO())  # rank 0 alone shows the sample's notice
+        info.print(profile.banner(), flush=True)
+        _, _, history = finetune_job(profile, out=args.out, resume=args.resume, seed=args.seed, device=info,
+                                     amp=args.amp, compile=args.compile, num_workers=args.num_workers,
+                                     progress=False)
+        info.print(f"done: {history.summary()}" + (f"; checkpoint in {args.out}" if args.out else ""))
     return 0
 
 
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .loader import make_loader
+def _load_run(folder: str):
+    """``(model, vocab, profile)`` of a run folder: settings from run.json, weights from the checkpoint."""
+    from .checkpoint import model_from_checkpoint, read_run
     from .profiles import Profile
-    from .recipe import load_datasets
-    from .train import evaluate, model_from_checkpoint
 
-    model, vocab, payload = model_from_checkpoint(args.run)
-    profile = Profile(**payload["config"]["profile"])
+    profile = Profile(**read_run(folder)["config"]["profile"])
+    model, vocab, _ = model_from_checkpoint(folder)
+    return model, vocab, profile
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .inference import evaluate
+    from .loader import make_loader
+    from .recipe import load_datasets
+
+    model, vocab, profile = _load_run(args.run)
     data = load_datasets(profile, vocab, splits=(args.split,))[args.split]
     result = evaluate(model, make_loader(data, args.batch_size, shuffle=False))
     print(f"{args.split}: accuracy {result['accuracy']:.4f}, loss {result['loss']:.4f} on {result['examples']} pairs")
@@ -99,11 +104,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from .profiles import Profile
-    from .train import model_from_checkpoint, predict
+    from .inference import predict
 
-    model, vocab, payload = model_from_checkpoint(args.run)
-    profile = Profile(**payload["config"]["profile"])
+    model, vocab, profile = _load_run(args.run)
     label, probs = predict(model, vocab, args.premise, args.hypothesis, max_len=profile.max_len,
                            truncation=profile.truncation)
     print(label)
@@ -114,6 +117,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def cmd_classroom(args: argparse.Namespace) -> int:
     from . import classroom
 
+    if args.action == "assignment":
+        from .assignments import run_assignment
+
+        return run_assignment(args.out, args.notebooks, args.lang, args.points, args.force)
     if args.action == "student-copy":
         return classroom.run_student_copy(args.out, args.notebooks, args.lang)
     return classroom.run_mirror(args.out)
@@ -154,7 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="run folder for checkpoint.pt and history.json")
     p.add_argument("--resume", action="store_true", help="continue the run saved in --out")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: the first usable accelerator)")
+    p.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: the first usable accelerator); "
+                                    "under torchrun, cpu trains with gloo and cuda is each process's local GPU")
     p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
                    help="mixed precision (default: on for CUDA only)")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
@@ -183,6 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
     a = actions.add_parser("mirror", help="copy the cached archives and the sample checkpoint into a folder "
                                           "with a README, for BERTNLI_HUB_URL=file://...")
     a.add_argument("out", help="folder for the mirror (e.g. a USB stick)")
+    a = actions.add_parser("assignment", help="the exercise chapters as an nbgrader course folder (source/, config)")
+    a.add_argument("out", help="nbgrader course folder to write source/<chapter>/ and nbgrader_config.py into")
+    a.add_argument("--notebooks", help="folder with the chapter notebooks (default: ./notebooks or the checkout's)")
+    a.add_argument("--lang", choices=["ko", "en"], help="keep only this language's prose (default: both)")
+    a.add_argument("--points", type=_positive_float, default=10, help="points per autograded check (default: 10)")
+    a.add_argument("--force", action="store_true", help="replace source notebooks that differ from a fresh copy")
     p.set_defaults(func=cmd_classroom)
     return parser
 

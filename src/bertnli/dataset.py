@@ -15,8 +15,6 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
-import os
-import tempfile
 import warnings
 from collections import Counter
 from contextlib import contextmanager
@@ -268,20 +266,17 @@ _FIELDS = ("token_ids", "lengths", "premise_lens", "unk_words", "unk_counts")
 
 
 def _save(path: Path, key: str, arrays) -> None:
-    """Write atomically (temporary file, then rename): readers see the old file or the whole new one."""
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
+    """Write atomically: readers see the old file or the whole new one; a failure only warns."""
+    from .checkpoint import atomic_write
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
             np.savez(f, key=np.array(key), **dict(zip(_FIELDS, arrays)))  # uncompressed: fast to load
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+
+    try:
+        atomic_write(path, write)
     except OSError as err:
         warnings.warn(f"could not write the dataset cache {path}: {err}; continuing without it", stacklevel=3)
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _load(path: Path, key: str, n: int, vocab_size: int, max_len: int):

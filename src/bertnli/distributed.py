@@ -1,52 +1,148 @@
-"""Multi-process training setup for ``torchrun``: one process per GPU (or per CPU worker).
+"""Where this process runs: one :class:`DistInfo`, made once by whoever starts the job.
 
-``torchrun --nproc-per-node=N -m bertnli finetune ...`` sets ``RANK``, ``WORLD_SIZE``
-and ``LOCAL_RANK`` for every process; :func:`setup` turns them into an initialised
-process group (NCCL on CUDA, gloo on CPU) and the device this process should use.
+``torchrun --nproc-per-node=N -m bertnli finetune ...`` sets ``RANK``, ``WORLD_SIZE`` and
+``LOCAL_RANK`` for every process. :func:`start` reads them once, picks the device (an
+explicit ``--device`` included: ``cpu`` trains with gloo, ``cuda`` means this rank's local
+GPU), initialises the process group and returns a ``DistInfo``. The job's owner (the CLI,
+or a notebook through :func:`session`) passes it down to the loaders, the loop, evaluation
+and checkpoint writing, and closes the group at the end. Nothing else reads the
+environment or ``torch.distributed`` to find out its rank or device.
+
 Across machines, torchrun's rendezvous flags (``--nnodes``, ``--node-rank``,
 ``--rdzv-endpoint``) set the same variables; nothing here changes.
+
+Also here: the device policy that goes with it, ``amp_dtype`` (mixed precision on CUDA)
+and ``describe`` (what the history records as the hardware).
 """
 
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 import torch
 import torch.distributed as dist
 
+from .model import devices
+
 
 @dataclass(frozen=True)
 class DistInfo:
-    rank: int
-    world_size: int
-    local_rank: int
+    """This process's place in the job. A world of one has ``backend=None`` (no process group)."""
+
     device: torch.device
+    rank: int = 0
+    local_rank: int = 0
+    world_size: int = 1
+    backend: str | None = None
 
     @property
     def is_main(self) -> bool:
+        """Rank 0 alone prints and writes files."""
         return self.rank == 0
+
+    @property
+    def is_distributed(self) -> bool:
+        return self.world_size > 1
+
+    def all_reduce(self, tensor: torch.Tensor) -> torch.Tensor:
+        """Sum ``tensor`` over all processes, in place (a no-op in a world of one)."""
+        if self.is_distributed:
+            dist.all_reduce(tensor)
+        return tensor
+
+    def print(self, *args, **kwargs) -> None:
+        """``print`` on rank 0 only."""
+        if self.is_main:
+            print(*args, **kwargs)
+
+    def describe(self) -> str:
+        """The hardware in words, as the training history records it."""
+        if self.device.type == "cuda":
+            name = torch.cuda.get_device_name(self.device)
+            return f"{self.world_size} x {name}" if self.is_distributed else name
+        if self.device.type == "cpu":
+            world = f"{self.world_size} processes x " if self.is_distributed else ""
+            return f"{world}CPU ({torch.get_num_threads()} threads)"
+        return str(self.device)
+
+    @classmethod
+    def local(cls, device: str | torch.device | None = None) -> "DistInfo":
+        """A world of one on ``device`` (default: the first usable accelerator)."""
+        return cls(pick_device(device))
 
 
 def launched_by_torchrun() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
-def setup(backend: str | None = None) -> DistInfo:
-    """Initialise the process group if torchrun launched us; otherwise a world of one."""
+def pick_device(device: str | torch.device | None = None, local_rank: int | None = None) -> torch.device:
+    """``device`` as a ``torch.device``; ``None`` is the first usable accelerator.
+
+    With ``local_rank`` (under torchrun) a bare ``cuda`` or ``None`` on a CUDA machine
+    means this rank's own GPU, ``cuda:LOCAL_RANK``.
+    """
+    if device is None:
+        if local_rank is not None:
+            return torch.device(f"cuda:{local_rank}") if torch.cuda.is_available() else torch.device("cpu")
+        return devices()[0]
+    try:
+        chosen = torch.device(device)
+    except RuntimeError as err:
+        raise ValueError(f"--device {device!r} is not a device name; use cpu, cuda, cuda:1 or mps") from err
+    if chosen.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--device {device}: CUDA is not available on this machine; use --device cpu")
+    if chosen.type == "cuda" and local_rank is not None:
+        if chosen.index is not None and chosen.index != local_rank:
+            raise ValueError(f"--device {device}: under torchrun each process uses its own local GPU; "
+                             "pass --device cuda (process LOCAL_RANK uses cuda:LOCAL_RANK)")
+        return torch.device(f"cuda:{local_rank}")
+    return chosen
+
+
+def start(device: str | torch.device | None = None, backend: str | None = None) -> DistInfo:
+    """Make this process's ``DistInfo``: under torchrun, join the process group (NCCL on
+    CUDA, gloo otherwise, unless ``backend`` says); otherwise a world of one."""
     if not launched_by_torchrun():
-        from .train import default_device
-        return DistInfo(0, 1, 0, default_device())
-    local_rank = int(os.environ.get("LOCAL_RANK", 0))
-    use_cuda = torch.cuda.is_available() and backend != "gloo"
-    if use_cuda:
-        torch.cuda.set_device(local_rank)
+        return DistInfo.local(device)
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    chosen = pick_device(device, local_rank)
+    if chosen.type == "cuda":
+        torch.cuda.set_device(chosen)
+    backend = backend or ("nccl" if chosen.type == "cuda" else "gloo")
     if not dist.is_initialized():
-        dist.init_process_group(backend=backend or ("nccl" if use_cuda else "gloo"))
-    device = torch.device(f"cuda:{local_rank}") if use_cuda else torch.device("cpu")
-    return DistInfo(dist.get_rank(), dist.get_world_size(), local_rank, device)
+        dist.init_process_group(backend=backend)
+    return DistInfo(chosen, dist.get_rank(), local_rank, dist.get_world_size(), backend)
 
 
-def teardown() -> None:
-    if dist.is_available() and dist.is_initialized():
+def stop(info: DistInfo) -> None:
+    """Leave the process group ``start`` joined (nothing to do in a world of one)."""
+    if info.backend is not None and dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
+
+
+@contextmanager
+def session(device: str | torch.device | None = None, backend: str | None = None) -> Iterator[DistInfo]:
+    """``with session("cpu") as info:`` -- :func:`start` on entry, :func:`stop` on exit."""
+    info = start(device, backend)
+    try:
+        yield info
+    finally:
+        stop(info)
+
+
+def as_dist(device: str | torch.device | DistInfo | None) -> DistInfo:
+    """What the training functions accept as ``device``: a ``DistInfo`` passes through,
+    anything else is a world of one on that device."""
+    return device if isinstance(device, DistInfo) else DistInfo.local(device)
+
+
+def amp_dtype(device: torch.device, amp: bool | None) -> torch.dtype | None:
+    """Mixed precision on CUDA (bf16 where supported, else fp16); off elsewhere unless asked."""
+    if amp is False or (amp is None and device.type != "cuda"):
+        return None
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.bfloat16  # explicitly asked for on CPU/MPS

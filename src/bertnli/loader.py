@@ -13,6 +13,8 @@ import math
 import numpy as np
 import torch
 
+from .distributed import DistInfo
+
 
 class BucketBatchSampler(torch.utils.data.Sampler):
     """Yields lists of dataset indices, one list per batch, for one rank.
@@ -24,8 +26,10 @@ class BucketBatchSampler(torch.utils.data.Sampler):
     ``r, r + R, r + 2R, ...``. Without ``drop_last`` the list is first padded by
     repeating batches from its start, so every rank gets the same number of batches
     (like ``DistributedSampler``, a few pairs are then seen twice); with it, the
-    partial batch and the leftover batches are dropped. Call ``set_epoch`` before each
-    epoch to reshuffle.
+    partial batch and the leftover batches are dropped. Both keep the ranks in step, as
+    DDP training needs. ``even_shares=False`` (evaluation) neither pads nor drops: ranks
+    may get one batch more or less, and every pair is on exactly one rank, once. Call
+    ``set_epoch`` before each epoch to reshuffle.
     """
 
     def __init__(
@@ -39,6 +43,7 @@ class BucketBatchSampler(torch.utils.data.Sampler):
         num_replicas: int = 1,
         rank: int = 0,
         bucket_batches: int = 64,
+        even_shares: bool = True,
     ):
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
@@ -47,7 +52,7 @@ class BucketBatchSampler(torch.utils.data.Sampler):
         self.lengths = np.asarray(lengths)
         self.batch_size, self.shuffle, self.bucket = batch_size, shuffle, bucket
         self.seed, self.drop_last, self.bucket_batches = seed, drop_last, bucket_batches
-        self.num_replicas, self.rank = num_replicas, rank
+        self.num_replicas, self.rank, self.even_shares = num_replicas, rank, even_shares
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -74,7 +79,9 @@ class BucketBatchSampler(torch.utils.data.Sampler):
     def __iter__(self):
         batches = self.global_batches()
         reps = self.num_replicas
-        if reps > 1 and batches:
+        if reps > 1 and not self.even_shares:
+            batches = batches[self.rank :: reps]
+        elif reps > 1 and batches:
             total = len(batches) // reps * reps if self.drop_last else math.ceil(len(batches) / reps) * reps
             batches = [batches[i % len(batches)] for i in range(total)][self.rank :: reps]
         for b in batches:
@@ -83,6 +90,8 @@ class BucketBatchSampler(torch.utils.data.Sampler):
     def __len__(self) -> int:
         n, bs, reps = len(self.lengths), self.batch_size, self.num_replicas
         batches = n // bs if self.drop_last else math.ceil(n / bs)
+        if not self.even_shares:
+            return len(range(self.rank, batches, reps))
         return batches // reps if self.drop_last else math.ceil(batches / reps)
 
 
@@ -122,28 +131,29 @@ def make_loader(
     pin_memory: bool | None = None,
     seed: int = 0,
     drop_last: bool = False,
-    num_replicas: int | None = None,
-    rank: int | None = None,
+    num_replicas: int = 1,
+    rank: int = 0,
+    dist: DistInfo | None = None,
+    even_shares: bool = True,
 ) -> SNLILoader:
     """Batches ``((tokens, segments, valid_lens), labels)`` of an ``SNLIBERTDataset``.
 
     Shapes: tokens and segments ``(B, T)`` int64, ``T`` the longest pair of the batch
     (padding: ``<pad>`` and segment 0); valid_lens and labels ``(B,)`` int64. With
     ``bucket=True`` pairs of similar length share a batch (even when ``shuffle=False``:
-    then batches are not in dataset order). ``num_replicas``/``rank`` default to
-    ``torch.distributed``'s world size and rank when it is initialized, else 1 and 0.
-    ``pin_memory=None`` pins when CUDA is available. Call ``loader.set_epoch(e)`` each epoch.
+    then batches are not in dataset order). Under torchrun pass the job's ``dist``
+    (it sets ``num_replicas`` and ``rank``): this process then reads its share of the
+    batches; ``even_shares=False`` for evaluation (see ``BucketBatchSampler``).
+    ``pin_memory=None`` pins when the device (or, without ``dist``, the machine) has CUDA.
+    Call ``loader.set_epoch(e)`` each epoch.
     """
-    dist = torch.distributed.is_available() and torch.distributed.is_initialized()
-    if num_replicas is None:
-        num_replicas = torch.distributed.get_world_size() if dist else 1
-    if rank is None:
-        rank = torch.distributed.get_rank() if dist else 0
+    if dist is not None:
+        num_replicas, rank = dist.world_size, dist.rank
     if pin_memory is None:
-        pin_memory = torch.cuda.is_available()
+        pin_memory = dist.device.type == "cuda" if dist is not None else torch.cuda.is_available()
     sampler = BucketBatchSampler(
         dataset.lengths, batch_size, shuffle, bucket, seed=seed, drop_last=drop_last,
-        num_replicas=num_replicas, rank=rank,
+        num_replicas=num_replicas, rank=rank, even_shares=even_shares,
     )
     return SNLILoader(
         _Batches(dataset), batch_sampler=sampler, collate_fn=_as_is, num_workers=num_workers,

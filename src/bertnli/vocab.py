@@ -47,7 +47,8 @@ class Vocab:
         return cls(tokens)
 
     def to_json(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.idx_to_token, ensure_ascii=False), encoding="utf-8")
+        from .checkpoint import atomic_write
+        atomic_write(path, json.dumps(self.idx_to_token, ensure_ascii=False))
 
     def __len__(self) -> int:
         return len(self.idx_to_token)

@@ -94,7 +94,7 @@ def prediction_form(model, vocab, *, max_len: int, truncation: str = "longest_fi
     with ``max_len`` and ``truncation``. ``examples`` fill a picker; the first one is
     classified when the form is built and is what the static site shows.
     """
-    from .train import predict
+    from .inference import predict
 
     examples = list(examples or DEFAULT_EXAMPLES)
     premise = widgets.Textarea(value=examples[0][0], description="Premise · 전제", style=_WIDE,

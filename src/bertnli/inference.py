@@ -1,0 +1,71 @@
+"""Using a fine-tuned classifier: ``evaluate`` a test set, ``predict`` one pair."""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .checkpoint import unwrap
+from .distributed import DistInfo, amp_dtype, as_dist
+from .packing import pack_pair, tokenize_text
+from .snli import LABELS
+
+
+def to_device(batch, device: torch.device):
+    """``((tokens, segments, valid_lens), labels)`` moved to ``device``."""
+    X, y = batch
+    non_blocking = device.type == "cuda"
+    return [x.to(device, non_blocking=non_blocking) for x in X], y.to(device, non_blocking=non_blocking)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, loader: Iterable, *, device: str | torch.device | DistInfo | None = None,
+             amp: bool | None = None) -> dict:
+    """Accuracy, mean loss and the confusion matrix (rows: true label, columns: predicted).
+
+    ``device`` defaults to the model's. Under torchrun pass the run's ``DistInfo`` and a
+    loader made with ``even_shares=False``: each process counts its own pairs, once, and
+    the counts are summed over processes, so every test pair is counted exactly once.
+    """
+    info = as_dist(device if device is not None else next(model.parameters()).device)
+    dtype = amp_dtype(info.device, amp)
+    was_training = model.training
+    model.eval()
+    num_classes = getattr(unwrap(model), "num_classes", len(LABELS))
+    confusion = torch.zeros(num_classes, num_classes, dtype=torch.long, device=info.device)
+    loss_sum = torch.zeros((), device=info.device)
+    for batch in loader:
+        X, y = to_device(batch, info.device)
+        with torch.autocast(info.device.type, dtype=dtype, enabled=dtype is not None):
+            logits = model(*X).float()                                   # [batch, num_classes]
+        loss_sum += F.cross_entropy(logits, y, reduction="sum")
+        confusion += torch.bincount(y * num_classes + logits.argmax(1), minlength=num_classes ** 2).view(
+            num_classes, num_classes)
+    info.all_reduce(confusion)
+    info.all_reduce(loss_sum)
+    model.train(was_training)
+    n = int(confusion.sum())
+    return {"accuracy": float(confusion.diag().sum()) / n if n else math.nan,
+            "loss": float(loss_sum) / n if n else math.nan,
+            "confusion": confusion.cpu().tolist(), "examples": n}
+
+
+@torch.no_grad()
+def predict(model: nn.Module, vocab, premise: str, hypothesis: str, *, max_len: int = 128,
+            truncation: str = "longest_first") -> tuple[str, list[float]]:
+    """Classify one pair: ``(label, [p_entailment, p_contradiction, p_neutral])``."""
+    p_tokens, h_tokens = tokenize_text(premise), tokenize_text(hypothesis)
+    tokens, segments = pack_pair(p_tokens, h_tokens, max_len, truncation=truncation)
+    device = next(model.parameters()).device
+    X = (torch.tensor([vocab[tokens]], device=device), torch.tensor([segments], device=device),
+         torch.tensor([len(tokens)], device=device))
+    was_training = model.training
+    model.eval()
+    probs = torch.softmax(model(*X).float(), dim=1)[0].tolist()
+    model.train(was_training)
+    return LABELS[int(np.argmax(probs))], probs

@@ -1,0 +1,61 @@
+"""Evaluation counts every pair once, also split across processes; device choice for a job."""
+
+import os
+
+import pytest
+import torch
+
+from bertnli import BERTClassifier, DistInfo, SNLIBERTDataset, evaluate, make_loader
+from bertnli.distributed import pick_device, start
+from tiny_task import VOCAB, tiny_bert, tiny_data
+
+
+@pytest.fixture
+def odd_test_set(monkeypatch, tmp_path):
+    monkeypatch.setenv("BERTNLI_CACHE", str(tmp_path))
+    return SNLIBERTDataset(tiny_data(77, 1), VOCAB, max_len=32, cache=False)
+
+
+@pytest.mark.parametrize("ranks", [2, 3, 8])
+def test_evaluation_shares_cover_every_pair_exactly_once(odd_test_set, ranks):
+    shares = [make_loader(odd_test_set, 8, shuffle=False, num_replicas=ranks, rank=r, even_shares=False)
+              for r in range(ranks)]
+    seen = [i for loader in shares for batch in loader.batch_sampler for i in batch]
+    assert sorted(seen) == list(range(len(odd_test_set)))  # 77 pairs, none twice, none missing
+    assert [len(loader) for loader in shares] == [len(list(loader.batch_sampler)) for loader in shares]
+    # Training shares stay even (DDP needs the same number of steps): they repeat a few pairs.
+    even = [make_loader(odd_test_set, 8, shuffle=False, num_replicas=ranks, rank=r) for r in range(ranks)]
+    assert len({len(loader) for loader in even}) == 1
+
+
+def test_summed_rank_results_equal_one_process(odd_test_set):
+    """What evaluate's all-reduce adds up: each rank's counts over its own share."""
+    torch.manual_seed(0)
+    model = BERTClassifier(tiny_bert())
+    whole = evaluate(model, make_loader(odd_test_set, 8, shuffle=False))
+    parts = [evaluate(model, make_loader(odd_test_set, 8, shuffle=False, num_replicas=2, rank=r,
+                                         even_shares=False)) for r in range(2)]
+    assert sum(p["examples"] for p in parts) == whole["examples"] == 77
+    summed = [[a + b for a, b in zip(*rows)] for rows in zip(parts[0]["confusion"], parts[1]["confusion"])]
+    assert summed == whole["confusion"]
+
+
+def test_a_world_of_one_and_device_names(monkeypatch):
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    info = start("cpu")
+    assert info == DistInfo(torch.device("cpu")) and info.is_main and not info.is_distributed
+    assert info.backend is None and "CPU" in info.describe()
+    assert torch.equal(info.all_reduce(torch.tensor([2.0])), torch.tensor([2.0]))
+    with pytest.raises(ValueError, match="--device 'gpu0'"):
+        pick_device("gpu0")
+    # Under torchrun, no --device (or a bare "cuda") means this rank's own GPU, else the CPU.
+    expected = torch.device("cuda:1") if torch.cuda.is_available() else torch.device("cpu")
+    assert pick_device(None, local_rank=1) == expected
+    if torch.cuda.is_available():
+        assert pick_device("cuda", local_rank=0) == torch.device("cuda:0")
+        with pytest.raises(ValueError, match="own local GPU"):
+            pick_device("cuda:1", local_rank=0)
+    else:
+        with pytest.raises(ValueError, match="CUDA is not available.*--device cpu"):
+            pick_device("cuda", local_rank=0)
+    assert os.environ.get("WORLD_SIZE") is None
