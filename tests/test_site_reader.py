@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import time
 
 import pytest
 import yaml
@@ -19,6 +20,13 @@ from site_pages import REPO, ROOT, SHOTS, open_page, page_url, screenshot, set_l
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 PHONE = (400, 860)
+
+
+def remember_language(driver, server: str, mode: str) -> None:
+    """Store the reader's language choice (localStorage belongs to the site's origin: be on it first)."""
+    if not driver.current_url.startswith(server):
+        open_page(driver, f"{server}index.html")
+    driver.execute_script(f"localStorage.setItem('bertnli-lang', '{mode}')")
 
 
 def phone_screenshot(driver, name: str) -> None:
@@ -85,7 +93,7 @@ def test_phone_menu_opens_and_closes_and_nothing_scrolls_sideways(browser, serve
         assert browser.execute_script("return window.innerWidth") <= PHONE[0]
         # The menu, on a chapter page in Korean.
         chapter = next(d for d in toc_documents() if d.startswith("notebooks/"))
-        browser.execute_script("localStorage.setItem('bertnli-lang', 'ko')")
+        remember_language(browser, server, "ko")
         open_page(browser, page_url(server, chapter))
         toggles = [b for b in browser.find_elements("css selector", ".primary-toggle") if b.is_displayed()]
         assert toggles, "no visible menu (☰) button at phone width"
@@ -103,11 +111,13 @@ def test_phone_menu_opens_and_closes_and_nothing_scrolls_sideways(browser, serve
         WebDriverWait(browser, 5).until(lambda d: d.execute_script(MENU_JS)["open"], "the menu did not open again")
         browser.find_element("css selector", "#pst-primary-sidebar-modal").send_keys(Keys.ESCAPE)
         WebDriverWait(browser, 5).until(lambda d: not d.execute_script(MENU_JS)["open"])
+        WebDriverWait(browser, 5).until(lambda d: d.execute_script(MENU_JS)["links"] == 0, "the menu stays visible")
+        time.sleep(0.5)  # the closing slide, so the screenshot shows the page
         phone_screenshot(browser, "menu-closed")
         problems = []
         for doc in toc_documents():
             for mode in ("en", "ko"):
-                browser.execute_script(f"localStorage.setItem('bertnli-lang', '{mode}')")
+                remember_language(browser, server, mode)
                 open_page(browser, page_url(server, doc))
                 state = browser.execute_script(OVERFLOW_JS)
                 if state["scrollWidth"] > state["width"] or state["scrolled"] > 0 or state["wide"]:
@@ -140,7 +150,7 @@ def test_chapters_link_to_their_notebook_download_and_colab(browser, server):
     owner_repo = urllib.parse.urlparse(repo["url"]).path.strip("/")
     chapters = [d for d in toc_documents() if d.startswith("notebooks/")]
     assert len(chapters) == 5
-    browser.execute_script("localStorage.setItem('bertnli-lang', 'en')")
+    remember_language(browser, server, "en")
     for doc in chapters:
         open_page(browser, page_url(server, doc))
         download = browser.find_elements("css selector", "a.btn-download-notebook-button")
@@ -186,7 +196,7 @@ def test_korean_search_finds_a_word_with_a_particle_attached(browser, server, si
         stems = {koreansearch.stem(w) for w in words} - {None}
         cases += [(s, doc) for s in sorted(stems - words) if s in {"가설", "전제", "모델", "토큰", "문장", "정확도"}]
     assert cases, "no page writes a glossary word only with a particle: nothing to test"
-    browser.execute_script("localStorage.setItem('bertnli-lang', 'ko')")
+    remember_language(browser, server, "ko")
     for word, doc in cases[:3]:
         open_page(browser, f"{server}search.html?q={quote(word)}")
         WebDriverWait(browser, 30).until(lambda d: d.find_elements("css selector", "#search-results ul.search li"))
@@ -215,7 +225,7 @@ return {contents: text('.onthispage'), prevnext: text('.prev-next-subtitle'),
 
 def test_theme_labels_follow_the_language_and_tables_read_well(browser, server):
     chapter = "notebooks/03_fine_tuning"
-    browser.execute_script("localStorage.setItem('bertnli-lang', 'ko')")
+    remember_language(browser, server, "ko")
     open_page(browser, page_url(server, chapter))
     ko = browser.execute_script(THEME_JS)
     assert ko["contents"] == ["목차"], ko
