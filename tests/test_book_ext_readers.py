@@ -1,8 +1,9 @@
 """The book's Sphinx extensions for readers, without building the book.
 
 ``koreansearch``: Hangul terms of the search index also under their stem (가설은 -> 가설).
-``hangulfigures``: a glyph message in a cell's output is found; a new figure font clears
-the execution cache (so figures are drawn again), the same font keeps it.
+``hangulfigures``: a glyph message in a cell's output is found and fails a real (tiny)
+``sphinx-build -W``; a new figure font clears the execution cache (so figures are drawn
+again), the same font keeps it.
 """
 
 from __future__ import annotations
@@ -80,3 +81,47 @@ def test_a_new_figure_font_clears_the_execution_cache(tmp_path):
     assert hangulfigures.refresh_cache(cache, "system:Noto Sans CJK KR:/y.ttc:2") is True  # a new font
     assert not (cache / "marker").exists()
     assert (tmp_path / "_build" / hangulfigures.STAMP_FILE).read_text().strip() == "system:Noto Sans CJK KR:/y.ttc:2"
+
+
+def _sphinx_build(tmp_path: Path, outputs: list[dict]) -> "subprocess.CompletedProcess":
+    """`sphinx-build -W` of one stored notebook (not executed) with myst-nb and hangulfigures."""
+    import subprocess
+
+    import nbformat
+
+    src = tmp_path / "src"
+    src.mkdir()
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"}})
+    cell = nbformat.v4.new_code_cell("ax.set_title('혼동 행렬')")
+    cell.outputs = [nbformat.from_dict(o) for o in outputs]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Figure"), cell]
+    nbformat.write(nb, src / "index.ipynb")
+    (src / "conf.py").write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(ROOT / 'book' / '_ext')!r})\n"
+        "extensions = ['myst_nb', 'hangulfigures']\n"
+        "nb_execution_mode = 'off'\n", encoding="utf-8")
+    sphinx = Path(sys.executable).with_name("sphinx-build")
+    return subprocess.run([str(sphinx), "-W", "-q", "-b", "html", str(src), str(tmp_path / "out" / "html")],
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.slow
+def test_a_figure_drawn_with_missing_glyphs_fails_the_build(tmp_path):
+    """What a kernel records when the inline backend fails to draw Hangul (the cell itself "succeeds")."""
+    error = {"output_type": "error", "ename": "UserWarning",
+             "evalue": "Glyph 54844 (\\N{HANGUL SYLLABLE HON}) missing from font(s) DejaVu Sans.",
+             "traceback": ["UserWarning: Glyph 54844 (\\N{HANGUL SYLLABLE HON}) missing from font(s) DejaVu Sans."]}
+    run = _sphinx_build(tmp_path, [error])
+    assert run.returncode != 0, "a figure with missing glyphs passed the build"
+    assert "glyphs missing from its font" in run.stderr, run.stderr[-2000:]
+    stamp = (tmp_path / "out" / hangulfigures.STAMP_FILE).read_text().strip()
+    assert stamp != "none"
+
+
+@pytest.mark.slow
+def test_a_figure_with_its_glyphs_passes_the_build(tmp_path):
+    ok = {"output_type": "stream", "name": "stdout", "text": "drawn\n"}
+    run = _sphinx_build(tmp_path, [ok])
+    assert run.returncode == 0, run.stderr[-2000:]
