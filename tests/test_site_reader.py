@@ -204,9 +204,11 @@ def test_korean_search_finds_a_word_with_a_particle_attached(browser, server, si
             "return Array.from(document.querySelectorAll('#search-results ul.search li a'))"
             ".map(a => a.getAttribute('href'));")
         assert any(doc in h for h in hits), f"search for {word!r} missed {doc} (which has it with a particle): {hits}"
-    screenshot(browser, f"search.particle.{cases[0][0]}")
+    screenshot(browser, f"search.particle.{word}")
     summary = browser.find_element("css selector", "#search-results").text
     assert "검색" in summary and "Search Results" not in summary, f"search page not in Korean: {summary[:200]!r}"
+    heading = browser.find_element("css selector", ".bd-search-container > h1").text
+    assert heading == "검색", f"search page title not in Korean: {heading!r}"
     assert not severe_errors(browser)
 
 

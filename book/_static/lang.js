@@ -54,7 +54,7 @@
     [/^Your search did not match any documents\..*$/, "검색어와 맞는 페이지가 없습니다. 철자를 확인하거나 다른 낱말로 찾아보세요."]
   ];
   var THEME_TEXT = [".onthispage", ".prev-next-subtitle", ".search-button__default-text", "#search-results",
-    ".search-summary", "details.hide summary", "#jb-print-toc h2", ".btn__text-container", ".theme-switch-button"];
+    ".search-summary", ".bd-search-container > h1", "details.hide summary", "#jb-print-toc h2", ".btn__text-container", ".theme-switch-button"];
   var THEME_ATTRS = ["title", "aria-label", "placeholder", "data-bs-original-title"];
   var SEP = " · ";
   var HANGUL = /[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]/;
