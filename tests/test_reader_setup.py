@@ -117,8 +117,13 @@ def test_install_cell_installs_the_books_version_only_where_missing(tmp_path):
     assert re.search(rf'^BOOK_VERSION = "{re.escape(VERSION)}"$', source, flags=re.M)
     wheels, empty = tmp_path / "wheels", tmp_path / "empty"
     empty.mkdir()
+    # Built from a copy, so the build leaves nothing (build/, *.egg-info) in the checkout.
+    package = tmp_path / "package"
+    shutil.copytree(ROOT / "src", package / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, package / name)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--wheel-dir", str(wheels), str(ROOT)], check=True, capture_output=True, timeout=300)
+                    "--wheel-dir", str(wheels), str(package)], check=True, capture_output=True, timeout=300)
     assert [w.name for w in wheels.glob("bertnli-*.whl")] == [f"bertnli-{VERSION}-py3-none-any.whl"]
     subprocess.run([sys.executable, "-m", "venv", str(tmp_path / "venv")], check=True, timeout=300)
     python = tmp_path / "venv" / "bin" / "python"
