@@ -33,7 +33,13 @@ def test_environment_yml_matches_pyproject():
     expected = {CONDA_NAMES.get(n, n): s for n, s in map(_split, pip_side)}
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda_side = dict(_split(d) for d in env["dependencies"] if isinstance(d, str) and not d.startswith(("python", "pip")))
-    assert conda_side == expected  # the Python floor: tests/test_floors.py
+    # What conda-forge does not carry comes from PyPI in the `pip:` section (not the project itself).
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
+    from_pypi = dict(_split(d) for d in pip_section if not d.startswith("-"))
+    assert not conda_side.keys() & from_pypi.keys(), "a package listed both for conda and for pip"
+    assert {**conda_side, **from_pypi} == expected  # the Python floor: tests/test_floors.py
+    # Every pip line must be one pip accepts in a requirements file: no per-line --no-deps.
+    assert all(line == "-e ." or not line.startswith("-") and " --" not in line for line in pip_section)
 
 
 IMPORT_NAMES = {"IPython": "ipython"}  # import name -> distribution name, where they differ
