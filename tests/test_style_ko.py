@@ -36,7 +36,8 @@ NESTED = re.compile(rf"\([^()\n]*[{HANGUL}][^()\n]*\([A-Za-z][^()\n{HANGUL}]*\)[
 BRITISH = re.compile(
     r"\b(?:\w*(?:summar|recogn|memor|vector|optim|organ|normal|initial|token|util|minim|maxim|real|special|"
     r"general|visual|categor|prior|emphas|standard|serial|parallel|custom|character|synchron)is(?:e|es|ed|ing|ation|"
-    r"ations|er|ers)|colour\w*|neighbour\w*|behaviour\w*|favour\w*|labelled|labelling|modelling|centre|analyse[sd]?)\b",
+    r"ations|er|ers)|colour\w*|neighbour\w*|behaviour\w*|favour\w*|\w*labelled|\w*labelling|modelling|centre|"
+    r"analyse[sd]?)\b",
     re.IGNORECASE)
 
 
@@ -165,10 +166,17 @@ PAIR_OF = {"을": "을/를", "를": "을/를", "이": "이/가", "가": "이/가
            "와": "과/와", "으로": "으로/로", "로": "으로/로"}
 
 
+GLUED_PARTICLE = re.compile(rf"\{{glue(?::\w+)?\}}`([^`\n]+)`(으로|로|을|를|이|가|은|는|과|와)(?![{HANGUL}])")
+
+
 def code_particle_problems(block: str) -> list[str]:
-    """`code`+particle whose particle does not fit how the code name is read (bertnli.korean)."""
+    """`code`+particle whose particle does not fit how the code name is read (bertnli.korean), and
+    a varying particle after a glued number, whose final sound nobody knows when writing."""
     text = re.sub(r"```.*?```", " ", block, flags=re.S)
-    found = []
+    found = [f"{m.group(0)}: a glued number takes a counter or a fixed postposition (에서, 에, 의), "
+             "not 을/를, 이/가 ...; or use a percent format" for m in GLUED_PARTICLE.finditer(text)
+             if not m[1].endswith("%")]
+    text = GLUED_PARTICLE.sub(" ", text)
     for m in CODE_PARTICLE.finditer(text):
         right = particle(m[1], PAIR_OF[m[2]])
         if right != m[2] and "(" not in right:
@@ -267,4 +275,6 @@ def test_the_checks_catch_what_they_should():
     assert korean_comment_problems("```bash\n# GPU 한 개\n```") == []
     assert code_particle_problems("`max_len`를 `bert.base`을") == ["`max_len`를 -> `max_len`을",
                                                                  "`bert.base`을 -> `bert.base`를"]
+    assert code_particle_problems("{glue:text}`n`를 보면") and not code_particle_problems("{glue:text}`s:.1%`를")
+    assert not code_particle_problems("{glue:text}`n`개를") and BRITISH.search("unlabelled text")
     assert BRITISH.search("we summarise") and BRITISH.search("labelled data") and not BRITISH.search("tokenize, premise")
