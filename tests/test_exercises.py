@@ -38,7 +38,7 @@ def test_check_passes_on_correct_implementations():
     ("empties_a_side", "was left empty", "빈 쪽이 되었습니다"),
     ("halves_like_longest_first", "not proportional", "비례하지 않습니다"),
     ("bankers_rounding", "rounding differs", "반올림 방식이 기준과 다릅니다"),
-    ("mutates_inputs", "mutated its input", "입력 리스트를 변경"),
+    ("mutates_inputs", "mutated its input", "입력 리스트를 바꿨습니다"),
     ("returns_one_list", "must return a pair", "튜플로 반환해야"),
 ])
 def test_check_fails_each_wrong_answer_with_its_hint(name, english, korean):

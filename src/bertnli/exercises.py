@@ -112,12 +112,12 @@ def _describe(p: int, h: int, budget: int, expected=None, got=None) -> str:
 _HINTS = {
     "raises": _both("Your function raised an error", "함수가 예외를 일으켰습니다"),
     "type": _both("Your function must return a pair (p_kept, h_kept) of token lists",
-                  "함수는 토큰 리스트 두 개 (p_kept, h_kept)를 튜플로 반환해야 합니다"),
+                  "함수는 토큰 리스트 두 개를 (p_kept, h_kept) 튜플로 반환해야 합니다"),
     "mutates": _both("Your function mutated its input lists; build new lists (slicing does) and leave the "
-                     "arguments untouched", "함수가 입력 리스트를 변경했습니다. 인자는 그대로 두고 (슬라이싱처럼) 새 리스트를 "
-                     "만들어 반환하세요"),
+                     "arguments untouched", "함수가 입력 리스트를 바꿨습니다. 인자는 그대로 두고, 슬라이싱처럼 새 리스트를 "
+                     "만드는 방법으로 결과를 돌려주세요"),
     "exceeds": _both("The kept tokens exceed the budget: len(p_kept) + len(h_kept) must be <= budget",
-                     "남긴 토큰이 예산을 넘습니다: len(p_kept) + len(h_kept) <= budget 이어야 합니다"),
+                     "남긴 토큰이 예산을 넘습니다. len(p_kept) + len(h_kept) <= budget이 성립해야 합니다"),
     "fits": _both("A pair that already fits the budget must come back unchanged",
                   "이미 예산 안에 들어오는 쌍은 그대로 반환해야 합니다"),
     "prefix": _both("Keep the first tokens of each side, in order (p[:k]); do not drop from the front, "
@@ -127,7 +127,7 @@ _HINTS = {
     "waste": _both("A cut pair does not use the whole budget: after rounding, give the hypothesis "
                    "budget - len(p_kept) instead of rounding both sides down",
                    "잘린 쌍이 예산을 다 쓰지 않습니다. 두 쪽을 모두 내림하지 말고, 가설에는 "
-                   "budget - len(p_kept)를 주세요"),
+                   "남은 예산 전부(budget - len(p_kept))를 주세요"),
     "empty": _both("A non-empty side was left empty: when rounding gives a side 0 tokens, move one token "
                    "to it from the other side",
                    "비어 있지 않던 쪽이 빈 쪽이 되었습니다. 반올림으로 0개가 되면 다른 쪽에서 토큰 하나를 "
