@@ -12,7 +12,7 @@ class BERTClassifier(nn.Module):
     """``model(tokens, segments, valid_lens) -> logits [batch, num_classes]``.
 
     Keeps BERT's ``encoder`` and its pooler ``hidden`` (a Linear + Tanh trained by
-    next-sentence prediction to summarise a pair at ``<cls>``) and adds one new
+    next-sentence prediction to summarize a pair at ``<cls>``) and adds one new
     ``nn.Linear(num_hiddens, num_classes)``. The masked-LM and next-sentence heads are
     dropped: fine-tuning neither needs nor updates them. ``dropout`` (default 0, as in the
     reference run) applies to the pooled vector before the new layer.

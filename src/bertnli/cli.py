@@ -133,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("info", help="versions, devices, cache folder and a checkpoint summary")
-    p.add_argument("--model", default="sample", help="checkpoint to summarise (default: the embedded sample)")
+    p.add_argument("--model", default="sample", help="checkpoint to summarize (default: the embedded sample)")
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("download", help="download a resource into the cache (sha1-checked)")

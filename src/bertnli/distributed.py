@@ -3,7 +3,7 @@
 ``torchrun --nproc-per-node=N -m bertnli finetune ...`` sets ``RANK``, ``WORLD_SIZE`` and
 ``LOCAL_RANK`` for every process. :func:`start` reads them once, picks the device (an
 explicit ``--device`` included: ``cpu`` trains with gloo, ``cuda`` means this rank's local
-GPU), initialises the process group and returns a ``DistInfo``. The job's owner (the CLI,
+GPU), initializes the process group and returns a ``DistInfo``. The job's owner (the CLI,
 or a notebook through :func:`session`) passes it down to the loaders, the loop, evaluation
 and checkpoint writing, and closes the group at the end. Nothing else reads the
 environment or ``torch.distributed`` to find out its rank or device.

@@ -1,7 +1,7 @@
 """One (premise, hypothesis) pair -> BERT's input: ``<cls> premise <sep> hypothesis <sep>``.
 
 Both truncation rules are written once, as arithmetic on the two lengths
-(``keep_lengths``), so the per-pair functions here and the vectorised dataset build
+(``keep_lengths``), so the per-pair functions here and the vectorized dataset build
 cannot drift apart. Every function is pure: inputs are never mutated, lists returned
 are new.
 """

@@ -89,7 +89,7 @@ def sizes_from_state_dict(state: dict[str, torch.Tensor]) -> dict[str, int]:
 def _known_heads(name: str | None, sizes: dict[str, int]) -> int | None:
     if name in KNOWN_CONFIGS:
         return KNOWN_CONFIGS[name]["num_heads"]
-    # A folder or zip: recognise a published architecture by its shapes.
+    # A folder or zip: recognize a published architecture by its shapes.
     for config in KNOWN_CONFIGS.values():
         if all(config[k] == sizes[k] for k in _SIZE_ARGS):
             return config["num_heads"]

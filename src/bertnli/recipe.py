@@ -39,7 +39,7 @@ def finetune_job(profile: Profile, *, out: str | Path | None = None, resume: boo
     ``seed`` fixes everything random (the new layer's initial weights, shuffling, dropout):
     the same call twice gives the same losses. ``profile.batch_size`` is the global batch:
     under torchrun each of the N processes takes ``batch_size // N`` pairs per step, so
-    the optimisation matches one process.
+    the optimization matches one process.
     """
     info = as_dist(device)
     if profile.batch_size % info.world_size:
