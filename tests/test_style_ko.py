@@ -108,6 +108,7 @@ def english_units() -> dict[str, list[str]]:
     units = {p.stem: _cells(p, "lang-en") for p in CHAPTERS}
     units |= {f"book/{p.stem}": _divs(p, "lang-en") for p in PAGES}
     units["README"] = [(ROOT / "README.md").read_text(encoding="utf-8")]
+    units |= {f"src/{p.name}": [p.read_text(encoding="utf-8")] for p in SOURCES}  # docstrings, help, messages
     return units
 
 
@@ -238,7 +239,8 @@ def test_no_banned_rendering(path):
 def test_english_prose_uses_american_spelling(name):
     if name == "book/style-ko":
         return
-    text = "\n".join(_prose(b) for b in english_units()[name])
+    blocks = english_units()[name]
+    text = "\n".join(blocks if name.startswith("src/") else (_prose(b) for b in blocks))
     found = sorted({m.group(0) for m in BRITISH.finditer(text)})
     assert not found, f"{name}: British spelling {found}; the book uses American spelling (book/style-ko.md)"
 
