@@ -227,6 +227,8 @@ def test_partners_have_the_same_headings_structure(path):
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
 def test_glossary_terms_are_translated_consistently(path):
+    """The Korean partner uses the glossary's term, bare: an English gloss is added only at a
+    term's first use in the chapter, and never after a loanword (tests/test_style_ko.py)."""
     glossary = _glossary()
     problems = []
     for en, ko in _prose_pairs(_read(path)):
