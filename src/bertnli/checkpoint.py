@@ -198,6 +198,9 @@ def read_run(path: str | Path) -> dict:
         raise ValueError(f"{path}: this is a file; give the run folder that holds it "
                          f"({path.parent if str(path.parent) != '.' else 'the folder written by finetune --out'})")
     file = path / RUN_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such folder; give a run folder written by "
+                                "python -m bertnli finetune --out")
     if not file.is_file():
         raise FileNotFoundError(f"{file}: no run settings here; is {path} a folder written by "
                                 "python -m bertnli finetune --out?")

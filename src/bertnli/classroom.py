@@ -67,8 +67,8 @@ def _read(path: Path):
         return jupytext.read(path, fmt="md:myst") if path.suffix == ".md" else jupytext.read(path)
     except Exception as err:  # JSON, nbformat, YAML and encoding errors all mean the same to the reader
         detail = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
-        raise ValueError(f"{path}: not a readable notebook ({detail}); fix the file, or restore it "
-                         f"(e.g. git checkout -- {path.name})") from None
+        raise ValueError(f"{path}: not a readable notebook ({detail}); fix the file, or restore the original "
+                         "(in a git checkout: git checkout -- FILE)") from None
 
 
 def check_apart(out: Path, notebooks_dir: Path) -> None:
