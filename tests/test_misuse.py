@@ -439,3 +439,19 @@ def test_a_dataset_cut_to_nothing_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         SNLIBERTDataset(data, VOCAB, max_len=32, cache=False)
+
+
+def test_a_malformed_chapter_means_no_student_copy_at_all(chapters, capsys):
+    """All chapters are read and checked before the first copy is written: never half a class set."""
+    (chapters / "02_broken.ipynb").write_text('{"cells": [')
+    out = chapters.parent / "students"
+    code, _, err = run_cli(capsys, "classroom", "student-copy", str(out), "--notebooks", str(chapters))
+    assert code == 2 and str(chapters / "02_broken.ipynb") in err and "not a readable notebook" in err
+    assert not out.exists()
+
+
+def test_resuming_a_finished_run_says_there_is_nothing_to_train(run_copy, capsys, monkeypatch):
+    epochs = Spy(monkeypatch, train, "_train_one_epoch", fail=True)
+    code, out, _ = run_cli(capsys, "finetune", "--out", str(run_copy), "--resume", "--device", "cpu")
+    assert code == 0 and epochs.calls == 0
+    assert "already finished 2 epoch(s), the 2 asked for: nothing to train" in out

@@ -229,11 +229,15 @@ def _lock(res: Resource) -> Iterator[None]:
     a killed process releases it, so no stale lock file ever blocks the cache."""
     lock = FileLock(str(cache_dir() / f".{res.name}.lock"))
     try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        print(f"waiting for another process that is fetching {res.name!r} into {cache_dir()} ...",
-              file=sys.stderr, flush=True)
-        lock.acquire()
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            print(f"waiting for another process that is fetching {res.name!r} into {cache_dir()} ...",
+                  file=sys.stderr, flush=True)
+            lock.acquire()
+    except OSError as err:
+        raise HubError(f"cannot write to the cache folder {cache_dir()} ({err.strerror or err}) to fetch "
+                       f"{res.name!r}; point ${CACHE_ENV} at a folder you can write to") from None
     try:
         yield
     finally:
