@@ -24,8 +24,17 @@ from bertnli import BERTClassifier, SNLIBERTDataset, cli, fine_tune, load_pretra
 from bertnli.checkpoint import CHECKPOINT_FILE, FORMAT, HISTORY_FILE, RUN_FILE, load_checkpoint
 from bertnli.sample import NOTICE
 from snli_files import HEADER, ROWS, row_line, write_corpus
-from test_checkpoint import WritesAFile
-from test_train import VOCAB, tiny_bert, tiny_data
+from tiny_task import VOCAB, tiny_bert, tiny_data
+
+class WritesAFile:
+    """Unpickling this calls ``exec``: it would create ``self.target``."""
+
+    def __init__(self, target: Path):
+        self.target = target
+
+    def __reduce__(self):
+        return exec, (f"open({str(self.target)!r}, 'w').write('ran')",)
+
 
 SAMPLE_PROFILE = {"name": "sample", "model": "sample", "data": "sample", "epochs": 2, "batch_size": 64,
                   "max_len": 64, "lr": 1e-3, "truncation": "longest_first"}

@@ -9,18 +9,20 @@ the machine.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import http.server
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
+import threading
 import zipfile
 from pathlib import Path
 
 import pytest
-
-from test_hub import Server, closed_port_url
 
 PROCESSES = 4
 MEMBERS = 1000  # enough files that unpacking takes a while: the processes overlap
@@ -49,6 +51,41 @@ while len(digests) < 3 or time.monotonic() < until:
     digests.append(h.hexdigest())
 print(json.dumps({"payload": str(payload), "digests": digests}))
 """
+
+
+class FolderServer:
+    """Serves ``folder`` on 127.0.0.1 and counts the requests per path."""
+
+    def __init__(self, folder: Path):
+        self.hits: list[str] = []
+        hits = self.hits
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                hits.append(self.path)
+                super().do_GET()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                                     functools.partial(Handler, directory=str(folder)))
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join()
+
+
+def closed_port_url() -> str:
+    """A loopback URL nobody listens on: a fetch from it fails at once."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
 
 
 def make_archive(folder: Path) -> tuple[str, str, str]:
@@ -105,9 +142,8 @@ def test_four_processes_fetch_from_a_file_mirror_at_once(tmp_path):
 @pytest.mark.slow
 def test_four_processes_download_over_http_at_once(tmp_path):
     filename, sha1, digest = make_archive(tmp_path / "served")
-    server = Server()
+    server = FolderServer(tmp_path / "served")
     try:
-        server.files["/" + filename] = (tmp_path / "served" / filename).read_bytes()
         results = race(tmp_path, server.url, filename, sha1)
     finally:
         server.stop()

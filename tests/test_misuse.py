@@ -33,7 +33,7 @@ from bertnli.checkpoint import (CHECKPOINT_FILE, HISTORY_FILE, RUN_FILE, RunExis
 from bertnli.inference import UnreliablePrediction
 from bertnli.profiles import get_profile
 from bertnli.train import CHECK_FINITE_EVERY, TrainingDiverged
-from test_train import VOCAB, tiny_bert, tiny_data
+from tiny_task import VOCAB, tiny_bert, tiny_data
 
 SAMPLE_PROFILE = {"name": "sample", "model": "sample", "data": "sample", "epochs": 2, "batch_size": 64,
                   "max_len": 64, "lr": 1e-3}

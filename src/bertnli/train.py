@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._jupyter import in_kernel
+from ._jupyter import in_kernel, progress_bar
 from .checkpoint import HISTORY_FILE, RunFolder, atomic_write, check_run_folder, check_writable
 from .distributed import DistInfo, amp_dtype, as_dist
 from .inference import evaluate, to_device
@@ -274,8 +274,7 @@ def _train_one_epoch(model: nn.Module, loader: Iterable, optimizer, scaler, info
     examples, steps = 0, 0
     bar = None
     if bar_title is not None:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=len(loader), desc=bar_title, leave=False)  # type: ignore[arg-type]
+        bar = progress_bar(total=len(loader), desc=bar_title, leave=False)
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     start = time.perf_counter()
