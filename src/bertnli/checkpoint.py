@@ -13,8 +13,14 @@ A run folder (``finetune --out DIR``) holds three files, each written atomically
 - ``history.json``   one record per finished epoch (:class:`bertnli.train.History`).
 
 :func:`atomic_write` writes a temporary sibling and renames it over the target: a reader
-sees the old file or the whole new one, and a failed write leaves nothing behind. Every
-file the package writes goes through it (dataset caches, classroom copies, vocabularies).
+sees the old file or the whole new one, and a failed write leaves nothing behind (a full
+disk is a :class:`DiskFullError` naming the file). Every file the package writes goes
+through it (dataset caches, classroom copies, vocabularies).
+
+Before a run starts, :func:`check_run_folder` refuses to train over a saved run (unless
+asked to resume or overwrite it) and to resume a folder that holds none, naming what it
+found (:func:`describe_run`); :func:`check_writable` finds a folder where nothing can be
+saved before the first epoch rather than after it.
 """
 
 from __future__ import annotations

@@ -211,7 +211,8 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
         if run is not None and saved_epoch is not None and info.is_main:  # record it next to the checkpoint
             History([e for e in history.epochs if e.epoch <= saved_epoch], interrupted=True).save(
                 run.path / HISTORY_FILE)
-        info.print(_interrupted_message(epoch + 1, run, saved_epoch, resume_command), flush=True)
+        finished = bool(history.epochs) and history.epochs[-1].epoch == epoch + 1  # stopped between epochs
+        info.print(_interrupted_message(epoch + 1, finished, run, saved_epoch, resume_command), flush=True)
     except torch.cuda.OutOfMemoryError as err:
         raise RuntimeError(f"{MEMORY_HINT} ({err})") from err
     return history
@@ -234,10 +235,10 @@ def _sigint_deferred():
         raise KeyboardInterrupt
 
 
-def _interrupted_message(epoch: int, run: RunFolder | None, saved_epoch: int | None,
+def _interrupted_message(epoch: int, finished: bool, run: RunFolder | None, saved_epoch: int | None,
                          resume_command: str | None) -> str:
     """What Ctrl-C left behind, and the exact way to continue; never an epoch the checkpoint lacks."""
-    said = f"stopped by Ctrl-C during epoch {epoch}"
+    said = f"stopped by Ctrl-C {'after' if finished else 'during'} epoch {epoch}"
     if run is None:
         return f"{said}; nothing was saved (no checkpoint_dir was given)."
     if saved_epoch is None:
