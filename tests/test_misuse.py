@@ -455,3 +455,22 @@ def test_resuming_a_finished_run_says_there_is_nothing_to_train(run_copy, capsys
     code, out, _ = run_cli(capsys, "finetune", "--out", str(run_copy), "--resume", "--device", "cpu")
     assert code == 0 and epochs.calls == 0
     assert "already finished 2 epoch(s), the 2 asked for: nothing to train" in out
+
+
+def test_finetune_with_a_tiny_max_len_warns_on_the_command_line(tmp_path, capsys):
+    code, _, err = run_cli(capsys, "finetune", "--max-len", "4", "--epochs", "1", "--device", "cpu")
+    assert code == 0
+    warned = [line for line in err.splitlines() if line.startswith("warning: ")]
+    assert warned and "have an empty premise or hypothesis after truncation to max_len=4" in warned[0]
+
+
+def test_the_prediction_form_says_when_it_cannot_read_the_words():
+    from bertnli import widgets as W
+
+    form = W.prediction_form(BERTClassifier(tiny_bert()), VOCAB, max_len=32,
+                             examples=[("a dog is running in the park .", "a man is sleeping .")])
+    assert "<unk>" not in form.controls["output"].value  # English it knows: no note
+    form.controls["premise"].value, form.controls["hypothesis"].value = "개가 공원에서 달린다", "남자가 잔다"
+    form.controls["classify"].click()
+    shown = form.controls["output"].value
+    assert "class='bn-bar'" in shown and "&lt;unk&gt;" in shown and "어휘에 없어" in shown
