@@ -72,7 +72,11 @@ def sample_train():
 @pytest.mark.parametrize("max_len", [128, 12, 5, 3])
 def test_padded_tensors_match_d2l_on_a_tiny_corpus(tiny, max_len):
     data, vocab = tiny
-    ds = SNLIBERTDataset(data, vocab, max_len=max_len, cache=False)
+    if max_len == 3:  # no room for any word: the dataset says so, and still packs like d2l
+        with pytest.warns(UserWarning, match="empty premise or hypothesis after truncation"):
+            ds = SNLIBERTDataset(data, vocab, max_len=max_len, cache=False)
+    else:
+        ds = SNLIBERTDataset(data, vocab, max_len=max_len, cache=False)
     assert_same_bytes(ds.padded_tensors(), d2l_reference(data, max_len, vocab))
 
 

@@ -3,25 +3,31 @@
 - JupyterLab (and Notebook 7) of the book's environment open a chapter's ``.md`` as a
   notebook, and running and saving it writes outputs only into the git-ignored
   ``notebooks/outputs/``, so ``git pull`` never meets a locally modified chapter.
-- Each chapter's first cell installs ``bertnli`` at the book's version where it is
-  missing (Colab) and does nothing where it is installed. Tested offline: against a
-  wheel built from this checkout, in a fresh virtual environment, with pip told to use
-  only that folder.
+- Each chapter's first cell installs ``bertnli`` where it is missing (Colab) from the
+  book's repository (``_config.yml``) at the release tag of the book's version, and does
+  nothing where it is installed. Tested offline: a fresh virtual environment installs it
+  from a local git repository of this checkout, pip limited to local files.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import importlib.metadata
+import importlib.util
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
 import jupytext
 import nbformat
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -96,6 +102,88 @@ def test_running_a_chapter_in_jupyter_leaves_tracked_files_alone(tmp_path):
 
 # ----------------------------------------------------------------------------- Colab's install cell
 
+def sync_tool():
+    spec = importlib.util.spec_from_file_location("sync_notebooks", ROOT / "tools" / "sync_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_install_cells_name_the_repository_of_config_and_the_version_of_pyproject():
+    """The one place for the URL is _config.yml; `make notebooks` copies it into every install cell."""
+    url = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["repository"]["url"]
+    assert sync_tool().book_release() == (url.rstrip("/"), VERSION)
+    for md in CHAPTERS:
+        cell = next(c for c in jupytext.read(md).cells if c.cell_type == "code")
+        assert "install-bertnli" in cell.metadata.get("tags", []), f"{md.name}: first code cell is not the install cell"
+        assert re.search(rf'^BOOK_REPOSITORY = "{re.escape(url.rstrip("/"))}"$', cell.source, flags=re.M) and \
+            re.search(rf'^BOOK_VERSION = "{re.escape(VERSION)}"$', cell.source, flags=re.M), \
+            f"{md.name}: install cell disagrees with _config.yml / pyproject.toml; run `make notebooks`"
+        # From the repository at the release tag: never a name on PyPI that anyone could register.
+        assert 'package = f"bertnli @ git+{BOOK_REPOSITORY}@v{BOOK_VERSION}"' in cell.source
+        assert "bertnli==" not in cell.source
+
+
+def test_a_fork_changes_one_line_and_make_notebooks_fills_the_cells(tmp_path):
+    tool = sync_tool()
+    for name in ("_config.yml", "pyproject.toml"):
+        shutil.copy2(ROOT / name, tmp_path / name)
+    (tmp_path / "src" / "bertnli").mkdir(parents=True)
+    shutil.copy2(ROOT / "src" / "bertnli" / "__init__.py", tmp_path / "src" / "bertnli" / "__init__.py")
+    config = (tmp_path / "_config.yml").read_text(encoding="utf-8")
+    fork = "https://github.com/a-teacher/bertnli-class"
+    url_line = re.search(r"^  url: .*$", config, flags=re.M).group(0)
+    (tmp_path / "_config.yml").write_text(config.replace(url_line, f"  url: {fork}/"), encoding="utf-8")
+    assert tool.book_release(tmp_path) == (fork, VERSION)
+    chapter = CHAPTERS[0].read_text(encoding="utf-8")
+    filled = tool.fill_install_cell(chapter, fork, VERSION)
+    changed = [(a, b) for a, b in zip(chapter.splitlines(), filled.splitlines()) if a != b]
+    assert len(chapter.splitlines()) == len(filled.splitlines())
+    assert changed and all(b == f'BOOK_REPOSITORY = "{fork}"' for _, b in changed), "only the URL line changes"
+    assert tool.fill_install_cell(filled, fork, VERSION) == filled
+    # Clear errors, naming the file and the fix.
+    (tmp_path / "_config.yml").write_text(config.replace(url_line, "  url: 'my fork'"), encoding="utf-8")
+    with pytest.raises(tool.SyncError, match=r"_config.yml: `repository: url:` is 'my fork'"):
+        tool.book_release(tmp_path)
+    (tmp_path / "_config.yml").write_text(config, encoding="utf-8")
+    init = tmp_path / "src" / "bertnli" / "__init__.py"
+    init.write_text(init.read_text(encoding="utf-8").replace(f'"{VERSION}"', '"9.9.9"'), encoding="utf-8")
+    with pytest.raises(tool.SyncError, match=r"src/bertnli/__init__.py says __version__ = '9.9.9'"):
+        tool.book_release(tmp_path)
+    with pytest.raises(tool.SyncError, match=r"03_x.md: expected one code cell tagged install-bertnli"):
+        tool.fill_install_cell("# no cells\n", fork, VERSION, "03_x.md")
+
+
+def wheel_of_installed(name: str, folder: Path) -> Path:
+    """A wheel of the pure-Python distribution ``name`` as installed here: the build backend an
+    offline pip needs to build bertnli from its repository (nothing is downloaded)."""
+    dist = importlib.metadata.distribution(name)
+    dist_info = f"{dist.metadata['Name'].replace('-', '_')}-{dist.version}.dist-info"
+    assert "Root-Is-Purelib: true" in (dist.read_text("WHEEL") or ""), f"{name} is not pure Python"
+    wheel = folder / f"{dist.metadata['Name'].replace('-', '_')}-{dist.version}-py3-none-any.whl"
+    record = []
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
+        for file in dist.files:
+            path = file.as_posix()
+            if path.startswith("..") or "__pycache__" in file.parts or file.name in ("RECORD", "INSTALLER",
+                                                                                   "REQUESTED", "direct_url.json"):
+                continue
+            data = dist.locate_file(file).read_bytes()
+            archive.writestr(path, data)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            record.append(f"{path},sha256={digest},{len(data)}")
+        record.append(f"{dist_info}/RECORD,,")
+        archive.writestr(f"{dist_info}/RECORD", "\n".join(record) + "\n")
+    return wheel
+
+
+def git(*args: str, cwd: Path) -> None:
+    who = {"GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@localhost",
+           "GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "test@localhost"}
+    subprocess.run(["git", "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false",
+                    *args], cwd=cwd, check=True, capture_output=True, env={**os.environ, **who}, timeout=60)
+
+
 def run_cell(python: Path, source: str, pip_env: dict, tmp_path: Path) -> subprocess.CompletedProcess:
     script = tmp_path / "install_cell.py"
     script.write_text(source, encoding="utf-8")
@@ -111,38 +199,63 @@ def installed_version(python: Path) -> str | None:
     return probe.stdout.strip() if probe.returncode == 0 else None
 
 
+def pointed_at(source: str, repository: str) -> str:
+    """The install cell, its repository replaced (the pip command stays the cell's own)."""
+    pointed, n = re.subn(r'^BOOK_REPOSITORY = ".*"$', lambda _: f'BOOK_REPOSITORY = "{repository}"', source,
+                         flags=re.M)
+    assert n == 1
+    return pointed
+
+
 @pytest.mark.slow
 def test_install_cell_installs_the_books_version_only_where_missing(tmp_path):
+    """A fresh venv (a Colab runtime without bertnli) installs it from a local git repository of this
+    checkout at the tag v<version>; pip reads only local files: no index, no network."""
     source = install_cell()
     assert re.search(rf'^BOOK_VERSION = "{re.escape(VERSION)}"$', source, flags=re.M)
-    wheels, empty = tmp_path / "wheels", tmp_path / "empty"
-    empty.mkdir()
-    # Built from a copy, so the build leaves nothing (build/, *.egg-info) in the checkout.
-    package = tmp_path / "package"
-    shutil.copytree(ROOT / "src", package / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    # The book's repository: this checkout's package in a local git repository (a copy, so nothing
+    # is left in the checkout and uncommitted work is what is tested).
+    repo = tmp_path / "book-repository"
+    shutil.copytree(ROOT / "src", repo / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(ROOT / name, package / name)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--wheel-dir", str(wheels), str(package)], check=True, capture_output=True, timeout=300)
-    assert [w.name for w in wheels.glob("bertnli-*.whl")] == [f"bertnli-{VERSION}-py3-none-any.whl"]
+        shutil.copy2(ROOT / name, repo / name)
+    git("init", "--quiet", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "--quiet", "-m", f"release {VERSION}", cwd=repo)
+    # The build backend (pyproject's build-system), for pip's isolated build, from this environment.
+    backend, empty = tmp_path / "backend", tmp_path / "empty"
+    backend.mkdir()
+    empty.mkdir()
+    wheel_of_installed("setuptools", backend)
     subprocess.run([sys.executable, "-m", "venv", str(tmp_path / "venv")], check=True, timeout=300)
     python = tmp_path / "venv" / "bin" / "python"
-    offline = {"PIP_NO_INDEX": "1", "PIP_NO_DEPS": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    offline = {"PIP_CONFIG_FILE": os.devnull, "PIP_NO_INDEX": "1", "PIP_NO_DEPS": "1",
+               "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_FIND_LINKS": str(backend)}
+    # file://localhost/...: the fresh venv's pip may be old enough to reject git+file:///... (no host).
+    cell = pointed_at(source, f"file://localhost{repo.as_posix()}")
 
-    # Missing and nowhere to get it from: pip's failure is the cell's error, not a silent pass.
-    failed = run_cell(python, source, {**offline, "PIP_FIND_LINKS": str(empty)}, tmp_path)
+    # Missing, and the release is not tagged yet: pip's failure is the cell's error, not a silent pass.
+    failed = run_cell(python, cell, offline, tmp_path)
     assert failed.returncode != 0 and "CalledProcessError" in failed.stderr
+    assert re.search(rf"'v{re.escape(VERSION)}' did not match", failed.stderr), failed.stderr
     assert installed_version(python) is None
 
+    # Tagged, and the branch has moved on since: the tag is what gets installed.
+    git("tag", f"v{VERSION}", cwd=repo)
+    pyproject = repo / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace(f'version = "{VERSION}"', 'version = "99.0.0.dev0"'))
+    git("commit", "--quiet", "-am", "work after the release", cwd=repo)
+
     # Missing (a fresh Colab runtime): installed, at the book's version.
-    first = run_cell(python, source, {**offline, "PIP_FIND_LINKS": str(wheels)}, tmp_path)
+    first = run_cell(python, cell, offline, tmp_path)
     assert first.returncode == 0, first.stderr
     assert installed_version(python) == VERSION
 
-    # Installed: nothing to do (with nowhere to install from, any pip call would fail).
-    again = run_cell(python, source, {**offline, "PIP_FIND_LINKS": str(empty)}, tmp_path)
+    # Installed: nothing to do (no repository and nowhere to install from: any pip call would fail).
+    nowhere = pointed_at(source, f"file://localhost{tmp_path.as_posix()}/no-such-repository")
+    again = run_cell(python, nowhere, {**offline, "PIP_FIND_LINKS": str(empty)}, tmp_path)
     assert again.returncode == 0, again.stderr
 
     # And where the book's environment has it (this one), the cell does nothing either.
-    here = run_cell(Path(sys.executable), source, {**offline, "PIP_FIND_LINKS": str(empty)}, tmp_path)
+    here = run_cell(Path(sys.executable), nowhere, {**offline, "PIP_FIND_LINKS": str(empty)}, tmp_path)
     assert here.returncode == 0, here.stderr

@@ -7,6 +7,12 @@ site's download button: the same cells, no outputs, no jupytext pairing (so open
 never rewrites the ``.md``). Cell ids are kept from the previous ``.ipynb`` where a cell
 is unchanged, so a sync changes only what changed.
 
+Each chapter's first code cell (tag ``install-bertnli``) installs the package in Colab from
+the book's repository at its release tag, ``v<version>``. Both come from one place each,
+``_config.yml`` (``repository: url:``) and ``pyproject.toml`` (``[project] version``), and
+this tool writes them into that cell of every ``.md`` first: a fork changes one line of
+``_config.yml`` and runs ``make notebooks``. Nothing else in a ``.md`` is ever rewritten.
+
     python tools/sync_notebooks.py          # write the .ipynb files that differ
     python tools/sync_notebooks.py --check  # exit 1 (and say which) when one is out of date
 """
@@ -14,19 +20,66 @@ is unchanged, so a sync changes only what changed.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+import tomllib
 from pathlib import Path
 
 import jupytext
 import nbformat
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 
 
-def tracked_notebook(md: Path, previous: Path | None = None) -> str:
-    """The text of the tracked ``.ipynb`` for chapter ``md`` (ids reused from ``previous``)."""
-    nb = jupytext.read(md, fmt="md:myst")
+INSTALL_TAG = "install-bertnli"
+# The install cell: a MyST code cell tagged install-bertnli, up to its closing fence.
+INSTALL_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n:tags: \[[^\]\n]*\b" + INSTALL_TAG + r"\b[^\]\n]*\]\n.*?^```$",
+                          flags=re.M | re.S)
+GIT_URL = re.compile(r"^(https|ssh|git|file)://[^\s\"'@\\]+(@[^\s\"'@\\]+)?$")  # no quote: it lands in a string
+
+
+class SyncError(Exception):
+    """A source the tool reads is not as expected; the message names the file and the fix."""
+
+
+def book_release(root: Path = ROOT) -> tuple[str, str]:
+    """(repository URL, version) for the install cells: from _config.yml and pyproject.toml."""
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
+    url = (config.get("repository") or {}).get("url")
+    if not isinstance(url, str) or not GIT_URL.match(url.rstrip("/")):
+        raise SyncError(f"_config.yml: `repository: url:` is {url!r}; set it to the book's git repository, "
+                        "e.g. https://github.com/OWNER/bertnli")
+    version = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    init = (root / "src" / "bertnli" / "__init__.py").read_text(encoding="utf-8")
+    found = re.search(r'^__version__ = "([^"]+)"$', init, flags=re.M)
+    if found is None or found.group(1) != version:
+        raise SyncError(f"pyproject.toml says version {version!r} but src/bertnli/__init__.py says "
+                        f"__version__ = {found.group(1) if found else None!r}; make them the same")
+    return url.rstrip("/"), version
+
+
+def fill_install_cell(text: str, url: str, version: str, name: str = "chapter") -> str:
+    """``text`` (a chapter's MyST source) with its install cell set to ``url`` and ``version``."""
+    cells = INSTALL_CELL.findall(text)
+    if len(cells) != 1:
+        raise SyncError(f"{name}: expected one code cell tagged {INSTALL_TAG}, found {len(cells)}; "
+                        f"copy the first code cell of notebooks/01_pretrained_bert.md")
+    cell = cells[0]
+    filled = cell
+    for variable, value in (("BOOK_REPOSITORY", url), ("BOOK_VERSION", version)):
+        line = f'{variable} = "{value}"'
+        filled, n = re.subn(rf'^{variable} = "[^"\n]*"$', lambda _, line=line: line, filled, flags=re.M)
+        if n != 1:
+            raise SyncError(f'{name}: the {INSTALL_TAG} cell needs one line `{variable} = "..."`; '
+                            f"copy the first code cell of notebooks/01_pretrained_bert.md")
+    return text.replace(cell, filled, 1)
+
+
+def tracked_notebook(md: Path, previous: Path | None = None, text: str | None = None) -> str:
+    """The text of the tracked ``.ipynb`` for chapter ``md`` (or its source ``text``; ids reused from ``previous``)."""
+    nb = jupytext.reads(text, fmt="md:myst") if text is not None else jupytext.read(md, fmt="md:myst")
     nb.metadata.pop("jupytext", None)
     old_ids: dict[tuple[str, str], list[str]] = {}
     if previous is not None and previous.is_file():
@@ -51,21 +104,42 @@ def chapters(folder: Path = NOTEBOOKS) -> list[Path]:
     return sorted(folder.glob("[0-9][0-9]_*.md"))
 
 
+def write(path: Path, text: str) -> None:
+    """Whole or not at all: a half-written chapter or notebook is never left behind."""
+    tmp = path.with_name(path.name + ".partial")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="only report .ipynb files that are out of date")
+    parser.add_argument("--check", action="store_true", help="only report files that are out of date")
     args = parser.parse_args(argv)
+    try:
+        url, version = book_release()
+    except SyncError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     stale = []
     for md in chapters():
+        source = md.read_text(encoding="utf-8")
+        try:
+            filled = fill_install_cell(source, url, version, str(md.relative_to(ROOT)))
+        except SyncError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        if filled != source:
+            stale.append(md)
+            if not args.check:
+                write(md, filled)
+                print(f"wrote {md.relative_to(ROOT)} (install cell: {url} at v{version})")
         target = md.with_suffix(".ipynb")
-        text = tracked_notebook(md, target)
+        text = tracked_notebook(md, target, filled)
         if target.is_file() and target.read_text(encoding="utf-8") == text:
             continue
         stale.append(target)
         if not args.check:
-            tmp = target.with_suffix(".ipynb.partial")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(target)
+            write(target, text)
             print(f"wrote {target.relative_to(ROOT)}")
     if args.check and stale:
         names = ", ".join(p.name for p in stale)

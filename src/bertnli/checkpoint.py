@@ -13,12 +13,19 @@ A run folder (``finetune --out DIR``) holds three files, each written atomically
 - ``history.json``   one record per finished epoch (:class:`bertnli.train.History`).
 
 :func:`atomic_write` writes a temporary sibling and renames it over the target: a reader
-sees the old file or the whole new one, and a failed write leaves nothing behind. Every
-file the package writes goes through it (dataset caches, classroom copies, vocabularies).
+sees the old file or the whole new one, and a failed write leaves nothing behind (a full
+disk is a :class:`DiskFullError` naming the file). Every file the package writes goes
+through it (dataset caches, classroom copies, vocabularies).
+
+Before a run starts, :func:`check_run_folder` refuses to train over a saved run (unless
+asked to resume or overwrite it) and to resume a folder that holds none, naming what it
+found (:func:`describe_run`); :func:`check_writable` finds a folder where nothing can be
+saved before the first epoch rather than after it.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import pickle
@@ -60,8 +67,44 @@ def atomic_write(path: str | os.PathLike[str], data: Union[bytes, str, Callable[
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())  # on disk before the rename makes it visible
         os.replace(tmp, path)
+    except OSError as err:
+        if err.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DiskFullError(path) from err
+        raise
+    except RuntimeError as err:  # torch.save's C++ writer reports a failed write this way
+        if "write failed" not in str(err) and "unexpected pos" not in str(err):
+            raise
+        raise _Said(errno.EIO, f"{path}: writing it failed ({str(err).splitlines()[0][:200]}); is the disk full? "
+                               "Nothing was changed there (a previous version, if any, is kept)", path) from err
     finally:
         tmp.unlink(missing_ok=True)
+
+
+class _Said(OSError):
+    """An ``OSError`` whose message is a whole sentence naming the file (no ``[Errno N]``)."""
+
+    def __init__(self, code: int, message: str, path: str | os.PathLike[str]):
+        super().__init__(code, message, str(path))
+
+    def __str__(self) -> str:
+        return self.strerror
+
+
+class DiskFullError(_Said):
+    """A write ran out of disk space (or quota); the target kept its previous version."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        super().__init__(errno.ENOSPC, f"{path}: no space left on the disk while writing it; nothing was changed "
+                                       "there (a previous version, if any, is kept). Free some space, or write "
+                                       "to another disk", path)
+
+
+class RunExistsError(_Said, FileExistsError):
+    """The output folder already holds a run, and neither resuming nor overwriting was asked for."""
+
+
+class NotWritableError(_Said, PermissionError):
+    """Nothing can be saved in the output folder."""
 
 
 def write_json(path: str | os.PathLike[str], obj) -> None:
@@ -156,14 +199,104 @@ def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
 
 def read_run(path: str | Path) -> dict:
     """A run folder's ``run.json``: ``config``, ``model_description``, ``vocab_size``, ``epoch``."""
-    file = Path(path) / RUN_FILE
+    path = Path(path)
+    if path.is_file():
+        raise ValueError(f"{path}: this is a file; give the run folder that holds it "
+                         f"({path.parent if str(path.parent) != '.' else 'the folder written by finetune --out'})")
+    file = path / RUN_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such folder; give a run folder written by "
+                                "python -m bertnli finetune --out")
     if not file.is_file():
         raise FileNotFoundError(f"{file}: no run settings here; is {path} a folder written by "
                                 "python -m bertnli finetune --out?")
     try:
-        return json.loads(file.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
+        settings = json.loads(file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ValueError(f"{file}: not valid JSON ({err}); fine-tune again") from None
+    if not isinstance(settings, dict) or not isinstance(settings.get("config", {}), dict):
+        raise ValueError(f"{file}: not a bertnli run description (no config); fine-tune again")
+    return settings
+
+
+def run_profile(path: str | Path) -> dict:
+    """The profile settings a run folder's ``run.json`` records (what the command line needs to
+    evaluate, predict or resume it)."""
+    file = Path(path) / RUN_FILE
+    profile = read_run(path).get("config", {}).get("profile")
+    if not isinstance(profile, dict):
+        raise ValueError(f"{file}: records no profile (data, max_len, truncation): the run was saved by the "
+                         "Python API (fine_tune with a checkpoint_dir), not by `python -m bertnli finetune --out`. "
+                         "Use it from Python (model_from_checkpoint, evaluate, predict), or fine-tune it with "
+                         "the command line")
+    return profile
+
+
+def describe_run(path: str | Path) -> str | None:
+    """A one-line description of the run saved in ``path`` (epochs, profile, accuracy), or None
+    when the folder holds no run. Never raises on damaged files: they are a run too."""
+    path = Path(path)
+    found = [name for name in (CHECKPOINT_FILE, RUN_FILE, HISTORY_FILE) if (path / name).exists()]
+    if not found:
+        return None
+    epochs, profile, accuracy = None, None, None
+    try:
+        settings = json.loads((path / RUN_FILE).read_text(encoding="utf-8"))
+        epochs = settings.get("epoch")
+        profile = (settings.get("config") or {}).get("profile") or {}
+        profile = f"profile {profile.get('name')}, model {profile.get('model')}" if profile else None
+    except (OSError, ValueError, AttributeError):
+        pass
+    try:
+        history = json.loads((path / HISTORY_FILE).read_text(encoding="utf-8"))
+        records = history.get("epochs") or []
+        epochs = epochs if epochs is not None else len(records)
+        last = records[-1].get("test_acc") if records else None
+        accuracy = f"test accuracy {last:.3f}" if isinstance(last, (int, float)) else None
+        if history.get("interrupted"):
+            accuracy = ", ".join(filter(None, [accuracy, "interrupted"]))
+    except (OSError, ValueError, AttributeError, IndexError):
+        pass
+    parts = [f"{epochs} finished epoch(s)" if epochs is not None else None, profile, accuracy]
+    details = "; ".join(p for p in parts if p) or "files " + ", ".join(found)
+    return f"a run in {path} ({details})"
+
+
+def check_run_folder(path: str | Path, *, resume: bool, overwrite: bool, cli: bool = False) -> None:
+    """Before any work: refuse to start over a saved run (unless ``overwrite``), and refuse to
+    resume a folder that holds none. ``cli`` words the advice as command-line flags."""
+    resume_flag, overwrite_flag = ("--resume", "--overwrite") if cli else ("resume=True", "overwrite=True")
+    if resume and overwrite:
+        raise ValueError(f"{resume_flag} and {overwrite_flag} contradict each other; choose one")
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{path}: this is a file, not a folder; choose a folder for the run")
+    found = describe_run(path)
+    if resume:
+        if not (path / CHECKPOINT_FILE).is_file():
+            where = f"holds {found} but no {CHECKPOINT_FILE}" if found else "holds no saved run"
+            raise FileNotFoundError(f"{path} {where}, so there is nothing to resume. Start a new run without "
+                                    f"{resume_flag}" + (" (the interrupted run had not finished an epoch)"
+                                                        if not found else ""))
+    elif found and not overwrite:
+        raise RunExistsError(errno.EEXIST, f"{path} already holds {found}. To continue it, add {resume_flag}; "
+                                           f"to replace it, add {overwrite_flag}; or choose another folder", path)
+
+
+def check_writable(path: str | Path) -> None:
+    """Create the run folder and write (then remove) a probe file, so that a folder where
+    nothing can be saved is found before training, not after the first epoch."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".write-test.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        if err.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DiskFullError(path) from err
+        raise NotWritableError(errno.EACCES, f"{path}: cannot save the run there ({err.strerror or err}); "
+                                             "choose a folder you can write to", path) from None
 
 
 def check_same_architecture(model: nn.Module, theirs: dict | None, where: Path) -> None:
@@ -228,6 +361,9 @@ class RunFolder:
         """Load weights, optimizer, scaler and RNG states; returns ``(epoch, history dict)``."""
         payload = load_checkpoint(self.checkpoint, map_location=map_location)
         check_same_architecture(model, payload.get("model_description"), self.checkpoint)
+        if self.vocab is not None and payload.get("vocab") and list(self.vocab.idx_to_token) != payload["vocab"]:
+            raise ValueError(f"{self.checkpoint}: the run was trained with another vocabulary ({len(payload['vocab'])} "
+                             f"tokens) than this model's ({len(self.vocab)}); resume with the run's own --model")
         unwrap(model).load_state_dict(payload["model"])
         optimizer.load_state_dict(payload["optimizer"])
         if payload.get("scaler") and scaler.is_enabled():

@@ -62,9 +62,25 @@ def chapter_sources(notebooks_dir: Path) -> list[Path]:
 
 
 def _read(path: Path):
+    """A chapter as a notebook; a file that is not one is a ValueError naming it."""
     import jupytext
 
-    return jupytext.read(path, fmt="md:myst") if path.suffix == ".md" else jupytext.read(path)
+    try:
+        return jupytext.read(path, fmt="md:myst") if path.suffix == ".md" else jupytext.read(path)
+    except Exception as err:  # JSON, nbformat, YAML and encoding errors all mean the same to the reader
+        detail = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
+        raise ValueError(f"{path}: not a readable notebook ({detail}); fix the file, or restore the original "
+                         "(in a git checkout: git checkout -- FILE)") from None
+
+
+def check_apart(out: Path, notebooks_dir: Path) -> None:
+    """Refuse an output folder that is, holds or lies inside the notebooks it reads: a copy
+    command must never rewrite (or strip the solutions from) its own sources."""
+    o, src = out.resolve(), notebooks_dir.resolve()
+    if o == src or o.is_relative_to(src) or src.is_relative_to(o):
+        where = "is" if o == src else "is inside" if o.is_relative_to(src) else "contains"
+        raise ValueError(f"{out} {where} the notebooks folder it copies from ({src}); the student copies would "
+                         "overwrite the chapters. Choose a folder outside it, e.g. ../student-notebooks")
 
 
 _BILINGUAL_TITLE = re.compile(r"^(#+ )(.+?) · (.*[\uac00-\ud7a3].*)$")
@@ -121,13 +137,20 @@ def student_copy(out: str | os.PathLike[str], notebooks_dir: str | os.PathLike[s
     if not sources:
         raise FileNotFoundError(f"no chapter notebooks (NN_*.md or NN_*.ipynb) in {src_dir}")
     target_dir = Path(out)
-    target_dir.mkdir(parents=True, exist_ok=True)
-    written = []
+    check_apart(target_dir, src_dir)
+    ready = []  # every chapter read and checked before the first is written: all copies or none
     for source in sources:
         nb, removed, exercises = strip_for_students(_read(source), lang)
+        try:
+            nbformat.validate(nb)
+        except nbformat.ValidationError as err:
+            raise ValueError(f"{source}: not a valid notebook ({err.message}); fix the file, or restore it") from None
+        ready.append((source, nbformat.writes(nb), removed, exercises))
+    target_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for source, text, removed, exercises in ready:
         target = target_dir / f"{source.stem}.ipynb"
-        nbformat.validate(nb)
-        atomic_write(target, nbformat.writes(nb))
+        atomic_write(target, text)
         written.append(StudentCopy(source, target, removed, exercises))
     return written
 

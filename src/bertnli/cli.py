@@ -7,8 +7,12 @@ argparse's usual message naming the argument.
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import platform
+import shlex
 import sys
+import warnings
 from pathlib import Path
 
 
@@ -48,22 +52,47 @@ def _positive_int(text: str) -> int:
 
 def _positive_float(text: str) -> float:
     value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite positive number, got {text}")
     return value
+
+
+def _run_profile(folder: str):
+    """The ``Profile`` a run folder's run.json records (only the fields this version knows)."""
+    from dataclasses import fields
+
+    from .checkpoint import RUN_FILE, run_profile
+    from .profiles import Profile
+
+    saved = run_profile(folder)
+    known = {f.name for f in fields(Profile)}
+    try:
+        return Profile(**{k: v for k, v in saved.items() if k in known})
+    except TypeError as err:
+        raise ValueError(f"{Path(folder) / RUN_FILE}: incomplete profile ({err}); fine-tune again") from None
+
+
+def _resume_command(args: argparse.Namespace, info) -> str:
+    """The exact command that continues this run (its settings come back from run.json)."""
+    device = f" --device {shlex.quote(args.device)}" if args.device else ""
+    launcher = (f"torchrun --nproc-per-node={info.world_size} -m bertnli" if info.is_distributed
+                else "python -m bertnli")
+    return f"{launcher} finetune --out {shlex.quote(str(args.out))} --resume{device}"
 
 
 def cmd_finetune(args: argparse.Namespace) -> int:
     import io
 
     from . import distributed, sample
-    from .checkpoint import RUN_FILE, read_run
-    from .profiles import Profile, get_profile
+    from .checkpoint import check_run_folder
+    from .profiles import get_profile
     from .recipe import finetune_job
 
+    if args.out:  # first of all: never start over a saved run, never "resume" an empty folder
+        check_run_folder(args.out, resume=args.resume, overwrite=args.overwrite, cli=True)
     base = get_profile(args.profile)
-    if args.resume and (Path(args.out) / RUN_FILE).exists():  # the run's own settings; arguments given now win
-        base = Profile(**read_run(args.out)["config"]["profile"])
+    if args.resume:  # the run's own settings; arguments given now win
+        base = _run_profile(args.out)
     profile = base.with_overrides(
         model=args.model, data=args.data, epochs=args.epochs, batch_size=args.batch_size,
         max_len=args.max_len, lr=args.lr, truncation=args.truncation)
@@ -73,18 +102,23 @@ def cmd_finetune(args: argparse.Namespace) -> int:
         info.print(profile.banner(), flush=True)
         _, _, history = finetune_job(profile, out=args.out, resume=args.resume, seed=args.seed, device=info,
                                      amp=args.amp, compile=args.compile, num_workers=args.num_workers,
-                                     progress=False)
+                                     progress=False, overwrite=args.overwrite,
+                                     resume_command=_resume_command(args, info) if args.out else None)
+        if history.interrupted:  # fine_tune said what was saved and how to continue
+            return 130
         info.print(f"done: {history.summary()}" + (f"; checkpoint in {args.out}" if args.out else ""))
     return 0
 
 
 def _load_run(folder: str):
     """``(model, vocab, profile)`` of a run folder: settings from run.json, weights from the checkpoint."""
-    from .checkpoint import model_from_checkpoint, read_run
-    from .profiles import Profile
+    from .checkpoint import model_from_checkpoint
 
-    profile = Profile(**read_run(folder)["config"]["profile"])
+    profile = _run_profile(folder)
     model, vocab, _ = model_from_checkpoint(folder)
+    if vocab is None:
+        raise ValueError(f"{folder}: the checkpoint holds no vocabulary (saved by the Python API without one); "
+                         "fine-tune it with python -m bertnli finetune --out")
     return model, vocab, profile
 
 
@@ -160,6 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--truncation", choices=TRUNCATIONS)
     p.add_argument("--out", help="run folder for checkpoint.pt and history.json")
     p.add_argument("--resume", action="store_true", help="continue the run saved in --out")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the run saved in --out (without it, a folder holding a run is refused)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: the first usable accelerator); "
                                     "under torchrun, cpu trains with gloo and cuda is each process's local GPU")
@@ -201,16 +237,49 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+DEBUG_ENV = "BERTNLI_DEBUG"
+
+
+def _message(err: BaseException) -> str:
+    """An exception as one readable line: ``file: what is wrong`` without ``[Errno N]``."""
+    if isinstance(err, UnicodeDecodeError):
+        return f"a file is not UTF-8 text ({err.reason} at byte {err.start}); re-save it as UTF-8"
+    if isinstance(err, OSError) and err.strerror and type(err).__str__ is OSError.__str__:
+        name = err.filename if err.filename is not None else ""
+        if name and str(name) in err.strerror:
+            return err.strerror
+        return f"{name}: {err.strerror}" if name else err.strerror
+    return str(err).strip() or type(err).__name__
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one ``warning:`` line on stderr (not the source line they came from)."""
+    print(f"warning: {message}", file=sys.stderr if file is None else file)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "resume", False) and not args.out:
         parser.error("argument --resume: needs --out (the run folder to resume)")
-    try:
-        return args.func(args)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except (FileNotFoundError, ValueError, RuntimeError) as err:  # HubError is a RuntimeError
-        print(f"bertnli {args.command}: error: {err}", file=sys.stderr)
-        return 2
+    if getattr(args, "resume", False) and getattr(args, "overwrite", False):
+        parser.error("argument --overwrite: not allowed with --resume (continue the run, or replace it)")
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        try:
+            return args.func(args)
+        except KeyboardInterrupt:
+            print(f"bertnli {args.command}: interrupted", file=sys.stderr)
+            return 130
+        except (OSError, ValueError, RuntimeError) as err:  # HubError is a RuntimeError
+            if os.environ.get(DEBUG_ENV):
+                raise
+            print(f"bertnli {args.command}: error: {_message(err)}", file=sys.stderr)
+            return 2
+        except Exception as err:  # the last line of defence: a short message, the traceback on request
+            if os.environ.get(DEBUG_ENV):
+                raise
+            print(f"bertnli {args.command}: unexpected error: {type(err).__name__}: {_message(err)}\n"
+                  f"This may be a bug in bertnli; run again with {DEBUG_ENV}=1 to see the traceback, and "
+                  "report it with that output.", file=sys.stderr)
+            return 1

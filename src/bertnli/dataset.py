@@ -77,6 +77,19 @@ class SNLIBERTDataset(torch.utils.data.Dataset):
         self.offsets = np.zeros(len(self.lengths) + 1, dtype=np.int64)
         np.cumsum(self.lengths, out=self.offsets[1:])
         self.unknown_words = Counter(dict(zip(unk_words.tolist(), unk_counts.tolist())))
+        self._warn_if_mostly_cut()
+
+    def _warn_if_mostly_cut(self) -> None:
+        """Most pairs with a sentence that is empty after truncation: nothing to learn from."""
+        if not len(self):
+            return
+        hypothesis_lens = self.lengths - self.premise_lens - SPECIALS_PER_PAIR
+        empty = int(np.count_nonzero((self.premise_lens == 0) | (hypothesis_lens == 0)))
+        if empty > len(self) // 2:
+            warnings.warn(f"{empty} of {len(self)} pairs have an empty premise or hypothesis after truncation to "
+                          f"max_len={self.max_len} (room for {self.max_len - SPECIALS_PER_PAIR} words per pair); "
+                          "the model cannot learn from them. Use a larger max_len (SNLI pairs need about 64)",
+                          stacklevel=3)
 
     def __len__(self) -> int:
         return len(self.lengths)

@@ -92,8 +92,16 @@ def pick_device(device: str | torch.device | None = None, local_rank: int | None
         chosen = torch.device(device)
     except RuntimeError as err:
         raise ValueError(f"--device {device!r} is not a device name; use cpu, cuda, cuda:1 or mps") from err
+    if chosen.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"--device {device}: bertnli trains on cpu, cuda (cuda:N) or mps, not {chosen.type}")
     if chosen.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"--device {device}: CUDA is not available on this machine; use --device cpu")
+    if chosen.type == "cuda" and chosen.index is not None and local_rank is None \
+            and chosen.index >= torch.cuda.device_count():
+        raise ValueError(f"--device {device}: this machine has {torch.cuda.device_count()} CUDA device(s), "
+                         f"cuda:0 to cuda:{torch.cuda.device_count() - 1}")
+    if chosen.type == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+        raise ValueError(f"--device {device}: Apple's MPS is not available on this machine; use --device cpu")
     if chosen.type == "cuda" and local_rank is not None:
         if chosen.index is not None and chosen.index != local_rank:
             raise ValueError(f"--device {device}: under torchrun each process uses its own local GPU; "

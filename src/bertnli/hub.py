@@ -24,10 +24,13 @@ import time
 import urllib.parse
 import urllib.request
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Iterator
 
 import pooch
+from filelock import FileLock, Timeout
 
 from ._jupyter import in_kernel, progress_bar
 
@@ -105,7 +108,15 @@ def cache_dir() -> Path:
     """The cache folder: ``$BERTNLI_CACHE`` or the OS's per-user cache; created on demand."""
     env = os.environ.get(CACHE_ENV)
     path = Path(env).expanduser() if env else Path(pooch.os_cache("bertnli"))
-    path.mkdir(parents=True, exist_ok=True)
+    source = f" (from ${CACHE_ENV})" if env else ""
+    if path.exists() and not path.is_dir():
+        raise HubError(f"the cache folder {path}{source} is a file, not a folder; point ${CACHE_ENV} at a "
+                       "folder (it is created if missing), or move the file away")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise HubError(f"cannot create the cache folder {path}{source}: {err.strerror or err}; point "
+                       f"${CACHE_ENV} at a folder you can write to") from None
     return path
 
 
@@ -172,8 +183,12 @@ def fetch(name: str, *, progress: bool | None = None) -> Path:
     payload = _payload(res)
     if payload is not None:
         return payload
-    archive = _ensure_archive(res, _want_progress() if progress is None else progress)
-    _extract(res, archive)
+    with _lock(res):  # one process fetches and unpacks; the others wait, then find it done
+        payload = _payload(res)
+        if payload is not None:
+            return payload
+        archive = _ensure_archive(res, _want_progress() if progress is None else progress)
+        _extract(res, archive)
     payload = _payload(res)
     if payload is None:  # _extract checked the marker; only a concurrent delete gets here
         raise HubError(f"the extraction of {name!r} at {extract_dir(name)} vanished; run again")
@@ -185,6 +200,8 @@ def cached() -> list[CacheEntry]:
     by_file = {r.filename: r for r in REGISTRY.values()}
     entries = []
     for path in sorted(cache_dir().iterdir()):
+        if path.name.startswith(".") and path.name.endswith(".lock"):
+            continue  # _lock's files: empty, and in use only while a fetch runs
         if path.is_dir():
             res = REGISTRY.get(path.name)
             if res is not None and _is_complete(path, res):
@@ -203,6 +220,28 @@ def cached() -> list[CacheEntry]:
 
 
 # --------------------------------------------------------------------------- internals
+
+
+@contextmanager
+def _lock(res: Resource) -> Iterator[None]:
+    """Hold ``cache/.NAME.lock`` while fetching ``res``: torchrun's ranks or two notebooks on a
+    fresh cache take turns instead of deleting each other's extraction. An OS lock (filelock):
+    a killed process releases it, so no stale lock file ever blocks the cache."""
+    lock = FileLock(str(cache_dir() / f".{res.name}.lock"))
+    try:
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            print(f"waiting for another process that is fetching {res.name!r} into {cache_dir()} ...",
+                  file=sys.stderr, flush=True)
+            lock.acquire()
+    except OSError as err:
+        raise HubError(f"cannot write to the cache folder {cache_dir()} ({err.strerror or err}) to fetch "
+                       f"{res.name!r}; point ${CACHE_ENV} at a folder you can write to") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _want_progress() -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Iterable
 
 import numpy as np
@@ -58,8 +59,14 @@ def evaluate(model: nn.Module, loader: Iterable, *, device: str | torch.device |
 @torch.no_grad()
 def predict(model: nn.Module, vocab, premise: str, hypothesis: str, *, max_len: int = 128,
             truncation: str = "longest_first") -> tuple[str, list[float]]:
-    """Classify one pair: ``(label, [p_entailment, p_contradiction, p_neutral])``."""
+    """Classify one pair: ``(label, [p_entailment, p_contradiction, p_neutral])``.
+
+    Warns (:class:`UnreliablePrediction`) when a sentence is empty or most of its words
+    are not in the vocabulary: the model then sees mostly ``<unk>`` and its answer means little.
+    """
     p_tokens, h_tokens = tokenize_text(premise), tokenize_text(hypothesis)
+    for side, text, words in (("premise", premise, p_tokens), ("hypothesis", hypothesis, h_tokens)):
+        _warn_if_unreadable(side, text, words, vocab)
     tokens, segments = pack_pair(p_tokens, h_tokens, max_len, truncation=truncation)
     device = next(model.parameters()).device
     X = (torch.tensor([vocab[tokens]], device=device), torch.tensor([segments], device=device),
@@ -69,3 +76,25 @@ def predict(model: nn.Module, vocab, premise: str, hypothesis: str, *, max_len: 
     probs = torch.softmax(model(*X).float(), dim=1)[0].tolist()
     model.train(was_training)
     return LABELS[int(np.argmax(probs))], probs
+
+
+# A sentence with more than this share of out-of-vocabulary words gets a warning.
+UNKNOWN_SHARE_WARNING = 0.5
+
+
+class UnreliablePrediction(UserWarning):
+    """The model cannot read the input well enough for its answer to mean much."""
+
+
+def _warn_if_unreadable(side: str, text: str, words: list[str], vocab) -> None:
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    if not words:
+        warnings.warn(f"the {side} {shown!r} is empty: the model sees no words there, so its answer means little",
+                      UnreliablePrediction, stacklevel=3)
+        return
+    unknown = [w for w in words if w not in vocab]
+    if len(unknown) > UNKNOWN_SHARE_WARNING * len(words):
+        examples = ", ".join(dict.fromkeys(unknown[:3]))
+        warnings.warn(f"{len(unknown)} of the {len(words)} words of the {side} {shown!r} are not in the model's "
+                      f"vocabulary ({examples}) and all read as <unk>, so its answer means little. d2l's BERT "
+                      "vocabularies hold English words only", UnreliablePrediction, stacklevel=3)

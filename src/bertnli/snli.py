@@ -63,6 +63,25 @@ def read_snli_with_stats(
 ) -> tuple[tuple[list[str], list[str], list[int]], ReadStats]:
     """Like ``read_snli`` but also returns a ``ReadStats`` (how many ``-`` rows were dropped)."""
     file = snli_file(path, split)
+    try:
+        return _read_rows(file)
+    except UnicodeDecodeError:
+        raise ValueError(_not_utf8(file)) from None
+
+
+def _not_utf8(file: Path) -> str:
+    """Where the first byte that is not UTF-8 sits (line and column), for the error message."""
+    with open(file, encoding="utf-8", errors="surrogateescape", newline=None) as f:
+        for lineno, line in enumerate(f, start=1):
+            bad = re.search("[\udc80-\udcff]", line)
+            if bad:
+                byte = ord(bad.group()) - 0xDC00
+                return (f"{file}, line {lineno}, column {bad.start() + 1}: byte 0x{byte:02x} is not UTF-8 text. "
+                        "SNLI's files are UTF-8: download them again, or re-save this one as UTF-8")
+    return f"{file}: not UTF-8 text; download it again, or re-save it as UTF-8"
+
+
+def _read_rows(file: Path) -> tuple[tuple[list[str], list[str], list[int]], ReadStats]:
     premises: list[str] = []
     hypotheses: list[str] = []
     labels: list[int] = []

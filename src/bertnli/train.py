@@ -11,7 +11,11 @@ DistributedDataParallel, each rank reads its own share of every step (see
 from __future__ import annotations
 
 import json
+import math
+import signal
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -21,13 +25,30 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._jupyter import in_kernel, progress_bar
-from .checkpoint import RunFolder, atomic_write
+from .checkpoint import HISTORY_FILE, RunFolder, atomic_write, check_run_folder, check_writable
 from .distributed import DistInfo, amp_dtype, as_dist
 from .inference import evaluate, to_device
 
 MEMORY_HINT = ("out of GPU memory. Lower the memory a step needs: a smaller --batch-size (e.g. half), "
                "a smaller --max-len (SNLI pairs rarely need more than 64 tokens), or mixed precision "
                "(--amp, on by default on CUDA).")
+# Steps between two looks at the loss for NaN/inf in a single process (each look waits for the device).
+CHECK_FINITE_EVERY = 20
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the run stopped and kept its last good checkpoint."""
+
+
+def check_lr(lr: float) -> None:
+    """Refuse a learning rate that cannot train (NaN, infinite, zero or negative) before any work."""
+    try:
+        ok = math.isfinite(lr) and lr > 0
+    except TypeError:
+        ok = False
+    if not ok:
+        raise ValueError(f"learning rate (--lr / lr=) must be a finite positive number, got {lr!r}; "
+                         "the reference run uses 1e-4")
 
 
 # ----------------------------------------------------------------------------- history
@@ -106,17 +127,31 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
               lr: float = 1e-4, device: str | torch.device | DistInfo | None = None, amp: bool | None = None,
               compile: bool = False, checkpoint_dir: str | Path | RunFolder | None = None, resume: bool = False,
               seed: int = 0, callbacks: Sequence[Callable[[History], None]] = (),
-              progress: bool | None = None) -> History:
+              progress: bool | None = None, overwrite: bool = False,
+              resume_command: str | None = None) -> History:
     """Fine-tune ``model`` with Adam and cross-entropy; returns the per-epoch :class:`History`.
 
     Defaults are the reference run's (Adam, lr 1e-4, 5 epochs). ``device`` is a device
     (default: the first usable accelerator) or, under torchrun, the job's ``DistInfo``.
     ``amp=None`` turns mixed precision on for CUDA only. With ``checkpoint_dir`` (a path,
     or a ``RunFolder`` carrying the run's config and vocabulary) every finished epoch is
-    saved atomically and ``resume=True`` continues from it. Ctrl-C stops after the last
-    finished epoch.
+    saved atomically and ``resume=True`` continues from it; a folder that already holds a
+    run is refused unless ``resume`` or ``overwrite``. Ctrl-C stops the run, records
+    ``history.interrupted`` and says how to continue (``resume_command``: the caller's own
+    words for it, e.g. the command line's). A loss that becomes NaN or infinite stops the
+    run with :class:`TrainingDiverged`, keeping the last good checkpoint.
     """
     info = as_dist(device)
+    check_lr(lr)
+    if int(epochs) != epochs or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    run = RunFolder(checkpoint_dir) if isinstance(checkpoint_dir, (str, Path)) else checkpoint_dir
+    if resume and run is None:
+        raise ValueError("resume=True needs checkpoint_dir")
+    if run is not None:  # before any work: never start over a saved run, never resume nothing
+        check_run_folder(run.path, resume=resume, overwrite=overwrite)
+        if info.is_main:
+            check_writable(run.path)
     if info.device.type == "cuda":
         torch.cuda.set_device(info.device)
     if len(train_loader) == 0:  # type: ignore[arg-type]
@@ -128,15 +163,16 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
     scaler = torch.amp.GradScaler("cuda", enabled=dtype == torch.float16)
     optimizer = make_optimizer(model, lr, info.device)
 
-    run = RunFolder(checkpoint_dir) if isinstance(checkpoint_dir, (str, Path)) else checkpoint_dir
     history, start_epoch = History(), 0
     if resume:
-        if run is None:
-            raise ValueError("resume=True needs checkpoint_dir")
-        if run.exists():
-            start_epoch, saved = run.restore(model, optimizer, scaler, map_location=info.device)
-            history = History.from_dict(saved)
-            info.print(f"resuming from {run.checkpoint} after epoch {start_epoch}")
+        start_epoch, saved = run.restore(model, optimizer, scaler, map_location=info.device)
+        history = History.from_dict(saved)
+        history.interrupted = False
+        info.print(f"resuming from {run.checkpoint} after epoch {start_epoch}")
+        if start_epoch >= epochs:
+            info.print(f"the run already finished {start_epoch} epoch(s), the {epochs} asked for: nothing to train "
+                       "(ask for more epochs to continue it)")
+    saved_epoch = start_epoch if resume else None  # the epoch the run folder's checkpoint holds
 
     train_model: nn.Module = model
     if info.is_distributed:
@@ -147,11 +183,14 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
 
     show_bar = (in_kernel() if progress is None else progress) and info.is_main
     described = info.describe()
+    epoch = start_epoch
     try:
         for epoch in range(start_epoch, epochs):
             _set_epoch(train_loader, epoch)
             stats = _train_one_epoch(train_model, train_loader, optimizer, scaler, info, dtype,
                                      f"epoch {epoch + 1}/{epochs}" if show_bar else None)
+            if stats["nonfinite"]:
+                raise TrainingDiverged(_diverged_message(epoch + 1, lr, run, saved_epoch, dtype))
             test_acc = evaluate(model, test_loader, device=info, amp=amp)["accuracy"] if test_loader else None
             record = EpochRecord(epoch + 1, stats["loss"], stats["acc"], test_acc,
                                  stats["examples"] / max(stats["seconds"], 1e-9), stats["seconds"], described)
@@ -160,18 +199,69 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
             info.print(f"epoch {epoch + 1}/{epochs}: loss {record.train_loss:.3f}, train acc {record.train_acc:.3f}, "
                        f"test acc {test}, {record.examples_per_sec:,.1f} examples/sec, {record.seconds:.1f}s "
                        f"on {described}", flush=True)
-            if run is not None and info.is_main:
-                run.save(model, optimizer, scaler, epoch + 1, history)
+            if run is not None:
+                with _sigint_deferred():  # a Ctrl-C now waits until the three files agree
+                    if info.is_main:
+                        run.save(model, optimizer, scaler, epoch + 1, history)
+                    saved_epoch = epoch + 1
             for callback in callbacks:
                 callback(history)
     except KeyboardInterrupt:
         history.interrupted = True
-        where = f"; the checkpoint in {run.path} holds epoch {len(history)}" if run is not None else ""
-        info.print(f"stopped by Ctrl-C after {len(history)} finished epoch(s){where}. "
-                   "Call again with resume=True to continue.", flush=True)
+        if run is not None and saved_epoch is not None and info.is_main:  # record it next to the checkpoint
+            History([e for e in history.epochs if e.epoch <= saved_epoch], interrupted=True).save(
+                run.path / HISTORY_FILE)
+        finished = bool(history.epochs) and history.epochs[-1].epoch == epoch + 1  # stopped between epochs
+        info.print(_interrupted_message(epoch + 1, finished, run, saved_epoch, resume_command), flush=True)
     except torch.cuda.OutOfMemoryError as err:
         raise RuntimeError(f"{MEMORY_HINT} ({err})") from err
     return history
+
+
+@contextmanager
+def _sigint_deferred():
+    """Hold back Ctrl-C (SIGINT) while the block runs, then raise it: a checkpoint, run.json and
+    history.json are written together or not at all. Only the main thread can do this."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
+def _interrupted_message(epoch: int, finished: bool, run: RunFolder | None, saved_epoch: int | None,
+                         resume_command: str | None) -> str:
+    """What Ctrl-C left behind, and the exact way to continue; never an epoch the checkpoint lacks."""
+    said = f"stopped by Ctrl-C {'after' if finished else 'during'} epoch {epoch}"
+    if run is None:
+        return f"{said}; nothing was saved (no checkpoint_dir was given)."
+    if saved_epoch is None:
+        before = f" ({run.path} still holds the run that was there before)" if run.exists() else ""
+        again = "run the same command again" if resume_command else "call fine_tune again (without resume=True)"
+        return (f"{said}, before any epoch finished: nothing was saved in {run.path}{before}. "
+                f"To start over, {again}.")
+    how = resume_command or "call fine_tune again with the same checkpoint_dir and resume=True"
+    return (f"{said}; the checkpoint in {run.path} holds epoch {saved_epoch}, the last finished one. "
+            f"To continue from there: {how}")
+
+
+def _diverged_message(epoch: int, lr: float, run: RunFolder | None, saved_epoch: int | None,
+                      dtype: torch.dtype | None) -> str:
+    if run is None:
+        kept = "nothing was saved (no checkpoint_dir)"
+    elif saved_epoch is None:
+        kept = f"nothing was saved in {run.path}"
+    else:
+        kept = f"the checkpoint in {run.path} still holds epoch {saved_epoch}, the last good one"
+    fp16 = "; or turn mixed precision off (--no-amp / amp=False)" if dtype == torch.float16 else ""
+    return (f"the training loss became NaN or infinite in epoch {epoch} (learning rate {lr:g}): training "
+            f"diverged and was stopped; {kept}. Try a smaller learning rate (--lr / lr=, e.g. a tenth){fp16}")
 
 
 def _train_one_epoch(model: nn.Module, loader: Iterable, optimizer, scaler, info: DistInfo,
@@ -180,8 +270,9 @@ def _train_one_epoch(model: nn.Module, loader: Iterable, optimizer, scaler, info
     device = info.device
     model.train()
     loss_sum = torch.zeros((), device=device)
+    nonfinite = torch.zeros((), device=device)  # steps whose loss was NaN or infinite
     correct = torch.zeros((), device=device, dtype=torch.long)
-    examples = 0
+    examples, steps = 0, 0
     bar = None
     if bar_title is not None:
         bar = progress_bar(total=len(loader), desc=bar_title, leave=False)
@@ -198,8 +289,14 @@ def _train_one_epoch(model: nn.Module, loader: Iterable, optimizer, scaler, info
         scaler.step(optimizer)
         scaler.update()
         loss_sum += loss.detach() * y.shape[0]
+        nonfinite += ~torch.isfinite(loss.detach())
         correct += (logits.argmax(dim=1) == y).sum()
         examples += y.shape[0]
+        steps += 1
+        # Alone, stop within a few steps of a NaN; with several processes every rank learns of
+        # it at the epoch's end (one collective, no chance of ranks waiting on each other).
+        if not info.is_distributed and steps % CHECK_FINITE_EVERY == 0 and nonfinite.item():
+            break
         if bar is not None:
             bar.update(1)
     if device.type == "cuda":
@@ -207,6 +304,8 @@ def _train_one_epoch(model: nn.Module, loader: Iterable, optimizer, scaler, info
     seconds = time.perf_counter() - start
     if bar is not None:
         bar.close()
-    stats = torch.stack([loss_sum.float(), correct.float(), torch.tensor(float(examples), device=device)])
-    n_loss, n_correct, n = info.all_reduce(stats).tolist()  # every rank reports the global numbers
-    return {"loss": n_loss / max(n, 1), "acc": n_correct / max(n, 1), "examples": n, "seconds": seconds}
+    stats = torch.stack([loss_sum.float(), correct.float(), torch.tensor(float(examples), device=device),
+                         nonfinite.float()])
+    n_loss, n_correct, n, n_bad = info.all_reduce(stats).tolist()  # every rank reports the global numbers
+    return {"loss": n_loss / max(n, 1), "acc": n_correct / max(n, 1), "examples": n, "seconds": seconds,
+            "nonfinite": int(n_bad)}

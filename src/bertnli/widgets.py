@@ -9,6 +9,7 @@ so each result also carries a ``text/html`` rendering of its default state
 from __future__ import annotations
 
 import html
+import warnings
 from typing import Sequence
 
 import ipywidgets as widgets
@@ -82,6 +83,11 @@ def prediction_html(label: str, probs: Sequence[float]) -> str:
     return f"<div class='bn-prediction'>{head}{probability_bars_html(probs)}</div>"
 
 
+UNREADABLE_NOTE = ("Most words are not in the model's vocabulary and read as <unk>: this prediction means little "
+                   "(d2l's BERT knows English words only). · 단어 대부분이 모델의 어휘에 없어 <unk>로 읽히므로 이 예측은 "
+                   "믿기 어렵습니다(d2l의 BERT는 영어 단어만 압니다).")
+
+
 def _message_html(text: str) -> str:
     return f"<div style='color:#9a6700'>{html.escape(text)}</div>"
 
@@ -94,7 +100,7 @@ def prediction_form(model, vocab, *, max_len: int, truncation: str = "longest_fi
     with ``max_len`` and ``truncation``. ``examples`` fill a picker; the first one is
     classified when the form is built and is what the static site shows.
     """
-    from .inference import predict
+    from .inference import UnreliablePrediction, predict
 
     examples = list(examples or DEFAULT_EXAMPLES)
     premise = widgets.Textarea(value=examples[0][0], description="Premise · 전제", style=_WIDE,
@@ -111,8 +117,12 @@ def prediction_form(model, vocab, *, max_len: int, truncation: str = "longest_fi
         if not p or not h:
             output.value = _message_html("Type a premise and a hypothesis. · 전제와 가설을 모두 입력하세요.")
             return output.value
-        label, probs = predict(model, vocab, p, h, max_len=max_len, truncation=truncation)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UnreliablePrediction)
+            label, probs = predict(model, vocab, p, h, max_len=max_len, truncation=truncation)
         output.value = prediction_html(label, probs)
+        if any(issubclass(w.category, UnreliablePrediction) for w in caught):  # say it where the reader looks
+            output.value += _message_html(UNREADABLE_NOTE)
         return output.value
 
     def pick(change) -> None:
