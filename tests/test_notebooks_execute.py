@@ -26,7 +26,8 @@ BERT_BASE = NOTEBOOKS / "05_exercise_bert_base.md"
 
 def _env(tmp_path: Path) -> dict:
     """The sample profile, a private cache, and the source tree importable by the kernel."""
-    env = dict(os.environ, BERTNLI_PROFILE="sample", BERTNLI_CACHE=str(tmp_path / "cache"))
+    env = dict(os.environ, BERTNLI_PROFILE="sample", BERTNLI_CACHE=str(tmp_path / "cache"),
+               BERTNLI_RUNS=str(tmp_path / "runs"))  # chapters 3 and 4 train afresh, not resume
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
     return env
 
