@@ -27,7 +27,10 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-import pooch
+try:
+    import pooch
+except ImportError:  # only downloading needs it: local files, mirrors' copies and the cache work without
+    pooch = None
 
 from ._jupyter import in_kernel
 
@@ -104,7 +107,10 @@ class CacheEntry:
 def cache_dir() -> Path:
     """The cache folder: ``$BERTNLI_CACHE`` or the OS's per-user cache; created on demand."""
     env = os.environ.get(CACHE_ENV)
-    path = Path(env).expanduser() if env else Path(pooch.os_cache("bertnli"))
+    if env:
+        path = Path(env).expanduser()
+    else:
+        path = Path(pooch.os_cache("bertnli")) if pooch is not None else Path.home() / ".cache" / "bertnli"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -295,6 +301,9 @@ def _ensure_archive(res: Resource, progress: bool) -> Path:
         note = _move_aside(res, archive, actual)
     _sweep_stale(archive.parent)
     url = base_url() + res.filename
+    if pooch is None:
+        raise HubError(f"downloading {res.name!r} needs the pooch package (pip install pooch), which is not "
+                       f"installed.{note}\n{_manual_hint(res, url)}")
     local = url.startswith("file:")
     bar = _progress_bar(res) if progress and not local else None
     try:
