@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.bertnli-installed
 
-.PHONY: venv system-deps sample test book clean-book
+.PHONY: venv system-deps sample test test-fast book clean-book
 
 venv: $(STAMP)
 
@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml tools/torch_choice.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python tools/torch_choice.py
-	$(BIN)/python -m pip install --quiet -e '.[test,book]'
+	$(BIN)/python -m pip install --quiet -e '.[test,book,classroom]'
 	# d2l is a reference for the tests only: without its pins (numpy 1.23.5, torchvision).
 	$(BIN)/python -m pip install --quiet --no-deps 'd2l==1.0.3'
 	touch $(STAMP)
@@ -33,13 +33,20 @@ sample: venv
 test: venv system-deps
 	$(BIN)/python -m pytest
 
+# For developers: everything but the book build and the browser (those are `slow`/`browser`).
+test-fast: venv
+	$(BIN)/python -m pytest -m "not slow and not browser"
+
 # The site in _build/html: every notebook executed in the sample profile (cached in
 # _build/.jupyter_cache, so a rebuild runs only changed notebooks); warnings are errors.
-# One PyTorch thread: the sample's tiny model gains nothing from more, and on a busy
-# 2-core machine two threads made chapter 3 take over 10 minutes instead of 20 s.
+# --all reads every page again, so a chapter whose run failed runs again (only successful
+# runs are cached). One PyTorch thread: the sample's tiny model gains nothing from more, and
+# on a busy 2-core machine two threads made chapter 3 take over 10 minutes instead of 20 s.
+# No progress bars: a static page cannot show a live one. (tests/conftest.py builds the
+# same way: BOOK_ENV there.)
 BOOK_THREADS ?= 1
 book: venv
-	BERTNLI_PROFILE=sample OMP_NUM_THREADS=$(BOOK_THREADS) $(BIN)/jupyter-book build . -W --keep-going
+	BERTNLI_PROFILE=sample OMP_NUM_THREADS=$(BOOK_THREADS) TQDM_DISABLE=1 $(BIN)/jupyter-book build . -W --keep-going --all
 
 clean-book:
 	rm -rf _build

@@ -44,11 +44,12 @@ def _stand_in(name: str, submodules: list[str]) -> None:
 
 
 def d2l_torch():
-    """Return ``d2l.torch``, or skip the test if d2l is not installed at all."""
+    """Return ``d2l.torch``; without d2l the test skips, or fails in CI (``needs.missing``)."""
     if importlib.util.find_spec("d2l") is None:
-        import pytest  # only tests get here without d2l; benchmarks check first
+        from needs import missing  # imports pytest: only tests get here without d2l (benchmarks check first)
 
-        pytest.skip("d2l is not installed (pip install --no-deps d2l==1.0.3)")
+        missing("d2l, the reference these tests compare with, is not installed",
+                "pip install --no-deps 'd2l==1.0.3' (make venv does)")
     if "d2l.torch" in sys.modules:
         return sys.modules["d2l.torch"]
     for name, subs in _STAND_INS.items():

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_train import VOCAB, tiny_bert, tiny_data  # noqa: E402
+from tiny_task import VOCAB, tiny_bert, tiny_data  # noqa: E402
 
 from bertnli import BERTClassifier, SNLIBERTDataset, distributed, fine_tune  # noqa: E402
 

@@ -15,7 +15,7 @@ import torch
 from bertnli import BERTClassifier, fine_tune
 from bertnli.checkpoint import (CHECKPOINT_FILE, FORMAT, RUN_FILE, RunFolder, atomic_write, load_checkpoint,
                                 model_from_checkpoint, read_run, rng_state, save_checkpoint, set_rng_state)
-from test_train import VOCAB, tiny_bert
+from tiny_task import VOCAB, tiny_bert
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "bertnli"
 # ((tokens, segments, valid_lens), labels): one pair "<cls> man <sep> woman <sep>", label 1

@@ -7,12 +7,12 @@ import pytest
 import torch
 
 from bertnli import dataset as dataset_module
-from bertnli import sample
 from bertnli.dataset import SNLIBERTDataset, cache_key, make_loader, vocab_coverage
 from bertnli.packing import pack_pair
 from bertnli.snli import read_snli
 from bertnli.vocab import SPECIAL_TOKENS, Vocab
 from d2l_compat import d2l_torch
+from needs import sample_snli_dir
 from snli_files import write_corpus
 from snli_reference import ReferenceSNLIBERTDataset
 
@@ -48,7 +48,7 @@ def d2l_reference(data, max_len: int, vocab: Vocab) -> ReferenceSNLIBERTDataset:
 
 def assert_same_bytes(ours, ref: ReferenceSNLIBERTDataset) -> None:
     theirs = (ref.all_token_ids, ref.all_segments, ref.valid_lens, ref.labels)
-    for name, a, b in zip(("token_ids", "segments", "valid_lens", "labels"), ours, theirs):
+    for name, a, b in zip(("token_ids", "segments", "valid_lens", "labels"), ours, theirs, strict=True):
         assert a.dtype == b.dtype and a.shape == b.shape, name
         assert a.numpy().tobytes() == b.numpy().tobytes(), name
 
@@ -62,10 +62,7 @@ def tiny(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def sample_train():
-    folder = sample.snli_dir()
-    if not (folder / "snli_1.0_train.txt").is_file():
-        pytest.skip("the embedded sample corpus is not there")
-    data = read_snli(folder, "train")
+    data = read_snli(sample_snli_dir(), "train")
     return data, corpus_vocab(data)
 
 
@@ -147,7 +144,7 @@ def test_batches_are_padded_to_their_longest_pair(mid):
     indices = list(loader.batch_sampler)
     batches = list(loader)
     assert len(batches) == len(loader) == 32
-    for idx, ((tokens, segments, valid_lens), labels) in zip(indices, batches):
+    for idx, ((tokens, segments, valid_lens), labels) in zip(indices, batches, strict=True):
         assert tokens.dtype == segments.dtype == valid_lens.dtype == labels.dtype == torch.long
         assert tokens.shape == segments.shape == (len(idx), int(valid_lens.max()))
         assert valid_lens.tolist() == mid.lengths[idx].tolist() and labels.tolist() == mid.labels[idx].tolist()
@@ -204,7 +201,8 @@ def test_ranks_split_the_batches(mid, drop_last):
 def test_workers_give_the_same_batches(mid):
     ours = list(make_loader(mid, 256, shuffle=True, num_workers=2, pin_memory=False))
     again = list(make_loader(mid, 256, shuffle=True, num_workers=0, pin_memory=False))
-    for ((t1, s1, v1), y1), ((t2, s2, v2), y2) in zip(ours, again):
+    assert len(ours) == len(again) == len(make_loader(mid, 256, shuffle=True)) > 1
+    for ((t1, s1, v1), y1), ((t2, s2, v2), y2) in zip(ours, again, strict=True):
         assert torch.equal(t1, t2) and torch.equal(s1, s2) and torch.equal(v1, v2) and torch.equal(y1, y2)
 
 
@@ -246,7 +244,7 @@ def test_cache_hit_skips_the_build(tiny, private_cache, monkeypatch):
 
     monkeypatch.setattr(dataset_module, "_build", no_build)
     loaded = SNLIBERTDataset(data, vocab, max_len=12)
-    for a, b in zip(built.padded_tensors(), loaded.padded_tensors()):
+    for a, b in zip(built.padded_tensors(), loaded.padded_tensors(), strict=True):
         assert torch.equal(a, b)
     assert loaded.unknown_words == built.unknown_words
 
@@ -303,7 +301,7 @@ def test_corrupt_or_stale_cache_is_rebuilt_never_used(tiny, corrupt):
     corrupt(good.cache_path)
     with pytest.warns(UserWarning, match="discarding the dataset cache"):
         again = SNLIBERTDataset(data, vocab, max_len=12)
-    for a, b in zip(good.padded_tensors(), again.padded_tensors()):
+    for a, b in zip(good.padded_tensors(), again.padded_tensors(), strict=True):
         assert torch.equal(a, b)
     with np.load(again.cache_path) as z:  # rewritten whole
         assert str(z["key"]) == again.cache_path.stem.rsplit("-", 1)[1]

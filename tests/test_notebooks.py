@@ -164,9 +164,29 @@ def test_five_chapters_and_a_glossary():
 
 # ----------------------------------------------------------------------------- both languages
 
+TITLE = re.compile(r"# (?P<en>[^\n·]+?) · (?P<ko>[^\n·]+)")
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_chapter_opens_with_one_bilingual_title(path):
+    """One title cell, "# 3. Fine-tuning · 3. 미세 조정", untagged: the page has one top-level
+    section (one entry in the site's navigation), and the language switch shows its half."""
+    cells = _read(path).cells
+    first = cells[0]
+    assert first.cell_type == "markdown" and not _tags(first), f"{path.name}: the first cell is not an untagged title"
+    title = TITLE.fullmatch(first.source.strip())
+    assert title, f"{path.name}: the first cell must be one line '# English · 한국어', not {first.source[:80]!r}"
+    assert not HANGUL.search(title["en"]) and HANGUL.search(title["ko"]), title.group(0)
+    others = [c.source for c in cells[1:]
+              if c.cell_type == "markdown" and re.search(r"^# ", _without_code(c.source), flags=re.M)]
+    assert not others, f"{path.name}: a second top-level heading: {others[0][:60]!r}"
+
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
 def test_every_prose_cell_is_tagged_with_one_language(path):
     for i, cell in enumerate(_read(path).cells):
+        if i == 0:
+            continue  # the bilingual title (test_chapter_opens_with_one_bilingual_title)
         if cell.cell_type == "markdown":
             assert _lang(cell), f"{path.name}, cell {i}: markdown cell without exactly one of {LANGS}: " \
                                 f"{cell.source[:60]!r}"

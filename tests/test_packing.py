@@ -164,7 +164,7 @@ def test_proportional_shares(lp, lh, budget):
 def test_vectorised_lengths_match_the_per_pair_functions(pairs, budget, method):
     lp, lh = np.array(pairs).T
     kp, kh = keep_lengths(lp, lh, budget, method)
-    for (a, b), x, y in zip(pairs, kp, kh):
+    for (a, b), x, y in zip(pairs, kp, kh, strict=True):
         tp, th = TRUNCATE[method](words(a, "p"), words(b, "h"), budget)
         assert (len(tp), len(th)) == (x, y)
 

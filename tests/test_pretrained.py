@@ -1,6 +1,5 @@
 """load_pretrained: d2l's checkpoint format from a folder, a zip or a registry name."""
 
-import io
 import json
 import zipfile
 

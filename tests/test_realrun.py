@@ -31,7 +31,7 @@ from bertnli.profiles import ENV_OVERRIDES, PROFILES, Profile, get_profile  # no
 from bertnli.recipe import chapter_run, load_datasets, read_split, subset_indices  # noqa: E402
 from bertnli.train import History  # noqa: E402
 
-from test_train import VOCAB, tiny_bert, tiny_data  # noqa: E402
+from tiny_task import VOCAB, tiny_bert, tiny_data  # noqa: E402
 
 TINY_VOCAB = 200
 
@@ -233,7 +233,7 @@ def test_a_log_gets_at_most_about_a_line_a_second(tmp_path):
 import sys, time
 sys.path.insert(0, {str(ROOT / 'tests')!r})
 import torch
-from test_train import VOCAB, tiny_bert, tiny_data
+from tiny_task import VOCAB, tiny_bert, tiny_data
 from bertnli import BERTClassifier, SNLIBERTDataset, fine_tune, make_loader
 loader = make_loader(SNLIBERTDataset(tiny_data(400, 0), VOCAB, max_len=32, cache=False), 4, shuffle=True)
 start = time.time()

@@ -1,29 +1,20 @@
 """The book site in a real browser: headless Chromium (Debian's package) via selenium.
 
-The site is built first (``jupyter-book build . -W``; incremental, and the notebooks'
-execution cache makes a rebuild with nothing changed quick), served from a loopback
-HTTP server, and every page of the table of contents is visited in English and in
-Korean. We check what a reader would notice: JavaScript errors, missing figures,
-broken widgets, a language switch that forgets or hides the wrong blocks, and a
-search that cannot find Korean. Screenshots land in ``test-artifacts/screenshots/``.
+The site is the one book build of this test run (``built_book`` in conftest.py: every
+chapter executed once), served from a loopback HTTP server, and every page of the table
+of contents is visited in English and in Korean. We check what a reader would notice:
+JavaScript errors, missing figures, broken widgets, a language switch that forgets or
+hides the wrong blocks, and a search that cannot find Korean. Screenshots land in
+``test-artifacts/screenshots/``.
 
+The fixtures ``site``, ``server`` and ``browser`` live in conftest.py;
 ``tools/ensure_chromium.sh`` installs the browser and its driver when missing.
-Set ``BERTNLI_BOOK_ROOT`` to test another checkout's book (development only).
 """
 
 from __future__ import annotations
 
-import functools
-import http.server
-import json
 import os
 import re
-import shutil
-import subprocess
-import sys
-import tempfile
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -32,11 +23,8 @@ import yaml
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 REPO = Path(__file__).resolve().parents[1]
-ROOT = Path(os.environ.get("BERTNLI_BOOK_ROOT", REPO)).resolve()
-HTML = ROOT / "_build" / "html"
+ROOT = Path(os.environ.get("BERTNLI_BOOK_ROOT", REPO)).resolve()  # as conftest's BOOK_ROOT
 SHOTS = REPO / "test-artifacts" / "screenshots"
-CHROMIUM = Path(os.environ.get("BERTNLI_CHROMIUM", "/usr/bin/chromium"))
-CHROMEDRIVER = Path(os.environ.get("BERTNLI_CHROMEDRIVER", "/usr/bin/chromedriver"))
 HANGUL = re.compile(r"[\uac00-\ud7af]")
 # Terms the search must find, with a page expected among the hits.
 SEARCHES = {"premise": "book/intro", "가설": "book/intro"}
@@ -44,8 +32,6 @@ SEARCHES = {"premise": "book/intro", "가설": "book/intro"}
 HTML_PRIORITY = ["application/javascript", "text/html", "image/svg+xml", "image/png", "image/gif",
                  "image/jpeg", "text/markdown", "text/latex", "text/plain"]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-
-# --------------------------------------------------------------------------- fixtures
 
 
 def toc_documents() -> list[str]:
@@ -63,63 +49,6 @@ def toc_documents() -> list[str]:
     walk(toc.get("parts"))
     walk(toc.get("chapters"))
     return docs
-
-
-@pytest.fixture(scope="module")
-def site() -> Path:
-    """Build the book (incrementally) and return ``_build/html``."""
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.skip(f"{CHROMIUM} or {CHROMEDRIVER} missing: run tools/ensure_chromium.sh")
-    jb = Path(sys.executable).with_name("jupyter-book")
-    # As `make book`: the sample profile, one PyTorch thread (see the Makefile).
-    env = {"OMP_NUM_THREADS": "1", **os.environ, "BERTNLI_PROFILE": "sample"}
-    started = time.monotonic()
-    run = subprocess.run([str(jb), "build", ".", "-W", "--keep-going"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=1500)
-    if run.returncode != 0:
-        pytest.fail(f"book build failed after {time.monotonic() - started:.0f}s:\n{run.stdout[-6000:]}\n{run.stderr[-6000:]}")
-    return HTML
-
-
-@pytest.fixture(scope="module")
-def server(site: Path):
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 (http.server's signature)
-        pass
-
-
-@pytest.fixture(scope="module")
-def browser(server):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="bertnli-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--lang=en-US", "--window-size=1280,900",
-                 f"--user-data-dir={profile}",
-                 # Nothing leaves the machine: every host but the loopback server fails to resolve.
-                 "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(60)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -188,27 +117,6 @@ return Array.from(document.querySelectorAll('.cell_output img, .output img')).ma
 """
 
 
-def executed_notebook(doc: str) -> dict | None:
-    """The executed notebook behind ``doc`` (from the build's jupyter-cache), or None for a page."""
-    source = next((p for p in (ROOT / f"{doc}.md", ROOT / f"{doc}.ipynb") if p.exists()), None)
-    if source is None:
-        return None
-    import jupytext
-    from jupyter_cache import get_cache
-
-    if source.suffix == ".md":
-        if "kernelspec:" not in source.read_text(encoding="utf-8").split("\n---", 1)[0]:
-            return None  # a plain MyST page, not a notebook
-        nb = jupytext.read(source, fmt="md:myst")
-    else:
-        nb = jupytext.read(source)
-    try:
-        _, merged = get_cache(ROOT / "_build" / ".jupyter_cache").merge_match_into_notebook(nb)
-    except KeyError:
-        pytest.fail(f"{doc}: no executed copy in the build's jupyter-cache")
-    return json.loads(json.dumps(merged))
-
-
 def rendered_mime(output: dict) -> str | None:
     data = output.get("data", {})
     return next((m for m in HTML_PRIORITY if m in data), None)
@@ -237,6 +145,7 @@ def check_language(state: dict, mode: str, where: str) -> None:
     """The blocks of the chosen language show, the others hide, code and outputs always show."""
     assert state["mode"] == mode, where
     en, ko = state["en"], state["ko"]
+    assert en["total"] > 0 and ko["total"] > 0, f"{where}: no language-marked blocks to switch: {state}"
     if mode in ("en", "both"):
         assert en["shown"] == en["total"], f"{where}: English blocks hidden in mode {mode}: {en}"
     else:
@@ -256,7 +165,7 @@ def check_language(state: dict, mode: str, where: str) -> None:
 # --------------------------------------------------------------------------- tests
 
 
-def test_every_page(browser, server):
+def test_every_page(browser, server, executed_notebooks):
     """Each TOC page, in English then Korean: no errors, figures loaded, switch right, no broken widget."""
     docs = toc_documents()
     assert docs, "empty _toc.yml"
@@ -264,6 +173,7 @@ def test_every_page(browser, server):
     browser.execute_script("localStorage.setItem('bertnli-lang', 'en')")
     browser.get_log("browser")  # start clean
     problems: list[str] = []
+    widgets = 0
     for doc in docs:
         url = page_url(server, doc)
         name = doc.replace("/", "_")
@@ -276,8 +186,9 @@ def test_every_page(browser, server):
             screenshot(browser, f"{name}.{mode}")
         problems += [f"{doc}: {m}" for m in severe_errors(browser)]
 
-        nb = executed_notebook(doc)
+        nb = executed_notebooks.get(doc)
         if nb is None:
+            assert not doc.startswith("notebooks/"), f"{doc}: the book build executed no such chapter"
             continue
         images = browser.execute_script(IMAGES_JS)
         want = expected_images(nb)
@@ -286,6 +197,8 @@ def test_every_page(browser, server):
         broken = [img for img in images if not (img["complete"] and img["width"] > 0)]
         assert not broken, f"{doc}: images that did not load: {broken}"
         check_widgets(browser, doc, nb)
+        widgets += len(widget_outputs(nb))
+    assert widgets >= 2, f"{widgets} widgets in the executed chapters: the widget checks had nothing to check"
     assert not problems, "console errors:\n" + "\n".join(problems)
 
 
@@ -296,27 +209,22 @@ def visible_words(html: str, n: int = 4) -> str:
 
 
 def check_widgets(driver, doc: str, nb: dict) -> None:
-    """Every widget shows a static stand-in: never a widget view, a 'Loading widget' or a bare repr.
+    """Every widget shows its static stand-in: never a widget view, a 'Loading widget' or a bare repr.
 
-    Widgets with their own ``text/html`` (bertnli.widgets) show it; the others (tqdm's
-    progress bars) are drawn from their saved final state by book/_ext/widgetstatic.py.
+    The book's widgets (bertnli.widgets) carry a ``text/html`` stand-in; the build runs with
+    ``TQDM_DISABLE=1``, so no progress bar (a widget without one) is left in a page.
     """
     assert not driver.find_elements("css selector", "script[type*='widget-view'], .jupyter-widgets-disconnected"), doc
     outputs = driver.execute_script(
         "return Array.from(document.querySelectorAll('.cell_output .output')).map(o => o.textContent.trim());")
     joined = re.sub(r"\s+", " ", "\n".join(outputs))
-    drawn = len(driver.find_elements("css selector", ".cell_output .bertnli-widget-static"))
-    need_drawing = 0
     for out in widget_outputs(nb):
         data = out["data"]
         plain = "".join(data.get("text/plain", "")).strip()
+        assert "text/html" in data, f"{doc}: a widget without a static stand-in: {plain[:60]!r}"
         assert plain not in outputs, f"{doc}: a widget shows as its text repr {plain[:60]!r}"
-        if "text/html" in data:
-            probe = visible_words("".join(data["text/html"]))
-            assert probe and probe in joined, f"{doc}: stand-in {probe!r} not on the page"
-        else:
-            need_drawing += 1
-    assert drawn >= need_drawing, f"{doc}: {need_drawing} widgets without a stand-in, {drawn} drawn from their state"
+        probe = visible_words("".join(data["text/html"]))
+        assert probe and probe in joined, f"{doc}: stand-in {probe!r} not on the page"
     body = driver.find_element("tag name", "body").text
     assert "Loading widget" not in body and "Error displaying widget" not in body, doc
 
@@ -337,11 +245,13 @@ def test_switch_survives_page_change_and_follows_browser(browser, server):
     assert all(" · " not in t for t in state["nav"]), f"bilingual navigation not split: {state['nav']}"
 
     # Follow the "next" link, as a reader would: the choice stays.
+    from selenium.webdriver.support.ui import WebDriverWait
+
     next_link = browser.find_element("css selector", "a.right-next")
     browser.execute_script("arguments[0].click();", next_link)
-    time.sleep(0.5)
+    WebDriverWait(browser, 30).until(lambda d: d.current_url.rstrip("/") != page_url(server, docs[0])
+                                     and d.execute_script("return document.readyState") == "complete")
     state = browser.execute_script(VISIBILITY_JS)
-    assert browser.current_url.rstrip("/") != page_url(server, docs[0])
     check_language(state, "ko", f"{browser.current_url} after a page change")
 
     set_language(browser, "both")

@@ -12,16 +12,10 @@ import pytest
 from bertnli import sample
 from bertnli.snli import LABELS, read_snli, read_snli_with_stats
 from d2l_compat import d2l_torch
+from needs import sample_snli_dir
 from snli_files import HEADER, ROWS, row_line, write_corpus, write_snli
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-
-
-def sample_dir() -> Path:
-    folder = sample.snli_dir()
-    if not all((folder / f"snli_1.0_{s}.txt").is_file() for s in ("train", "dev", "test")):
-        pytest.skip("the embedded sample corpus is not there")
-    return folder
 
 
 def test_reads_pairs_labels_and_drops_no_consensus(tmp_path):
@@ -47,7 +41,7 @@ def test_same_pairs_as_d2l_on_a_tiny_corpus(tmp_path, split, is_train):
 @pytest.mark.parametrize("split, is_train", [("train", True), ("test", False)])
 def test_same_pairs_as_d2l_on_the_sample_corpus(split, is_train):
     d2l = d2l_torch()
-    folder = sample_dir()
+    folder = sample_snli_dir()
     ours = read_snli(folder, split)
     assert ours == tuple(d2l.read_snli(str(folder), is_train))
     assert len(ours[0]) > 100 and set(ours[2]) == {0, 1, 2}

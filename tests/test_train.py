@@ -1,35 +1,14 @@
 """Fine-tuning: classifier head, loop, history, checkpoints, resume, evaluation, errors."""
 
 import json
-import random
 from pathlib import Path
 
 import pytest
 import torch
 
-from bertnli import BERTClassifier, BERTModel, History, SNLIBERTDataset, Vocab, evaluate, fine_tune, make_loader, predict
+from bertnli import BERTClassifier, BERTModel, History, SNLIBERTDataset, evaluate, fine_tune, make_loader, predict
 from bertnli.checkpoint import CHECKPOINT_FILE, HISTORY_FILE, RUN_FILE, RunFolder, load_checkpoint, model_from_checkpoint
-
-WORDS = "a man woman dog cat is sleeping running in the park library person animal outside .".split()
-VOCAB = Vocab(["<unk>", "<pad>", "<mask>", "<cls>", "<sep>", *WORDS])
-
-
-def tiny_data(n=96, seed=0):
-    """A toy task for the loop (not real NLI): the hypothesis' verb decides the label."""
-    rng = random.Random(seed)
-    premises, hypotheses, labels = [], [], []
-    for _ in range(n):
-        subj, verb = rng.choice(["man", "woman", "dog", "cat"]), rng.choice(["sleeping", "running"])
-        premises.append(f"a {subj} is {rng.choice(['sleeping', 'running'])} in the park .")
-        hypotheses.append(f"a {subj} is {verb} .")
-        labels.append(0 if verb == "sleeping" else 1)
-    return premises, hypotheses, labels
-
-
-def tiny_bert(seed=0, dropout=0.0):
-    torch.manual_seed(seed)
-    return BERTModel(len(VOCAB), num_hiddens=32, ffn_num_hiddens=64, num_heads=2, num_blks=1, dropout=dropout,
-                     max_len=32)
+from tiny_task import VOCAB, tiny_bert, tiny_data
 
 
 @pytest.fixture

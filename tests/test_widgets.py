@@ -66,7 +66,7 @@ def test_probability_bars():
     html = W.probability_bars_html([0.7, 0.2, 0.1])
     assert html.count("class='bn-bar'") == 3
     assert "width:70.0%" in html and "0.700" in html
-    for label, ko in zip(LABELS, ("함의", "모순", "중립")):
+    for label, ko in zip(LABELS, ("함의", "모순", "중립"), strict=True):
         assert f"{label} · {ko}" in html
 
 

@@ -4,6 +4,7 @@ Module map (one job each):
 
 - ``vocab``       ``Vocab``: tokens <-> ids, d2l's ``vocab.json`` format.
 - ``model``       ``BERTModel`` (d2l-compatible state dict, SDPA attention), ``devices()``.
+- ``attention``   ``pair_attention()``: one pair's attention weights, heatmaps, explorer widget.
 - ``pretrained``  ``load_pretrained()``: a registry name, folder or zip -> (model, vocab).
 - ``hub``         downloads and the cache: registry with sha1s, mirrors, offline placement.
 - ``sample``      the embedded offline sample: tiny checkpoint + template SNLI corpus.
@@ -22,6 +23,7 @@ Module map (one job each):
 - ``profiles``    ``sample`` (offline CPU) vs ``full`` (reference run) settings.
 - ``plots``       training curves, confusion matrix, probability bars (bilingual labels).
 - ``cli``         ``python -m bertnli ...`` / the ``bertnli`` console script.
+- ``assignments`` ``classroom assignment``: exercise chapters -> an nbgrader course folder.
 """
 
 from .classifier import BERTClassifier

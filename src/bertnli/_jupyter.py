@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -14,3 +15,17 @@ def in_kernel() -> bool:
     ipython = sys.modules.get("IPython")
     get_shell = getattr(ipython, "get_ipython", None)
     return hasattr(get_shell() if get_shell is not None else None, "kernel")
+
+
+def progress_bar(**kwargs):
+    """``tqdm.auto``'s bar (a widget in Jupyter, text in a terminal); ``kwargs`` go to tqdm.
+
+    ``TQDM_DISABLE`` (tqdm's own switch; the book build sets it, as a static page cannot show
+    a live bar) turns the bar off in a notebook too: ``tqdm.notebook`` passes ``disable=False``
+    to tqdm explicitly and so never sees the variable. Any non-empty value disables, as in tqdm.
+    """
+    from tqdm.auto import tqdm
+
+    if os.environ.get("TQDM_DISABLE"):
+        kwargs["disable"] = True
+    return tqdm(**kwargs)

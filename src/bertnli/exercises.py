@@ -2,7 +2,8 @@
 
 Every message is bilingual, English then Korean, joined by `` / ``. A check returns a
 ``CheckResult``: truthy when it passed, shown with ✅/❌ as text or HTML, so a notebook
-cell that ends with the call displays it.
+cell that ends with the call displays it. ``grade`` turns a verdict into points for
+nbgrader's autograder (``bertnli.assignments``), showing the same hints.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class CheckResult:
     passed: bool
     messages: list[str] = field(default_factory=list)
     title: str = ""
+    score: float | None = None  # share of the check's cases or rules that passed, in [0, 1]
 
     def __bool__(self) -> bool:
         return self.passed
@@ -47,6 +49,24 @@ class CheckResult:
 
 def _both(en: str, ko: str) -> str:
     return f"{en} / {ko}"
+
+
+def grade(result, out_of: float) -> float:
+    """Show ``result`` (a verdict with its hints, or a "not written yet" message) and return
+    its points out of ``out_of``: all of them when it passed, ``out_of`` times its
+    ``score`` when it did not, 0 for anything that is not a ``CheckResult``.
+
+    An autograded nbgrader cell ends with this call: nbgrader reads a number as the
+    cell's (partial) grade, and the displayed hints appear in the student's feedback.
+    """
+    from IPython.display import display
+
+    display(result)
+    if not isinstance(result, CheckResult):
+        return 0.0
+    if result.passed:
+        return float(out_of)
+    return round(float(out_of) * float(result.score or 0.0), 2)
 
 
 # ---------------------------------------------------------------- proportional truncation
@@ -180,13 +200,15 @@ def check_proportional_truncation(fn: Truncation, *, n_random: int = 300, seed: 
             failures.setdefault(category, []).append(case)
     if not failures:
         return CheckResult(True, [_both(f"All {len(cases)} cases match the reference",
-                                        f"{len(cases)}개 사례가 모두 기준 구현과 일치합니다")], title)
+                                        f"{len(cases)}개 사례가 모두 기준 구현과 일치합니다")], title, score=1.0)
+    passed = len(cases) - sum(len(found) for found in failures.values())
     first = min(failures, key=_ORDER.index)
     shown = failures[first][:3]
     examples = [_both("Example", "예시") + f" {i}: {c}" for i, c in enumerate(shown, 1)]
-    count = _both(f"{len(failures[first])} of {len(cases)} cases fail this way",
-                  f"{len(cases)}개 중 {len(failures[first])}개 사례가 이렇게 실패합니다")
-    return CheckResult(False, [_HINTS[first], *examples, count], title)
+    count = _both(f"{len(failures[first])} of {len(cases)} cases fail this way; {passed} of {len(cases)} pass",
+                  f"{len(cases)}개 중 {len(failures[first])}개 사례가 이렇게 실패합니다. 통과한 사례는 "
+                  f"{len(cases)}개 중 {passed}개입니다")
+    return CheckResult(False, [_HINTS[first], *examples, count], title, score=passed / len(cases))
 
 
 def wrong_truncation_examples() -> dict[str, Truncation]:
@@ -337,11 +359,13 @@ def check_bert_base_plan(lr: float, batch_size: int, epochs: int, max_len: int, 
 
     title = "bert.base plan · bert.base 학습 계획"
     low, high = PLAN_RULES["lr"]
-    messages, ok = [], True
+    messages, ok, failed = [], True, 0
+    rules = 4  # learning rate, epochs, max_len, batch and memory: the score is the share that pass
 
     def fail(en: str, ko: str) -> None:
-        nonlocal ok
+        nonlocal ok, failed
         ok = False
+        failed += 1
         messages.append("❌ " + _both(en, ko))
 
     if not low <= lr <= high:
@@ -385,4 +409,4 @@ def check_bert_base_plan(lr: float, batch_size: int, epochs: int, max_len: int, 
     if not amp:
         messages.append(_both("On a GPU, AMP (bf16/fp16) roughly halves activation memory and is much faster",
                               "GPU에서는 AMP(bf16/fp16)를 쓰면 활성값 메모리가 약 절반이 되고 훨씬 빠릅니다"))
-    return CheckResult(ok, messages, title)
+    return CheckResult(ok, messages, title, score=(rules - failed) / rules)

@@ -32,7 +32,7 @@ try:
 except ImportError:  # only downloading needs it: local files, mirrors' copies and the cache work without
     pooch = None
 
-from ._jupyter import in_kernel
+from ._jupyter import in_kernel, progress_bar
 
 DEFAULT_URL = "https://d2l-data.s3-accelerate.amazonaws.com/"
 CACHE_ENV = "BERTNLI_CACHE"
@@ -225,10 +225,9 @@ def _progress_bar(res: Resource):
     total from Content-Length.
     """
     try:
-        from tqdm.auto import tqdm
+        return progress_bar(total=1, unit="B", unit_scale=True, desc=res.filename, leave=True)
     except ImportError:
         return None
-    return tqdm(total=1, unit="B", unit_scale=True, desc=res.filename, leave=True)
 
 
 def _is_complete(folder: Path, res: Resource) -> bool:

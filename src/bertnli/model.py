@@ -5,11 +5,14 @@ The module names (``encoder.blks.0.attention.W_q``, ``addnorm1.ln``, ``ffn.dense
 ``pretrained.params`` loads with ``strict=True`` and our weights load back into d2l.
 The computation is the same; what differs is how it runs: every size is given up front
 (no lazy layers), and attention goes through ``scaled_dot_product_attention`` with a
-key-padding mask, so PyTorch can pick a fused kernel.
+key-padding mask, so PyTorch can pick a fused kernel. Fused kernels never materialise the
+attention weights; ``BERTEncoder(..., return_attention=True)`` recomputes them on request
+(``MultiHeadAttention.weights``) and leaves the normal path untouched.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import torch
@@ -55,20 +58,35 @@ class MultiHeadAttention(nn.Module):
         batch, seq, hidden = X.shape  # -> [batch, heads, seq, hidden / heads]
         return X.view(batch, seq, self.num_heads, hidden // self.num_heads).transpose(1, 2)
 
+    @staticmethod
+    def _key_mask(seq: int, valid_lens: torch.Tensor | None, device) -> torch.Tensor | None:
+        """``[batch, 1, 1, seq]``: True where the key is a real token (``None``: no padding).
+        A row with no valid token would make softmax undefined, so it keeps its first key."""
+        if valid_lens is None:
+            return None
+        positions = torch.arange(seq, device=device)
+        keep = positions[None, :] < valid_lens.clamp(min=1)[:, None]
+        return keep[:, None, None, :]
+
     def forward(self, X: torch.Tensor, valid_lens: torch.Tensor | None) -> torch.Tensor:
         batch, seq, hidden = X.shape
         q, k, v = (self._split_heads(W(X)) for W in (self.W_q, self.W_k, self.W_v))
-        mask = None
-        if valid_lens is not None:
-            positions = torch.arange(seq, device=X.device)
-            # [batch, 1, 1, seq]: True where the key is a real token. A row with no valid
-            # token would make softmax undefined, so it keeps its first key.
-            keep = positions[None, :] < valid_lens.clamp(min=1)[:, None]
-            mask = keep[:, None, None, :]
+        mask = self._key_mask(seq, valid_lens, X.device)
         out = F.scaled_dot_product_attention(
             q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0
         )
         return self.W_o(out.transpose(1, 2).reshape(batch, seq, hidden))
+
+    def weights(self, X: torch.Tensor, valid_lens: torch.Tensor | None) -> torch.Tensor:
+        """The softmax weights that ``forward`` applies to the same input, recomputed
+        explicitly: ``[batch, heads, query, key]``, each row summing to 1 over the valid
+        keys and exactly 0 on padded keys (dropout, a training-time effect, is not applied)."""
+        q, k = self._split_heads(self.W_q(X)), self._split_heads(self.W_k(X))
+        scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # [batch, heads, seq, seq]
+        mask = self._key_mask(X.shape[1], valid_lens, X.device)
+        if mask is not None:
+            scores = scores.masked_fill(~mask, float("-inf"))
+        return torch.softmax(scores, dim=-1)
 
 
 class AddNorm(nn.Module):
@@ -115,7 +133,9 @@ class BERTEncoder(nn.Module):
     """Token + segment + learned position embeddings, then ``num_blks`` blocks.
 
     ``forward(tokens [batch, seq], segments [batch, seq], valid_lens [batch])``
-    returns ``[batch, seq, num_hiddens]``.
+    returns ``[batch, seq, num_hiddens]``; with ``return_attention=True`` it returns
+    ``(that, weights [num_blks, batch, heads, seq, seq])``, the same output plus every
+    block's attention weights (recomputed, see ``MultiHeadAttention.weights``).
     """
 
     def __init__(self, vocab_size: int, num_hiddens: int, ffn_num_hiddens: int, num_heads: int,
@@ -130,15 +150,18 @@ class BERTEncoder(nn.Module):
         self.pos_embedding = nn.Parameter(torch.randn(1, max_len, num_hiddens))
 
     def forward(self, tokens: torch.Tensor, segments: torch.Tensor,
-                valid_lens: torch.Tensor | None = None) -> torch.Tensor:
+                valid_lens: torch.Tensor | None = None, *, return_attention: bool = False):
         seq = tokens.shape[1]
         if seq > self.pos_embedding.shape[1]:
             raise ValueError(f"sequence length {seq} exceeds the model's max_len {self.pos_embedding.shape[1]}")
         X = self.token_embedding(tokens) + self.segment_embedding(segments)
         X = X + self.pos_embedding[:, :seq, :]
+        weights = []
         for blk in self.blks:
+            if return_attention:  # from the block's own input, before the block runs
+                weights.append(blk.attention.weights(X, valid_lens))
             X = blk(X, valid_lens)
-        return X
+        return (X, torch.stack(weights)) if return_attention else X
 
 
 class MaskLM(nn.Module):
@@ -198,6 +221,12 @@ class BERTModel(nn.Module):
         mlm_logits = self.mlm(encoded, pred_positions) if pred_positions is not None else None
         nsp_logits = self.nsp(self.hidden(encoded[:, 0, :]))
         return encoded, mlm_logits, nsp_logits
+
+    def attention(self, tokens: torch.Tensor, segments: torch.Tensor,
+                  valid_lens: torch.Tensor | None = None) -> torch.Tensor:
+        """Every block's attention weights, ``[num_blks, batch, heads, seq, seq]`` (query
+        rows, key columns), for inspection; ``forward`` does not compute them."""
+        return self.encoder(tokens, segments, valid_lens, return_attention=True)[1]
 
 
 def devices() -> list[torch.device]:

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._jupyter import in_kernel
+from ._jupyter import in_kernel, progress_bar
 from .checkpoint import HISTORY_FILE, RunFolder, atomic_write
 from .distributed import DistInfo, amp_dtype, as_dist
 from .inference import evaluate, to_device
@@ -223,10 +223,9 @@ def _train_one_epoch(model: nn.Module, loader: Iterable, optimizer, scaler, info
     examples = 0
     bar = None
     if bar_title is not None:
-        from tqdm.auto import tqdm
         # mininterval: at most one refresh a second, so a log file gets no more than a line a second
-        bar = tqdm(total=len(loader), desc=bar_title, unit="batch", leave=False, mininterval=BAR_SECONDS,  # type: ignore[arg-type]
-                   file=sys.stderr)
+        bar = progress_bar(total=len(loader), desc=bar_title, unit="batch", leave=False, mininterval=BAR_SECONDS,
+                           file=sys.stderr)
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     start = time.perf_counter()
