@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.bertnli-installed
+LABCONFIG := $(VENV)/etc/jupyter/labconfig/default_setting_overrides.json
 
-.PHONY: venv system-deps sample test test-fast book clean-book
+.PHONY: venv system-deps sample test test-fast book clean-book notebooks
 
 venv: $(STAMP)
 
@@ -16,6 +17,9 @@ $(STAMP): pyproject.toml tools/torch_choice.py
 	$(BIN)/python -m pip install --quiet -e '.[test,book,classroom]'
 	# d2l is a reference for the tests only: without its pins (numpy 1.23.5, torchvision).
 	$(BIN)/python -m pip install --quiet --no-deps 'd2l==1.0.3'
+	# JupyterLab and Notebook 7 of this environment open a chapter's .md as a notebook on a
+	# double click (jupytext's viewer; settings read from <env>/etc/jupyter/labconfig).
+	$(BIN)/jupytext-config --settings-file $(LABCONFIG) set-default-viewer markdown myst
 	touch $(STAMP)
 
 # Debian packages the browser test and the Korean figures need (chromium, its driver,
@@ -47,6 +51,11 @@ test-fast: venv
 BOOK_THREADS ?= 1
 book: venv
 	BERTNLI_PROFILE=sample OMP_NUM_THREADS=$(BOOK_THREADS) TQDM_DISABLE=1 $(BIN)/jupyter-book build . -W --keep-going --all
+
+# The tracked notebooks/NN_*.ipynb (Colab, downloads) from their MyST sources; run after
+# editing a chapter's .md (tests/test_notebooks.py checks they are up to date).
+notebooks: venv
+	$(BIN)/python tools/sync_notebooks.py
 
 clean-book:
 	rm -rf _build

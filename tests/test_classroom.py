@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import zipfile
 from pathlib import Path
 
@@ -103,6 +104,38 @@ def test_student_copies_run_up_to_the_exercises(student_dir, executed_notebooks)
 def test_student_copy_refuses_an_empty_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="no chapter notebooks"):
         classroom.student_copy(tmp_path / "out", tmp_path)
+
+
+@pytest.mark.parametrize("lang, gone", [("ko", "lang-en"), ("en", "lang-ko")])
+def test_student_copy_in_one_language(tmp_path, lang, gone):
+    """`--lang ko` hands out Korean-only notebooks: every English prose cell gone, code all there."""
+    if not SOURCES:
+        pytest.skip("no chapter notebooks in notebooks/")
+    out = tmp_path / lang
+    assert cli.main(["classroom", "student-copy", str(out), "--notebooks", str(NOTEBOOKS), "--lang", lang]) == 0
+    kept_tag = {"lang-en": "lang-ko", "lang-ko": "lang-en"}[gone]
+    for source in SOURCES:
+        original = read_source(source)
+        copy = nbformat.read(out / f"{source.stem}.ipynb", as_version=4)
+        nbformat.validate(copy)
+        assert not any(gone in tags(c) for c in copy.cells), f"{source.name}: {gone} prose left in --lang {lang}"
+        prose = [c.source for c in original.cells if kept_tag in tags(c)]
+        copied = [c.source for c in copy.cells if c.cell_type == "markdown"]
+        assert prose and copied[1:] == prose, source.name
+        title = copied[0]  # the chapter's bilingual title, in the chosen language only
+        assert title.startswith("# ") and " · " not in title, title
+        assert bool(re.search(r"[\uac00-\ud7a3]", title)) == (lang == "ko"), title
+        code = [c.source for c in original.cells if c.cell_type == "code" and "solution" not in tags(c)]
+        assert [c.source for c in copy.cells if c.cell_type == "code"] == code, source.name
+
+
+def test_student_copy_rejects_an_unknown_language(tmp_path, capsys):
+    with pytest.raises(ValueError, match="--lang 'fr'"):
+        classroom.student_copy(tmp_path / "out", NOTEBOOKS, lang="fr")
+    with pytest.raises(SystemExit):
+        cli.main(["classroom", "student-copy", str(tmp_path / "out"), "--lang", "fr"])
+    assert "invalid choice: 'fr'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 # --------------------------------------------------------------------------- mirror

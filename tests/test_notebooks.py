@@ -265,15 +265,32 @@ def test_the_glossary_covers_the_competing_lists_and_checks_work():
 
 # ----------------------------------------------------------------------------- paired files
 
+def _sync_tool():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("sync_notebooks", ROOT / "tools" / "sync_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
 def test_markdown_and_ipynb_twins_are_in_sync(path):
+    """The tracked .ipynb (Colab, the site's download) is exactly what tools/sync_notebooks.py writes."""
     twin = path.with_suffix(".ipynb")
-    assert twin.exists(), f"{twin.name} is missing: run `jupytext --sync {path.relative_to(ROOT)}`"
+    assert twin.exists(), f"{twin.name} is missing: run `make notebooks`"
     md, ipynb = _read(path), _read(twin)
     summary = lambda nb: [(c.cell_type, c.source, _tags(c)) for c in nb.cells]  # noqa: E731
-    assert summary(md) == summary(ipynb), f"{path.name} and {twin.name} differ: run `jupytext --sync`"
-    assert md.metadata["jupytext"]["formats"] == "ipynb,md:myst"
+    assert summary(md) == summary(ipynb), f"{path.name} and {twin.name} differ: run `make notebooks`"
+    assert twin.read_text(encoding="utf-8") == _sync_tool().tracked_notebook(path, twin), \
+        f"{twin.name} is out of date: run `make notebooks`"
+    raw = json.loads(twin.read_text(encoding="utf-8"))
+    assert "jupytext" not in raw["metadata"], f"{twin.name} must not pair itself with the .md"
+    # Readers open the .md in Jupyter; jupytext keeps its outputs in the git-ignored outputs/ folder.
+    assert md.metadata["jupytext"]["formats"] == "md:myst,outputs//ipynb"
     assert md.metadata["kernelspec"]["name"] == "python3"
+    assert "jupytext_version" not in path.read_text(encoding="utf-8").split("\n---", 1)[0]
+    assert "notebooks/outputs/" in (ROOT / ".gitignore").read_text().split()
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
@@ -288,15 +305,31 @@ def test_ipynb_is_stored_without_outputs(path):
 # ----------------------------------------------------------------------------- profiles
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
-def test_first_code_cell_picks_the_profile(path):
-    first = _code_cells(_read(path))[0].source
+def test_first_code_cell_installs_bertnli_at_the_books_version(path):
+    """Colab has no bertnli: the first cell installs this book's version of it, and only then."""
+    import tomllib
+
+    import bertnli
+
+    first = _code_cells(_read(path))[0]
+    assert "install-bertnli" in _tags(first), f"{path.name}: the first code cell must be the install cell"
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert f'BOOK_VERSION = "{version}"' in first.source, f"{path.name}: install cell not at version {version}"
+    assert bertnli.__version__ == version
+    assert 'find_spec("bertnli") is None' in first.source
+    assert first.source == _code_cells(_read(CHAPTERS[0]))[0].source, "one install cell, the same in every chapter"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_second_code_cell_picks_the_profile(path):
+    first = _code_cells(_read(path))[1].source
     assert "from bertnli import get_profile" in first
     assert re.search(r"^profile = get_profile\(announce=True\)$", first, flags=re.M)
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
 def test_no_profile_branches_after_the_first_cell(path):
-    for cell in _code_cells(_read(path))[1:]:
+    for cell in _code_cells(_read(path))[2:]:
         found = PROFILE_BRANCH.search(cell.source)
         assert not found, f"{path.name}: profile-dependent code outside the first cell: {found.group(0)!r}; " \
                           "derive settings from `profile` fields instead"
@@ -318,6 +351,8 @@ def test_solution_cells_are_tagged_hidden_and_follow_a_starter(path):
         tags = _tags(cell)
         if "solution" in tags:
             assert cell.cell_type == "code" and "hide-cell" in tags, f"{path.name}, cell {i}: tag solutions hide-cell"
+            assert cell.metadata.get("jupyter", {}).get("source_hidden") is True, \
+                f"{path.name}, cell {i}: a solution is collapsed in Jupyter too (jupyter: source_hidden: true)"
             starters = [c for c in nb.cells[:i] if "exercise" in _tags(c)]
             assert starters, f"{path.name}, cell {i}: a solution without an `exercise` starter before it"
             assert _defined_names(starters[-1].source) == _defined_names(cell.source), \

@@ -33,10 +33,18 @@ def test_environment_yml_matches_pyproject():
     expected = {CONDA_NAMES.get(n, n): s for n, s in map(_split, pip_side)}
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda_side = dict(_split(d) for d in env["dependencies"] if isinstance(d, str) and not d.startswith(("python", "pip")))
-    assert conda_side == expected  # the Python floor: tests/test_floors.py
+    # What conda-forge does not carry comes from PyPI in the `pip:` section (not the project itself).
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
+    from_pypi = dict(_split(d) for d in pip_section if not d.startswith("-"))
+    assert not conda_side.keys() & from_pypi.keys(), "a package listed both for conda and for pip"
+    assert {**conda_side, **from_pypi} == expected  # the Python floor: tests/test_floors.py
+    # Every pip line must be one pip accepts in a requirements file: no per-line --no-deps.
+    assert all(line == "-e ." or not line.startswith("-") and " --" not in line for line in pip_section)
 
 
 IMPORT_NAMES = {"IPython": "ipython"}  # import name -> distribution name, where they differ
+# Runtime dependencies used for their files, not imported: distribution -> the module that uses them.
+DATA_DEPENDENCIES = {"koreanize-matplotlib": "bertnli.fonts (its NanumGothic.ttf)"}
 
 
 def _imports(tree) -> tuple[set[str], set[str]]:
@@ -67,7 +75,11 @@ def test_runtime_dependencies_are_what_the_package_imports():
         inner |= i
     assert top <= declared, f"imported at module level but not a runtime dependency: {top - declared}"
     assert inner <= declared | extras, f"imported but declared nowhere: {inner - declared - extras}"
-    assert declared <= top | inner, f"declared but never imported: {declared - top - inner}"
+    assert declared <= top | inner | set(DATA_DEPENDENCIES), f"declared but never imported: {declared - top - inner}"
+    assert set(DATA_DEPENDENCIES) <= declared
+    from bertnli import fonts
+
+    assert fonts.bundled_font_path() is not None, "koreanize-matplotlib's NanumGothic.ttf not found"
     assert "d2l" not in top | inner and "torchvision" not in top | inner
 
 

@@ -13,18 +13,13 @@ The fixtures ``site``, ``server`` and ``browser`` live in conftest.py;
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
-import yaml
+from site_pages import open_page, page_url, screenshot, set_language, severe_errors, toc_documents
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(1800)]
 
-REPO = Path(__file__).resolve().parents[1]
-ROOT = Path(os.environ.get("BERTNLI_BOOK_ROOT", REPO)).resolve()  # as conftest's BOOK_ROOT
-SHOTS = REPO / "test-artifacts" / "screenshots"
 HANGUL = re.compile(r"[\uac00-\ud7af]")
 # Terms the search must find, with a page expected among the hits.
 SEARCHES = {"premise": "book/intro", "가설": "book/intro"}
@@ -33,59 +28,7 @@ HTML_PRIORITY = ["application/javascript", "text/html", "image/svg+xml", "image/
                  "image/jpeg", "text/markdown", "text/latex", "text/plain"]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
-
-def toc_documents() -> list[str]:
-    """Every document of ``_toc.yml`` in order (``book/intro``, ``notebooks/01_...``)."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    docs = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                docs.append(str(Path(entry["file"]).with_suffix("")))
-            walk(entry.get("sections"))
-            walk(entry.get("chapters"))
-
-    walk(toc.get("parts"))
-    walk(toc.get("chapters"))
-    return docs
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def page_url(base: str, doc: str) -> str:
-    return f"{base}{doc}.html"
-
-
-def open_page(driver, url: str) -> None:
-    driver.get(url)
-    driver.execute_script("return document.readyState")  # waits for load under the default strategy
-
-
-def set_language(driver, mode: str) -> None:
-    """Press the switch's button for ``mode`` (as a reader would)."""
-    button = driver.find_element("css selector", f".bertnli-lang-switch button[data-lang='{mode}']")
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
-    button.click()
-
-
-def severe_errors(driver) -> list[str]:
-    """Console errors, less what only the missing internet causes in this sandbox."""
-    out = []
-    for entry in driver.get_log("browser"):
-        if entry.get("level") != "SEVERE":
-            continue
-        msg = entry.get("message", "")
-        urls = re.findall(r"https?://[^\s\"']+", msg)
-        external = urls and all(not u.startswith("http://127.0.0.1") for u in urls)
-        if external and ("net::ERR_NAME_NOT_RESOLVED" in msg or "Failed to load resource" in msg):
-            continue  # a CDN or remote resource; readers online get it, the test has no internet
-        if "favicon.ico" in msg:
-            continue
-        out.append(msg)
-    return out
-
+# --------------------------------------------------------------------------- helpers (the rest: site_pages.py)
 
 # Visibility of the language-marked blocks and of code, measured in one script per page.
 VISIBILITY_JS = r"""
@@ -130,15 +73,6 @@ def expected_images(nb: dict) -> int:
 def widget_outputs(nb: dict) -> list[dict]:
     return [out for cell in nb["cells"] if cell["cell_type"] == "code"
             for out in cell.get("outputs", []) if WIDGET_VIEW in out.get("data", {})]
-
-
-def screenshot(driver, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    height = driver.execute_script("return Math.min(document.documentElement.scrollHeight, 16000)")
-    driver.set_window_size(1280, max(900, int(height)))
-    driver.execute_script("window.scrollTo(0, 0)")
-    driver.save_screenshot(str(SHOTS / f"{name}.png"))
-    driver.set_window_size(1280, 900)
 
 
 def check_language(state: dict, mode: str, where: str) -> None:
@@ -290,3 +224,4 @@ def test_search_finds(browser, server, term):
     assert any(SEARCHES[term] in h for h in hits), f"search for {term!r} found {hits}"
     screenshot(browser, f"search.{term}")
     assert not severe_errors(browser)
+

@@ -14,6 +14,48 @@
   var KEY = "bertnli-lang";
   var MODES = ["en", "ko", "both"];
   var LABELS = { en: "English", ko: "한국어", both: "English + 한국어" };
+  var SHORT = { en: "EN", ko: "한", both: "EN+한" }; // phones (lang.css picks one)
+  // The theme's own words (sphinx-book-theme, pydata-sphinx-theme, myst-nb, Sphinx's search),
+  // shown in Korean when the page is: exact texts, and attributes that show as tooltips.
+  var THEME_KO = {
+    "Contents": "목차",
+    "previous": "이전",
+    "next": "다음",
+    "previous page": "이전 페이지",
+    "next page": "다음 페이지",
+    "Search": "검색",
+    "Search this book...": "이 책에서 검색...",
+    "Search Results": "검색 결과",
+    "Searching": "검색 중",
+    "Toggle primary sidebar": "목차 열기/닫기",
+    "Toggle secondary sidebar": "이 페이지의 목차 열기/닫기",
+    "Launch interactive content": "실행하기",
+    "Launch on Colab": "Colab에서 열기",
+    "Source repository": "소스 저장소",
+    "Download this page": "이 페이지 내려받기",
+    "Download notebook file": "노트북 파일 내려받기",
+    "Download source file": "소스 파일 내려받기",
+    "Print to PDF": "PDF로 인쇄",
+    "Fullscreen mode": "전체 화면",
+    "Color mode": "색 모드",
+    "Light": "밝게",
+    "Dark": "어둡게",
+    "System Settings": "시스템 설정",
+    "Show code cell source": "코드 셀 보기",
+    "Hide code cell source": "코드 셀 숨기기",
+    "Show code cell content": "코드 셀 내용 보기",
+    "Hide code cell content": "코드 셀 내용 숨기기",
+    "Show code cell outputs": "코드 셀 출력 보기",
+    "Hide code cell outputs": "코드 셀 출력 숨기기",
+    "Link to this heading": "이 제목으로 연결"
+  };
+  var THEME_KO_PATTERNS = [
+    [/^Search finished, found (\d+) page\(s\) matching the search query\.$/, "검색을 마쳤습니다. $1개 페이지를 찾았습니다."],
+    [/^Your search did not match any documents\..*$/, "검색어와 맞는 페이지가 없습니다. 철자를 확인하거나 다른 낱말로 찾아보세요."]
+  ];
+  var THEME_TEXT = [".onthispage", ".prev-next-subtitle", ".search-button__default-text", "#search-results",
+    ".search-summary", ".bd-search-container > h1", "details.hide summary", "#jb-print-toc h2", ".btn__text-container", ".theme-switch-button"];
+  var THEME_ATTRS = ["title", "aria-label", "placeholder", "data-bs-original-title"];
   var SEP = " · ";
   var HANGUL = /[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]/;
   var TITLE_SELECTORS = [
@@ -63,6 +105,55 @@
     }).join(" — ");
   }
 
+  function themeKo(text) {
+    var trimmed = text.trim();
+    if (!trimmed) return null;
+    if (Object.prototype.hasOwnProperty.call(THEME_KO, trimmed)) return text.replace(trimmed, THEME_KO[trimmed]);
+    for (var i = 0; i < THEME_KO_PATTERNS.length; i++) {
+      if (THEME_KO_PATTERNS[i][0].test(trimmed)) return trimmed.replace(THEME_KO_PATTERNS[i][0], THEME_KO_PATTERNS[i][1]);
+    }
+    return null;
+  }
+
+  // The theme's words in Korean (korean=true) or back in English; originals are kept on the nodes.
+  function translateTheme(korean) {
+    if (!ready) return;
+    var hosts = document.querySelectorAll(THEME_TEXT.join(","));
+    for (var i = 0; i < hosts.length; i++) {
+      var walker = document.createTreeWalker(hosts[i], NodeFilter.SHOW_TEXT, null);
+      while (walker.nextNode()) {
+        var node = walker.currentNode;
+        if (node.parentNode.closest("ul.search li")) continue; // result titles and excerpts are content
+        if (node.bertnliEn === undefined) {
+          var ko = themeKo(node.nodeValue);
+          if (ko === null) continue;
+          node.bertnliEn = node.nodeValue;
+          node.bertnliKo = ko;
+        }
+        node.nodeValue = korean ? node.bertnliKo : node.bertnliEn;
+      }
+    }
+    var selector = THEME_ATTRS.map(function (a) { return "[" + a + "]"; }).join(",");
+    var els = document.querySelectorAll(selector);
+    for (var j = 0; j < els.length; j++) {
+      if (els[j].closest("article .bd-content, #search-results")) {
+        if (!els[j].matches("a.headerlink, details.hide summary")) continue; // the book's own text
+      }
+      THEME_ATTRS.forEach(function (attr) {
+        var value = els[j].getAttribute(attr);
+        if (value === null) return;
+        var keep = "data-bertnli-en-" + attr;
+        var en = els[j].getAttribute(keep);
+        if (en === null) {
+          if (themeKo(value) === null) return;
+          en = value;
+          els[j].setAttribute(keep, en);
+        }
+        els[j].setAttribute(attr, korean ? themeKo(en) : en);
+      });
+    }
+  }
+
   function apply(mode) {
     var root = document.documentElement;
     root.setAttribute("data-bertnli-lang", mode);
@@ -72,6 +163,7 @@
     for (var i = 0; i < buttons.length; i++) {
       buttons[i].setAttribute("aria-pressed", buttons[i].getAttribute("data-lang") === mode ? "true" : "false");
     }
+    translateTheme(mode === "ko");
   }
 
   function choose(mode) {
@@ -156,7 +248,16 @@
       var button = document.createElement("button");
       button.type = "button";
       button.setAttribute("data-lang", mode);
-      button.textContent = LABELS[mode];
+      button.setAttribute("title", LABELS[mode]);
+      var long = document.createElement("span");
+      long.className = "bertnli-long";
+      long.textContent = LABELS[mode];
+      var short = document.createElement("span");
+      short.className = "bertnli-short";
+      short.setAttribute("aria-hidden", "true");
+      short.textContent = SHORT[mode];
+      button.appendChild(long);
+      button.appendChild(short);
       button.addEventListener("click", function () { choose(mode); });
       box.appendChild(button);
     });
@@ -182,10 +283,14 @@
     // Search results arrive after load: split their bilingual page titles too.
     var results = document.getElementById("search-results");
     if (results && window.MutationObserver) {
-      new MutationObserver(function () {
+      var observer = new MutationObserver(function () {
         var links = results.querySelectorAll("a");
         for (var j = 0; j < links.length; j++) splitTitle(links[j]);
-      }).observe(results, { childList: true, subtree: true });
+        observer.disconnect(); // our own changes below must not wake us again
+        translateTheme(current() === "ko");
+        observer.observe(results, { childList: true, subtree: true, characterData: true });
+      });
+      observer.observe(results, { childList: true, subtree: true, characterData: true });
     }
   }
 

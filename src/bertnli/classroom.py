@@ -2,7 +2,7 @@
 
 ``student_copy`` writes each chapter as a plain ``.ipynb`` with the outputs cleared and the
 cells tagged ``solution`` removed, so a class starts from clean notebooks that still hold
-the ``exercise`` starter cells. ``mirror`` copies the verified archives of the cache (plus
+the ``exercise`` starter cells; ``lang="ko"`` (or ``"en"``) keeps only that language's prose. ``mirror`` copies the verified archives of the cache (plus
 the embedded sample checkpoint) into one folder with a README, so a class without
 internet installs from a USB stick or a shared drive via ``BERTNLI_HUB_URL=file://...``.
 """
@@ -10,6 +10,7 @@ internet installs from a USB stick or a shared drive via ``BERTNLI_HUB_URL=file:
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from . import hub, sample
 from .checkpoint import atomic_write
 
 SOLUTION_TAG = "solution"
+LANGS = ("en", "ko", "both")  # --lang: which prose cells (tagged lang-en / lang-ko) a copy keeps
 EXERCISE_TAG = "exercise"
 SUMS_FILE = "SHA1SUMS"
 README_FILE = "README.md"
@@ -65,11 +67,32 @@ def _read(path: Path):
     return jupytext.read(path, fmt="md:myst") if path.suffix == ".md" else jupytext.read(path)
 
 
-def strip_for_students(nb) -> tuple[object, int, int]:
-    """Remove solution cells and outputs in place; return the notebook, solutions removed, exercises kept."""
+_BILINGUAL_TITLE = re.compile(r"^(#+ )(.+?) · (.*[\uac00-\ud7a3].*)$")
+
+
+def one_language_title(source: str, lang: str) -> str:
+    """A chapter's "# 1. Pretrained BERT · 1. 사전 학습된 BERT" title cell in ``lang`` alone (else unchanged)."""
+    match = _BILINGUAL_TITLE.match(source.strip())
+    if lang == "both" or match is None or "\n" in source.strip():
+        return source
+    return match[1] + (match[2] if lang == "en" else match[3])
+
+
+def strip_for_students(nb, lang: str = "both") -> tuple[object, int, int]:
+    """Remove solution cells, outputs and the prose of the language not chosen, in place.
+
+    Returns the notebook, the solutions removed and the exercises kept.
+    """
+    if lang not in LANGS:
+        raise ValueError(f"--lang {lang!r}: choose one of {', '.join(LANGS)}")
+    other = {"en": "lang-ko", "ko": "lang-en"}.get(lang)
     kept, removed = [], 0
     for cell in nb.cells:
         tags = cell.get("metadata", {}).get("tags", [])
+        if other is not None and other in tags:
+            continue
+        if cell.cell_type == "markdown" and not tags:
+            cell.source = one_language_title(cell.source, lang)
         if SOLUTION_TAG in tags:
             removed += 1
             continue
@@ -86,10 +109,13 @@ def strip_for_students(nb) -> tuple[object, int, int]:
     return nb, removed, exercises
 
 
-def student_copy(out: str | os.PathLike[str], notebooks_dir: str | os.PathLike[str] | None = None) -> list[StudentCopy]:
-    """Write every chapter to ``out/<name>.ipynb`` without outputs and without solution cells."""
+def student_copy(out: str | os.PathLike[str], notebooks_dir: str | os.PathLike[str] | None = None,
+                 lang: str = "both") -> list[StudentCopy]:
+    """Write every chapter to ``out/<name>.ipynb`` without outputs and solution cells, in ``lang`` (en, ko, both)."""
     import nbformat
 
+    if lang not in LANGS:
+        raise ValueError(f"--lang {lang!r}: choose one of {', '.join(LANGS)}")
     src_dir = Path(notebooks_dir) if notebooks_dir is not None else default_notebooks_dir()
     sources = chapter_sources(src_dir)
     if not sources:
@@ -98,7 +124,7 @@ def student_copy(out: str | os.PathLike[str], notebooks_dir: str | os.PathLike[s
     target_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for source in sources:
-        nb, removed, exercises = strip_for_students(_read(source))
+        nb, removed, exercises = strip_for_students(_read(source), lang)
         target = target_dir / f"{source.stem}.ipynb"
         nbformat.validate(nb)
         atomic_write(target, nbformat.writes(nb))
@@ -218,8 +244,8 @@ sha1로 검사합니다. 미러를 거치지 않으려면 `python -m bertnli cac
 # --------------------------------------------------------------------------- command line
 
 
-def run_student_copy(out: str, notebooks_dir: str | None = None) -> int:
-    copies = student_copy(out, notebooks_dir)
+def run_student_copy(out: str, notebooks_dir: str | None = None, lang: str = "both") -> int:
+    copies = student_copy(out, notebooks_dir, lang)
     for c in copies:
         print(f"{c.target}  (solution cells removed: {c.solutions_removed}, exercise cells kept: {c.exercises})")
     print(f"wrote {len(copies)} student notebooks to {Path(out).resolve()}")

@@ -127,7 +127,7 @@ def cmd_classroom(args: argparse.Namespace) -> int:
 
         return run_assignment(args.out, args.notebooks, args.lang, args.points, args.force)
     if args.action == "student-copy":
-        return classroom.run_student_copy(args.out, args.notebooks)
+        return classroom.run_student_copy(args.out, args.notebooks, args.lang)
     return classroom.run_mirror(args.out)
 
 
@@ -205,6 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     a = actions.add_parser("student-copy", help="the notebooks as .ipynb, outputs cleared, solution cells removed")
     a.add_argument("out", help="folder to write the student notebooks into")
     a.add_argument("--notebooks", help="folder with the chapter notebooks (default: ./notebooks or the checkout's)")
+    a.add_argument("--lang", choices=["en", "ko", "both"], default="both",
+                   help="keep the prose of one language only (cells tagged lang-en / lang-ko; default: both)")
     a = actions.add_parser("mirror", help="copy the cached archives and the sample checkpoint into a folder "
                                           "with a README, for BERTNLI_HUB_URL=file://...")
     a.add_argument("out", help="folder for the mirror (e.g. a USB stick)")

@@ -1,54 +1,41 @@
 """Figures for the book: training curves, confusion matrices, probability bars.
 
 Titles and axis labels are bilingual ("English · 한국어"), because the same figure is
-shown to readers of both languages. Korean needs a font with Hangul; we pick one if
-the system has it and otherwise let matplotlib fall back (the labels stay readable in
-English).
+shown to readers of both languages. Korean needs a font with Hangul: ``bertnli.fonts``
+picks the system's or the bundled NanumGothic, so every machine draws the same labels.
 """
 
 from __future__ import annotations
 
-import glob
 import warnings
 from typing import Sequence
 
 import matplotlib
 import matplotlib.pyplot as plt
-from matplotlib import font_manager
 
+from .fonts import GLYPH_WARNING, find_hangul_font
 from .snli import LABELS
 
 LABELS_KO = {"entailment": "함의", "contradiction": "모순", "neutral": "중립"}
-_HANGUL_FONTS = ("Noto Sans CJK KR", "Noto Sans KR", "NanumGothic", "Malgun Gothic", "AppleGothic",
-                 "UnDotum", "Baekmuk Gulim")
 
 
-_FONT_FOLDERS = ("/usr/share/fonts/truetype/nanum", "/usr/share/fonts/opentype/noto", "/usr/share/fonts/truetype/noto")
+def use_hangul_font() -> str:
+    """Make matplotlib draw Hangul (the system's font, else the bundled NanumGothic); return its name.
 
-
-def use_hangul_font() -> str | None:
-    """Put an installed Hangul-capable font first in matplotlib's list; return its name.
-
-    Without one, Korean labels would print as boxes with a warning per glyph; we then
-    silence those warnings (the English half of each label stays readable).
+    A glyph missing from the font then raises instead of drawing a box: a figure with
+    broken labels fails the cell (and so the book build and the tests) instead of
+    passing with a warning nobody reads.
     """
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    if not installed & set(_HANGUL_FONTS):  # installed after matplotlib built its font cache?
-        for folder in _FONT_FOLDERS:
-            for path in sorted(glob.glob(f"{folder}/*.tt[fc]")) + sorted(glob.glob(f"{folder}/*CJK*.otf")):
-                try:
-                    font_manager.fontManager.addfont(path)
-                except (OSError, RuntimeError, ValueError):
-                    continue
-        installed = {f.name for f in font_manager.fontManager.ttflist}
-    for name in _HANGUL_FONTS:
-        if name in installed:
-            matplotlib.rcParams["font.family"] = ["sans-serif"]
-            matplotlib.rcParams["font.sans-serif"] = [name, *matplotlib.rcParams["font.sans-serif"]]
-            matplotlib.rcParams["axes.unicode_minus"] = False
-            return name
-    warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
-    return None
+    font = find_hangul_font()
+    warnings.filterwarnings("error", message=GLYPH_WARNING, category=UserWarning)
+    if font is None:
+        raise RuntimeError("no font with Hangul for the figures: install bertnli with its dependencies "
+                           "(pip install koreanize-matplotlib) or a Korean system font (e.g. fonts-noto-cjk)")
+    if matplotlib.rcParams["font.sans-serif"][:1] != [font.name]:
+        matplotlib.rcParams["font.family"] = ["sans-serif"]
+        matplotlib.rcParams["font.sans-serif"] = [font.name, *matplotlib.rcParams["font.sans-serif"]]
+    matplotlib.rcParams["axes.unicode_minus"] = False
+    return font.name
 
 
 def bilingual_label(label: str) -> str:
@@ -128,16 +115,39 @@ def merge_marks(marks) -> list[tuple[float, str]]:
     return [(value, " / ".join(labels)) for value, labels in merged.items()]
 
 
+def _is_number(value) -> bool:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return True
+    text = str(value).strip().rstrip("%").replace(",", "")
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return bool(text)
+
+
 def show_table(header: Sequence, rows: Sequence[Sequence]):
-    """A small HTML table for notebooks (the book does not depend on pandas)."""
+    """A small HTML table for notebooks (the book does not depend on pandas).
+
+    Numbers are right-aligned in tabular figures so their digits line up; the padding
+    comes from the book's CSS (class ``bertnli-table``) and from inline styles, so the
+    table reads the same in JupyterLab, Colab and on the site.
+    """
     from html import escape
 
     from IPython.display import HTML
 
-    head = "".join(f"<th>{escape(str(h))}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
-    return HTML(f'<div style="overflow-x:auto"><table><thead><tr>{head}</tr></thead>'
-                f"<tbody>{body}</tbody></table></div>")
+    pad = "padding:0.3em 0.8em"
+    numeric_columns = {j for j in range(len(header)) if rows and all(j < len(r) and _is_number(r[j]) for r in rows)}
+
+    def cell(tag: str, value, right: bool) -> str:
+        cls = ' class="num"' if right else ""
+        return f'<{tag}{cls} style="{pad};text-align:{"right" if right else "left"}">{escape(str(value))}</{tag}>'
+
+    head = "".join(cell("th", h, j in numeric_columns) for j, h in enumerate(header))
+    body = "".join("<tr>" + "".join(cell("td", c, _is_number(c)) for c in row) + "</tr>" for row in rows)
+    return HTML(f'<div class="bertnli-table-wrap" style="overflow-x:auto"><table class="bertnli-table">'
+                f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
 
 
 class LivePlot:
