@@ -1,7 +1,8 @@
 """Training throughput: the reference loop against bertnli's, same architecture, same pairs.
 
-    python benchmarks/bench_train.py                 # bert.small-shaped, on this machine's device
-    python benchmarks/bench_train.py --model bert.base --device cuda --amp both
+    python benchmarks/bench_train.py                 # bert.small-shaped, on this machine's CPU
+    python benchmarks/bench_train.py --device cuda --model bert.small bert.base --amp both \
+        --data STANDINS/snli_1.0                      # what benchmarks/gpu_check.sh runs
 
 Reference: d2l 1.0.3's ``BERTModel`` (its masked-softmax attention), every pair padded to
 ``max_len`` 128 (d2l's SNLIBERTDataset layout), batch 512, Adam, fp32. Ours:
@@ -9,10 +10,13 @@ Reference: d2l 1.0.3's ``BERTModel`` (its masked-softmax attention), every pair 
 ``make_loader`` (dynamic padding, length buckets), same batch size, Adam as
 ``fine_tune`` builds it (fused where PyTorch supports it).
 
-Weights are random (speed does not depend on their values), so no download is needed.
-Pairs: the real SNLI train split when it is in the cache, else the embedded sample
-corpus. Each side runs in its own subprocess so its peak memory is its own. Throughput
-is the median of several timed windows after warm-up steps. Run by hand, not in CI.
+Weights are random (speed does not depend on their values), so no download is needed;
+the vocabulary is padded to ``costs.DEFAULT_VOCAB_SIZE`` tokens, the checkpoints' size.
+Pairs: ``--data`` (a folder with ``snli_1.0_train.txt``, e.g. ``standins.py``'s), else the
+real SNLI train split when it is in the cache, else the embedded sample corpus. Each run
+(loop x model x AMP) is its own subprocess, so its peak memory is its own. Throughput is
+the median of several timed windows after warm-up steps. Without d2l (the GPU machine
+has none unless its folder is on PYTHONPATH) the reference rows say so and are skipped.
 """
 
 from __future__ import annotations
@@ -30,17 +34,25 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 
-def _pairs():
-    from bertnli import hub, read_snli
-    if hub.is_cached("snli"):
-        return read_snli(None, "train"), "real SNLI train split"
+def _pairs(folder: str | None):
+    from bertnli import read_snli
+    if folder:
+        return read_snli(folder, "train"), f"{folder} (train split)"
+    try:
+        from bertnli import hub
+        if hub.is_cached("snli"):
+            return read_snli(None, "train"), "real SNLI train split"
+    except ImportError:  # no pooch: no hub
+        pass
     return read_snli("sample", "train"), "embedded sample corpus (train split)"
 
 
 def _vocab(data):
     from bertnli import Vocab, tokenize
+    from bertnli.costs import DEFAULT_VOCAB_SIZE
     words = sorted({w for side in data[:2] for s in tokenize(side) for w in s})
-    return Vocab(["<unk>", "<pad>", "<mask>", "<cls>", "<sep>", *words])
+    tokens = ["<unk>", "<pad>", "<mask>", "<cls>", "<sep>", *words]
+    return Vocab(tokens + [f"<unused{i}>" for i in range(DEFAULT_VOCAB_SIZE - len(tokens))])
 
 
 def _peak_rss_mb() -> float:
@@ -56,7 +68,7 @@ def worker(side: str, args) -> dict:
 
     torch.manual_seed(0)
     device = torch.device(args.device)
-    data, source = _pairs()
+    data, source = _pairs(args.data)
     vocab = _vocab(data)
     cfg = dict(KNOWN_CONFIGS[args.model], vocab_size=len(vocab), dropout=0.1)
     dataset = SNLIBERTDataset(data, vocab, max_len=128, cache=False)
@@ -64,6 +76,10 @@ def worker(side: str, args) -> dict:
         torch.float16 if args.amp else None)
 
     if side == "reference":
+        import importlib.util
+        if importlib.util.find_spec("d2l") is None:
+            return {"side": side, "skipped": "d2l is not installed (reference loop not measured)",
+                    "model": args.model, "amp": bool(args.amp)}
         from d2l_compat import d2l_torch
         d2l = d2l_torch()
 
@@ -133,7 +149,7 @@ def worker(side: str, args) -> dict:
                 sync()
                 windows.append(examples / (time.perf_counter() - start))
     peak = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else _peak_rss_mb()
-    return {"side": side, "examples_per_sec": statistics.median(windows), "windows": windows,
+    return {"side": side, "model": args.model, "examples_per_sec": statistics.median(windows), "windows": windows,
             "peak_mb": peak, "padding_share": 1 - real_tokens / padded_tokens, "source": source,
             "device": torch.cuda.get_device_name(device) if device.type == "cuda" else
             f"CPU, {torch.get_num_threads()} threads", "amp": bool(args.amp)}
@@ -141,7 +157,8 @@ def worker(side: str, args) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="bert.small", choices=["bert.small", "bert.base"])
+    parser.add_argument("--model", nargs="+", default=["bert.small"], choices=["bert.small", "bert.base"])
+    parser.add_argument("--data", help="folder with snli_1.0_train.txt (default: cached SNLI, else the sample)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch-size", type=int, default=512)
     parser.add_argument("--warmup", type=int, default=2)
@@ -152,26 +169,43 @@ def main() -> int:
     args = parser.parse_args()
     if args.worker:
         args.amp = args.amp == "on"
+        args.model = args.model[0]
         print(json.dumps(worker(args.worker, args)))
         return 0
     rows = []
-    for amp in (["off", "on"] if args.amp == "both" else [args.amp]):
-        for side in ("reference", "bertnli"):
-            cmd = [sys.executable, __file__, "--worker", side, "--amp", amp] + [
-                f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items() if k not in ("worker", "amp")]
-            out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-            rows.append(json.loads(out.strip().splitlines()[-1]))
-            print(f"  {side} (amp {amp}): {rows[-1]['examples_per_sec']:.1f} examples/s", file=sys.stderr)
-    print(f"\n{args.model}, batch {args.batch_size}, {rows[0]['device']}, pairs: {rows[0]['source']}; "
-          f"median of {args.windows} windows x {args.steps_per_window} steps after {args.warmup} warm-up steps\n")
-    print("| loop | AMP | examples/s | speed-up | peak memory (MB) | padded-token share |")
-    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    for model in args.model:
+        for amp in (["off", "on"] if args.amp == "both" else [args.amp]):
+            for side in ("reference", "bertnli"):
+                cmd = [sys.executable, __file__, "--worker", side, "--amp", amp, "--model", model] + [
+                    f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items()
+                    if k not in ("worker", "amp", "model") and v is not None]
+                done = subprocess.run(cmd, capture_output=True, text=True)
+                if done.returncode != 0:
+                    rows.append({"side": side, "model": model, "amp": amp == "on",
+                                 "skipped": "failed: " + (done.stderr.strip().splitlines() or ["?"])[-1][:200]})
+                else:
+                    rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+                r = rows[-1]
+                print(f"  {model} {side} (amp {amp}): " + (r["skipped"] if "skipped" in r else
+                      f"{r['examples_per_sec']:.1f} examples/s"), file=sys.stderr, flush=True)
+    measured = [r for r in rows if "skipped" not in r]
+    if measured:
+        r = measured[0]
+        print(f"\nbatch {args.batch_size}, {r['device']}, pairs: {r['source']}; median of {args.windows} "
+              f"windows x {args.steps_per_window} steps after {args.warmup} warm-up steps\n")
+    print("| model | loop | AMP | examples/s | speed-up | peak memory (MB) | padded-token share |")
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: |")
     for i, r in enumerate(rows):
-        ref = rows[i - i % 2]["examples_per_sec"]
         name = "reference (d2l model, pad to 128)" if r["side"] == "reference" else "bertnli (SDPA, buckets)"
-        print(f"| {name} | {'on' if r['amp'] else 'off'} | {r['examples_per_sec']:,.1f} | "
-              f"{r['examples_per_sec'] / ref:.2f}x | {r['peak_mb']:,.0f} | {r['padding_share']:.1%} |")
-    return 0
+        amp = "on" if r["amp"] else "off"
+        if "skipped" in r:
+            print(f"| {r['model']} | {name} | {amp} | {r['skipped']} | | | |")
+            continue
+        ref = rows[i - i % 2]
+        speedup = f"{r['examples_per_sec'] / ref['examples_per_sec']:.2f}x" if "skipped" not in ref else "n/a"
+        print(f"| {r['model']} | {name} | {amp} | {r['examples_per_sec']:,.1f} | {speedup} | {r['peak_mb']:,.0f} | "
+              f"{r['padding_share']:.1%} |")
+    return 0 if measured else 1
 
 
 if __name__ == "__main__":

@@ -64,6 +64,7 @@ def built_book(tmp_path_factory) -> Path:
     jb = Path(sys.executable).with_name("jupyter-book")
     env = {**os.environ, **BOOK_ENV,
            "BERTNLI_CACHE": str(out / "bertnli-cache"),     # a private cache ...
+           "BERTNLI_RUNS": str(out / "runs"),               # chapters 3 and 4 train, not resume an old run
            "BERTNLI_HUB_URL": "http://127.0.0.1:9/"}         # ... and nothing downloads
     run = subprocess.run([str(jb), "build", str(BOOK_ROOT), "-W", "--keep-going", "--path-output", str(out)],
                          cwd=BOOK_ROOT, env=env, capture_output=True, text=True, timeout=1500)

@@ -13,8 +13,6 @@ import importlib.util
 import sys
 import types
 
-from needs import missing
-
 # Modules d2l.torch imports at top level that the BERT / SNLI code paths never touch.
 _STAND_INS = {
     "torchvision": ["transforms"],
@@ -22,6 +20,8 @@ _STAND_INS = {
     "requests": [],
     "scipy": ["spatial"],
     "PIL": ["Image"],
+    "IPython": ["display"],
+    "matplotlib_inline": ["backend_inline"],
 }
 
 
@@ -46,6 +46,8 @@ def _stand_in(name: str, submodules: list[str]) -> None:
 def d2l_torch():
     """Return ``d2l.torch``; without d2l the test skips, or fails in CI (``needs.missing``)."""
     if importlib.util.find_spec("d2l") is None:
+        from needs import missing  # imports pytest: only tests get here without d2l (benchmarks check first)
+
         missing("d2l, the reference these tests compare with, is not installed",
                 "pip install --no-deps 'd2l==1.0.3' (make venv does)")
     if "d2l.torch" in sys.modules:

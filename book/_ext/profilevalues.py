@@ -14,7 +14,9 @@ def profile_values() -> dict[str, dict[str, object]]:
     the learning rate written as the pages write it."""
     from bertnli.profiles import PROFILES
 
-    return {name: {**profile.to_dict(), "lr": _as_written(profile.lr)} for name, profile in PROFILES.items()}
+    return {name: {**profile.to_dict(), "lr": _as_written(profile.lr),
+                   "train_pairs_text": f"{profile.train_pairs:,}" if profile.train_pairs else "all"}
+            for name, profile in PROFILES.items()}
 
 
 def _as_written(number: float) -> str:

@@ -251,8 +251,12 @@ def describe_run(path: str | Path) -> str | None:
         history = json.loads((path / HISTORY_FILE).read_text(encoding="utf-8"))
         records = history.get("epochs") or []
         epochs = epochs if epochs is not None else len(records)
-        last = records[-1].get("test_acc") if records else None
-        accuracy = f"test accuracy {last:.3f}" if isinstance(last, (int, float)) else None
+        last = records[-1] if records else {}
+        test = history.get("test_acc") if history.get("test_acc") is not None else last.get("test_acc")
+        dev = last.get("valid_acc")
+        number = lambda x: isinstance(x, (int, float))  # noqa: E731
+        accuracy = ", ".join(filter(None, [f"dev accuracy {dev:.3f}" if number(dev) else None,
+                                           f"test accuracy {test:.3f}" if number(test) else None])) or None
         if history.get("interrupted"):
             accuracy = ", ".join(filter(None, [accuracy, "interrupted"]))
     except (OSError, ValueError, AttributeError, IndexError):

@@ -21,13 +21,17 @@ def cmd_info(args: argparse.Namespace) -> int:
     import torch
 
     from . import __version__, count_parameters, devices, hub, load_pretrained
+    from .profiles import get_profile
 
     print(f"bertnli {__version__} | torch {torch.__version__} | Python {platform.python_version()}")
     print("devices: " + ", ".join(str(d) for d in devices()))
     print(f"cache:   {hub.cache_dir()}")
-    model, vocab = load_pretrained(args.model)
+    profile = get_profile(args.profile)
+    name = args.model or profile.model
+    print(f"profile: {profile.name}" + (f" (overrides: {', '.join(profile.overrides)})" if profile.overrides else ""))
+    model, vocab = load_pretrained(name)
     c = model.config
-    print(f"model {args.model}: {c.num_blks} blocks, {c.num_hiddens} hidden, {c.ffn_num_hiddens} ffn, "
+    print(f"model {name}: {c.num_blks} blocks, {c.num_hiddens} hidden, {c.ffn_num_hiddens} ffn, "
           f"{c.num_heads} heads, max_len {c.max_len}, {count_parameters(model):,} parameters, "
           f"vocabulary of {len(vocab):,} tokens")
     return 0
@@ -59,15 +63,11 @@ def _positive_float(text: str) -> float:
 
 def _run_profile(folder: str):
     """The ``Profile`` a run folder's run.json records (only the fields this version knows)."""
-    from dataclasses import fields
-
     from .checkpoint import RUN_FILE, run_profile
     from .profiles import Profile
 
-    saved = run_profile(folder)
-    known = {f.name for f in fields(Profile)}
     try:
-        return Profile(**{k: v for k, v in saved.items() if k in known})
+        return Profile.from_dict(run_profile(folder))
     except TypeError as err:
         raise ValueError(f"{Path(folder) / RUN_FILE}: incomplete profile ({err}); fine-tune again") from None
 
@@ -90,19 +90,20 @@ def cmd_finetune(args: argparse.Namespace) -> int:
 
     if args.out:  # first of all: never start over a saved run, never "resume" an empty folder
         check_run_folder(args.out, resume=args.resume, overwrite=args.overwrite, cli=True)
-    base = get_profile(args.profile)
+    base = get_profile(args.profile)  # with the BERTNLI_* overrides
     if args.resume:  # the run's own settings; arguments given now win
         base = _run_profile(args.out)
-    profile = base.with_overrides(
-        model=args.model, data=args.data, epochs=args.epochs, batch_size=args.batch_size,
-        max_len=args.max_len, lr=args.lr, truncation=args.truncation)
+    profile = base
+    for option in ("model", "data", "epochs", "batch_size", "max_len", "lr", "truncation", "train_pairs",
+                   "test_pairs"):
+        profile = profile.with_overrides("--" + option.replace("_", "-"), **{option: getattr(args, option)})
     with distributed.session(args.device) as info:  # this process's place in the job, made once
         if not info.is_main:
             sample.notice(file=io.StringIO())  # rank 0 alone shows the sample's notice
         info.print(profile.banner(), flush=True)
         _, _, history = finetune_job(profile, out=args.out, resume=args.resume, seed=args.seed, device=info,
                                      amp=args.amp, compile=args.compile, num_workers=args.num_workers,
-                                     progress=False, overwrite=args.overwrite,
+                                     progress=args.progress, overwrite=args.overwrite,
                                      resume_command=_resume_command(args, info) if args.out else None)
         if history.interrupted:  # fine_tune said what was saved and how to continue
             return 130
@@ -166,8 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bertnli", description="Fine-tune a pretrained BERT on SNLI.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    from .profiles import PROFILES
+
     p = sub.add_parser("info", help="versions, devices, cache folder and a checkpoint summary")
-    p.add_argument("--model", default="sample", help="checkpoint to summarize (default: the embedded sample)")
+    p.add_argument("--profile", choices=sorted(PROFILES), default=None,
+                   help="whose checkpoint to summarize (default: $BERTNLI_PROFILE or sample)")
+    p.add_argument("--model", help="checkpoint to summarize (default: the profile's, or $BERTNLI_MODEL)")
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("download", help="download a resource into the cache (sha1-checked)")
@@ -178,20 +183,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_cache)
 
     from .packing import TRUNCATIONS
-    from .profiles import PROFILES
 
     p = sub.add_parser("finetune", help="fine-tune a BERT classifier on SNLI",
-                       description="Defaults come from --profile (sample: offline, CPU; full: the reference run). "
-                                   "Under torchrun, --batch-size is the global batch split across processes.")
+                       description="Defaults come from --profile (sample: offline, CPU; laptop: real bert.small "
+                                   "on a subset of SNLI, ~10 min on a 4-core CPU; full: the reference run), then "
+                                   "the BERTNLI_* variables (BERTNLI_MODEL, BERTNLI_DATA, BERTNLI_EPOCHS, "
+                                   "BERTNLI_TRAIN_PAIRS, BERTNLI_TEST_PAIRS), then the options below. Dev accuracy "
+                                   "is printed after every epoch, test accuracy once at the end. Under torchrun, "
+                                   "--batch-size is the global batch split across processes.")
     p.add_argument("--profile", choices=sorted(PROFILES), default=None,
                    help="preset of everything below (default: $BERTNLI_PROFILE or sample)")
     p.add_argument("--model", help="checkpoint: bert.small, bert.base, sample, or a folder/zip")
-    p.add_argument("--data", help="snli (download), sample, or a folder with snli_1.0_*.txt")
+    p.add_argument("--data", help="snli (download), sample, or a folder or zip with snli_1.0_*.txt")
     p.add_argument("--epochs", type=_positive_int)
     p.add_argument("--batch-size", type=_positive_int)
     p.add_argument("--max-len", type=_positive_int)
     p.add_argument("--lr", type=_positive_float)
     p.add_argument("--truncation", choices=TRUNCATIONS)
+    p.add_argument("--train-pairs", type=_positive_int, metavar="N",
+                   help="train on a fixed, seeded subset of N training pairs (the same on every resume)")
+    p.add_argument("--test-pairs", type=_positive_int, metavar="N",
+                   help="measure dev and test accuracy on fixed, seeded subsets of N pairs each")
     p.add_argument("--out", help="run folder for checkpoint.pt and history.json")
     p.add_argument("--resume", action="store_true", help="continue the run saved in --out")
     p.add_argument("--overwrite", action="store_true",
@@ -203,6 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="mixed precision (default: on for CUDA only)")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
     p.add_argument("--num-workers", type=int, default=0)
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="a progress bar per epoch (default: on in a terminal, off in logs; TQDM_DISABLE=1 "
+                        "turns it off); in a log it writes at most a line a second")
     p.set_defaults(func=cmd_finetune)
 
     p = sub.add_parser("evaluate", help="accuracy and confusion matrix of a fine-tuned run")

@@ -17,10 +17,13 @@ from .model import BERTConfig, BERTModel
 GiB = 1024 ** 3
 FP32_BYTES, HALF_BYTES = 4, 2
 
-# d2l's bert.small and bert.base share a WikiText-2 vocabulary of this many tokens. It
-# is used only when a configuration does not say (``KNOWN_CONFIGS`` lists sizes, not the
-# vocabulary); pass ``vocab_size`` or a loaded model's ``.config`` for the exact figure.
-DEFAULT_VOCAB_SIZE = 20256
+# The vocabulary size of d2l's bert.small / bert.base, for figures computed without the
+# checkpoint. NOT verified against the files' vocab.json: no public source at hand states
+# it (earlier notes in this project said 20,256, d2l's WikiText-2 vocabulary, and 60,005;
+# we keep the larger, which also makes speed estimates conservative). Every figure made
+# from it is labelled an estimate; with a loaded checkpoint, pass its ``.config`` (or
+# ``vocab_size=len(vocab)``) and the count is exact.
+DEFAULT_VOCAB_SIZE = 60_005
 DEFAULT_DROPOUT = 0.1
 
 # Saved activations per encoder block, in elements, as multiples of B*T*H, B*T*F and
@@ -73,6 +76,16 @@ def parameters_by_part(model: BERTModel) -> dict[str, int]:
     }
     parts["total"] = _count(model)
     return parts
+
+
+SHAPE_FIELDS = ("num_hiddens", "ffn_num_hiddens", "num_heads", "num_blks", "max_len")
+
+
+def same_shape(a: Config, b: Config) -> bool:
+    """Whether two configurations agree on every size but the vocabulary (e.g. a loaded
+    checkpoint and ``KNOWN_CONFIGS["bert.small"]``)."""
+    a, b = (c.to_dict() if isinstance(c, BERTConfig) else dict(c) for c in (a, b))
+    return all(a.get(k) == b.get(k) for k in SHAPE_FIELDS)
 
 
 def parameters_from_config(config: Config, *, vocab_size: int | None = None) -> dict[str, int]:

@@ -159,7 +159,8 @@ def vocab_coverage(dataset: SNLIBERTDataset, top: int = 20) -> dict:
 
 
 def _id_dtype(vocab_size: int) -> np.dtype:
-    """uint16 halves memory and cache size for vocabularies up to 65,536 tokens (bert.small: 60,005)."""
+    """uint16 halves memory and cache size for vocabularies up to 65,536 tokens (d2l's checkpoints'
+    size: see ``costs.DEFAULT_VOCAB_SIZE``); int32 above."""
     return np.dtype(np.uint16 if vocab_size <= 1 << 16 else np.int32)
 
 

@@ -29,8 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Iterator
 
-import pooch
-from filelock import FileLock, Timeout
+from filelock import FileLock, Timeout  # a dependency of torch: there wherever torch is
+
+try:
+    import pooch
+except ImportError:  # only downloading needs it: local files, mirrors' copies and the cache work without
+    pooch = None
 
 from ._jupyter import in_kernel, progress_bar
 
@@ -107,7 +111,10 @@ class CacheEntry:
 def cache_dir() -> Path:
     """The cache folder: ``$BERTNLI_CACHE`` or the OS's per-user cache; created on demand."""
     env = os.environ.get(CACHE_ENV)
-    path = Path(env).expanduser() if env else Path(pooch.os_cache("bertnli"))
+    if env:
+        path = Path(env).expanduser()
+    else:
+        path = Path(pooch.os_cache("bertnli")) if pooch is not None else Path.home() / ".cache" / "bertnli"
     source = f" (from ${CACHE_ENV})" if env else ""
     if path.exists() and not path.is_dir():
         raise HubError(f"the cache folder {path}{source} is a file, not a folder; point ${CACHE_ENV} at a "
@@ -284,12 +291,42 @@ def _payload(res: Resource) -> Path | None:
 
 
 def _manual_hint(res: Resource, url: str) -> str:
+    original = DEFAULT_URL + res.filename
+    source = url if url == original else f"{original} or the mirror {url}"
     return (
-        f"To install it by hand, get {res.filename} some other way (for example from {url}"
+        f"To install it by hand, get {res.filename} some other way (for example from {source}"
         f" on another machine) and save it as\n    {archive_path(res.name)}\n"
         f"It must have sha1 {res.sha1}. Or point ${URL_ENV} at a mirror"
         " (http(s)://... or file:///folder/)."
     )
+
+
+def _use_anyway(res: Resource, path: Path) -> str:
+    """How to use a file that is not the registry's bytes: by path, not through the cache."""
+    if res.name == "snli":
+        return (f"To use it anyway, pass its path: python -m bertnli finetune --data {path}\n"
+                f"    (notebooks: BERTNLI_DATA={path})")
+    env = "BERTNLI_BASE_MODEL" if res.name == "bert.base" else "BERTNLI_MODEL"
+    return (f"To use it anyway, pass its path: python -m bertnli finetune --model {path}\n"
+            f"    (notebooks: {env}={path})")
+
+
+def _move_aside(res: Resource, archive: Path, actual: str) -> str:
+    """Move a cached zip with the wrong sha1 out of the way (never delete a reader's file);
+    return the note that says where it went and how to use it anyway."""
+    aside = archive.with_name(f"{Path(res.filename).stem}.sha1-{actual[:10]}.zip")
+    os.replace(archive, aside)
+    note = (f"{archive} had sha1 {actual}, not the expected {res.sha1} (a re-zipped or different copy?), "
+            f"so it was moved aside, not deleted, to\n    {aside}\n{_use_anyway(res, aside)}")
+    print(f"bertnli: {note}", file=sys.stderr)
+    return "\n" + note
+
+
+def _where(url: str, res: Resource) -> str:
+    """``url``, and the original too when it is a mirror's."""
+    if base_url() == DEFAULT_URL:
+        return url
+    return f"{url} (the mirror set by ${URL_ENV}; the original is {DEFAULT_URL + res.filename})"
 
 
 def _ensure_archive(res: Resource, progress: bool) -> Path:
@@ -300,10 +337,12 @@ def _ensure_archive(res: Resource, progress: bool) -> Path:
         actual = sha1_of(archive)
         if actual == res.sha1:
             return archive
-        archive.unlink()
-        note = f" (the file that was at {archive} had sha1 {actual}, not {res.sha1}; it was removed)"
+        note = _move_aside(res, archive, actual)
     _sweep_stale(archive.parent)
     url = base_url() + res.filename
+    if pooch is None:
+        raise HubError(f"downloading {res.name!r} needs the pooch package (pip install pooch), which is not "
+                       f"installed.{note}\n{_manual_hint(res, url)}")
     local = url.startswith("file:")
     bar = _progress_bar(res) if progress and not local else None
     try:
@@ -320,12 +359,13 @@ def _ensure_archive(res: Resource, progress: bool) -> Path:
         got = re.search(r"but got (\w+)", str(err))
         actual = got.group(1) if got else "unknown"
         raise HubError(
-            f"{url} was downloaded but is not the expected file: sha1 expected {res.sha1},"
+            f"{_where(url, res)} was downloaded but is not the expected file: sha1 expected {res.sha1},"
             f" got {actual}. It was not kept. The mirror may be outdated or the download"
             f" corrupted; try again.{note}\n{_manual_hint(res, url)}"
         ) from None
     except OSError as err:  # requests' exceptions (pooch's HTTP layer) derive from OSError
-        raise HubError(f"could not download {res.name!r} from {url}: {err}{note}\n{_manual_hint(res, url)}") from err
+        raise HubError(f"could not download {res.name!r} from {_where(url, res)}: {err}{note}\n"
+                       f"{_manual_hint(res, url)}") from err
     finally:
         if bar is not None:
             bar.close()

@@ -43,16 +43,24 @@ def bilingual_label(label: str) -> str:
 
 
 def plot_history(history, ax=None):
-    """Training loss, train accuracy and test accuracy per epoch."""
+    """Training loss, train accuracy and dev accuracy per epoch; the test accuracy, measured
+    once at the end, as a single marker (runs without a dev set: test accuracy per epoch)."""
     use_hangul_font()
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 3.5))
     epochs = history["epoch"]
     ax.plot(epochs, history["train_loss"], "o-", label="train loss · 학습 손실")
     ax.plot(epochs, history["train_acc"], "s--", label="train acc · 학습 정확도")
-    tests = history["test_acc"]
+    column = lambda key: [getattr(e, key, None) for e in history.epochs]  # noqa: E731
+    devs, tests = column("valid_acc"), column("test_acc")
+    if any(v is not None for v in devs):
+        ax.plot(epochs, [v if v is not None else float("nan") for v in devs], "^-", label="dev acc · 개발 세트 정확도")
     if any(t is not None for t in tests):
         ax.plot(epochs, [t if t is not None else float("nan") for t in tests], "^-", label="test acc · 테스트 정확도")
+    final = getattr(history, "test_acc", None)
+    if final is not None and len(epochs):
+        ax.plot([epochs[-1]], [final], "*", markersize=11, color="#d1495b",
+                label=f"test acc, once at the end · 마지막에 한 번 잰 테스트 정확도: {final:.3f}")
     ax.set_xlabel("epoch · 에폭")
     ax.set_title("Fine-tuning progress · 미세 조정 경과")
     ax.set_xticks(list(epochs) or [1])
@@ -94,6 +102,17 @@ def plot_probabilities(probs: Sequence[float], labels: Sequence[str] = LABELS, a
     for bar, p in zip(bars, probs):
         ax.text(min(p + 0.02, 0.9), bar.get_y() + bar.get_height() / 2, f"{p:.2f}", va="center")
     return ax
+
+
+def merge_marks(marks) -> list[tuple[float, str]]:
+    """``[(value, label), ...]`` with equal values merged into one entry whose labels are
+    joined, in first-seen order: a reference line and a profile line at the same value
+    (e.g. both at ``max_len`` 128) become one line with one legend entry, not two that hide
+    each other (or one that silently replaces the other)."""
+    merged: dict = {}
+    for value, label in marks:
+        merged.setdefault(value, []).append(label)
+    return [(value, " / ".join(labels)) for value, labels in merged.items()]
 
 
 def _is_number(value) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,13 +30,14 @@ log = logging.getLogger(__name__)
 class ReadStats:
     """What ``read_snli_with_stats`` saw: the file, pairs kept, and no-consensus rows dropped."""
 
-    file: Path
+    file: Path | zipfile.Path
     pairs: int
     dropped_no_consensus: int
 
 
-def snli_file(path: str | Path | None, split: str) -> Path:
-    """The ``snli_1.0_{split}.txt`` file; ``path`` None means the hub, "sample" the embedded corpus."""
+def snli_file(path: str | Path | None, split: str) -> Path | zipfile.Path:
+    """The ``snli_1.0_{split}.txt`` file; ``path`` None means the hub, "sample" the embedded corpus,
+    a zip (e.g. your own copy of ``snli_1.0.zip``) is read in place."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     if path is None:
@@ -47,10 +49,25 @@ def snli_file(path: str | Path | None, split: str) -> Path:
 
         sample.notice()
         path = sample.snli_dir()
-    file = Path(path) / f"snli_1.0_{split}.txt"
+    path = Path(path).expanduser()
+    if path.is_file() and zipfile.is_zipfile(path):
+        return _zip_member(path, split)
+    file = path / f"snli_1.0_{split}.txt"
     if not file.is_file():
-        raise FileNotFoundError(f"{file} does not exist; `path` must be the folder holding snli_1.0_{split}.txt")
+        raise FileNotFoundError(f"{file} does not exist; the data must be a folder or a zip holding "
+                                f"snli_1.0_{split}.txt (like SNLI's snli_1.0.zip), or snli / sample")
     return file
+
+
+def _zip_member(archive: Path, split: str) -> zipfile.Path:
+    """``snli_1.0_{split}.txt`` inside a zip, at any depth (macOS ``__MACOSX`` copies skipped)."""
+    want = f"snli_1.0_{split}.txt"
+    with zipfile.ZipFile(archive) as zf:
+        hits = [n for n in zf.namelist() if n.rsplit("/", 1)[-1] == want and "__MACOSX" not in n]
+    if not hits:
+        raise FileNotFoundError(f"{archive}: the zip holds no {want}; give SNLI's snli_1.0.zip or a folder "
+                                "with the snli_1.0_*.txt files")
+    return zipfile.Path(archive, at=min(hits, key=len))
 
 
 def _clean(parse: str) -> str:
@@ -87,7 +104,9 @@ def _read_rows(file: Path) -> tuple[tuple[list[str], list[str], list[int]], Read
     labels: list[int] = []
     dropped = 0
     # newline=None (universal newlines) splits lines exactly like d2l's readlines().
-    with open(file, encoding="utf-8", newline=None) as f:
+    opened = file.open("r", encoding="utf-8", newline=None) if isinstance(file, zipfile.Path) else \
+        open(file, encoding="utf-8", newline=None)
+    with opened as f:
         next(f, None)  # the header row
         for lineno, line in enumerate(f, start=2):
             if line.isspace():

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import signal
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -29,6 +30,7 @@ from .checkpoint import HISTORY_FILE, RunFolder, atomic_write, check_run_folder,
 from .distributed import DistInfo, amp_dtype, as_dist
 from .inference import evaluate, to_device
 
+BAR_SECONDS = 1.0  # progress bars refresh at most this often
 MEMORY_HINT = ("out of GPU memory. Lower the memory a step needs: a smaller --batch-size (e.g. half), "
                "a smaller --max-len (SNLI pairs rarely need more than 64 tokens), or mixed precision "
                "(--amp, on by default on CUDA).")
@@ -58,25 +60,30 @@ class EpochRecord:
     epoch: int
     train_loss: float
     train_acc: float
-    test_acc: float | None
+    test_acc: float | None      # per epoch only without a dev set (the old form); else None
     examples_per_sec: float
     seconds: float
     device: str
+    valid_acc: float | None = None  # dev accuracy after this epoch
 
 
 @dataclass
 class History:
-    """One record per finished epoch; saved as JSON next to the checkpoint."""
+    """One record per finished epoch (dev accuracy in ``valid_acc``) and the test accuracy,
+    measured once after the last epoch (``test_acc``); saved as JSON next to the checkpoint."""
 
     epochs: list[EpochRecord] = field(default_factory=list)
     interrupted: bool = False
+    test_acc: float | None = None
 
     def to_dict(self) -> dict:
-        return {"epochs": [asdict(e) for e in self.epochs], "interrupted": self.interrupted}
+        return {"epochs": [asdict(e) for e in self.epochs], "interrupted": self.interrupted,
+                "test_acc": self.test_acc}
 
     @classmethod
     def from_dict(cls, data: dict) -> "History":
-        return cls([EpochRecord(**e) for e in data.get("epochs", [])], bool(data.get("interrupted", False)))
+        return cls([EpochRecord(**e) for e in data.get("epochs", [])], bool(data.get("interrupted", False)),
+                   data.get("test_acc"))
 
     def save(self, path: str | Path) -> None:
         atomic_write(path, json.dumps(self.to_dict(), indent=2))
@@ -96,8 +103,10 @@ class History:
         if not self.epochs:
             return "no epoch finished"
         e = self.epochs[-1]
-        test = f"{e.test_acc:.3f}" if e.test_acc is not None else "n/a"
-        return (f"loss {e.train_loss:.3f}, train acc {e.train_acc:.3f}, test acc {test}, "
+        test = self.test_acc if self.test_acc is not None else e.test_acc
+        dev = f", dev acc {e.valid_acc:.3f}" if e.valid_acc is not None else ""
+        return (f"loss {e.train_loss:.3f}, train acc {e.train_acc:.3f}{dev}, "
+                f"test acc {f'{test:.3f}' if test is not None else 'n/a'}, "
                 f"{e.examples_per_sec:,.1f} examples/sec on {e.device}")
 
 
@@ -114,6 +123,19 @@ def make_optimizer(model: nn.Module, lr: float, device: torch.device) -> torch.o
     return torch.optim.Adam(model.parameters(), lr=lr)
 
 
+def want_progress(progress: bool | None) -> bool:
+    """Whether to draw progress bars: as asked, else when someone watches (stderr is a
+    terminal, or a Jupyter kernel). ``TQDM_DISABLE=1`` (tqdm's own switch, which the book
+    build sets) turns them off either way."""
+    import os
+
+    if os.environ.get("TQDM_DISABLE", "").strip().lower() in ("1", "true", "yes"):
+        return False
+    if progress is not None:
+        return bool(progress)
+    return sys.stderr.isatty() or in_kernel()
+
+
 def _set_epoch(loader, epoch: int) -> None:
     """Reshuffle deterministically per epoch (bucketed or distributed samplers)."""
     for sampler in (getattr(loader, "batch_sampler", None), getattr(loader, "sampler", None)):
@@ -127,19 +149,28 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
               lr: float = 1e-4, device: str | torch.device | DistInfo | None = None, amp: bool | None = None,
               compile: bool = False, checkpoint_dir: str | Path | RunFolder | None = None, resume: bool = False,
               seed: int = 0, callbacks: Sequence[Callable[[History], None]] = (),
-              progress: bool | None = None, overwrite: bool = False,
+              progress: bool | None = None, valid_loader: Iterable | None = None, overwrite: bool = False,
               resume_command: str | None = None) -> History:
     """Fine-tune ``model`` with Adam and cross-entropy; returns the per-epoch :class:`History`.
 
-    Defaults are the reference run's (Adam, lr 1e-4, 5 epochs). ``device`` is a device
-    (default: the first usable accelerator) or, under torchrun, the job's ``DistInfo``.
-    ``amp=None`` turns mixed precision on for CUDA only. With ``checkpoint_dir`` (a path,
-    or a ``RunFolder`` carrying the run's config and vocabulary) every finished epoch is
-    saved atomically and ``resume=True`` continues from it; a folder that already holds a
-    run is refused unless ``resume`` or ``overwrite``. Ctrl-C stops the run, records
-    ``history.interrupted`` and says how to continue (``resume_command``: the caller's own
-    words for it, e.g. the command line's). A loss that becomes NaN or infinite stops the
-    run with :class:`TrainingDiverged`, keeping the last good checkpoint.
+    Defaults are the reference run's (Adam, lr 1e-4, 5 epochs). With ``valid_loader``
+    (SNLI's dev split) its accuracy is recorded after every epoch and the test set is
+    measured once, after the last epoch (``history.test_acc``): choosing epochs or
+    settings by the test set would make its accuracy an optimistic estimate. Without
+    it, the test accuracy is recorded every epoch, as the reference does.
+
+    ``device`` is a device (default: the first usable accelerator) or, under torchrun,
+    the job's ``DistInfo``. ``amp=None`` turns mixed precision on for CUDA only. With
+    ``checkpoint_dir`` (a path, or a ``RunFolder`` carrying the run's config and
+    vocabulary) every finished epoch is saved atomically and ``resume=True`` continues
+    from it; a folder that already holds a run is refused unless ``resume`` or
+    ``overwrite``. ``callbacks`` are called after every epoch, and once after resuming.
+    ``progress`` shows a bar per epoch (batches, examples/s, running loss) on rank 0;
+    ``None`` means: when stderr is a terminal or in a notebook, unless ``TQDM_DISABLE``
+    is set. Ctrl-C stops the run, records ``history.interrupted`` and says how to
+    continue (``resume_command``: the caller's own words for it, e.g. the command
+    line's). A loss that becomes NaN or infinite stops the run with
+    :class:`TrainingDiverged`, keeping the last good checkpoint.
     """
     info = as_dist(device)
     check_lr(lr)
@@ -172,6 +203,8 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
         if start_epoch >= epochs:
             info.print(f"the run already finished {start_epoch} epoch(s), the {epochs} asked for: nothing to train "
                        "(ask for more epochs to continue it)")
+        for callback in callbacks:  # e.g. redraw the curve of the epochs already done
+            callback(history)
     saved_epoch = start_epoch if resume else None  # the epoch the run folder's checkpoint holds
 
     train_model: nn.Module = model
@@ -181,7 +214,7 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
     if compile:
         train_model = torch.compile(train_model)
 
-    show_bar = (in_kernel() if progress is None else progress) and info.is_main
+    show_bar = want_progress(progress) and info.is_main
     described = info.describe()
     epoch = start_epoch
     try:
@@ -191,14 +224,16 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
                                      f"epoch {epoch + 1}/{epochs}" if show_bar else None)
             if stats["nonfinite"]:
                 raise TrainingDiverged(_diverged_message(epoch + 1, lr, run, saved_epoch, dtype))
-            test_acc = evaluate(model, test_loader, device=info, amp=amp)["accuracy"] if test_loader else None
-            record = EpochRecord(epoch + 1, stats["loss"], stats["acc"], test_acc,
-                                 stats["examples"] / max(stats["seconds"], 1e-9), stats["seconds"], described)
+            watched = valid_loader if valid_loader is not None else test_loader
+            acc = evaluate(model, watched, device=info, amp=amp)["accuracy"] if watched is not None else None
+            record = EpochRecord(epoch + 1, stats["loss"], stats["acc"], None if valid_loader is not None else acc,
+                                 stats["examples"] / max(stats["seconds"], 1e-9), stats["seconds"], described,
+                                 valid_acc=acc if valid_loader is not None else None)
             history.epochs.append(record)
-            test = f"{test_acc:.3f}" if test_acc is not None else "n/a"
+            name = "dev acc" if valid_loader is not None else "test acc"
             info.print(f"epoch {epoch + 1}/{epochs}: loss {record.train_loss:.3f}, train acc {record.train_acc:.3f}, "
-                       f"test acc {test}, {record.examples_per_sec:,.1f} examples/sec, {record.seconds:.1f}s "
-                       f"on {described}", flush=True)
+                       f"{name} {f'{acc:.3f}' if acc is not None else 'n/a'}, {record.examples_per_sec:,.1f} "
+                       f"examples/sec, {record.seconds:.1f}s on {described}", flush=True)
             if run is not None:
                 with _sigint_deferred():  # a Ctrl-C now waits until the three files agree
                     if info.is_main:
@@ -206,6 +241,11 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
                     saved_epoch = epoch + 1
             for callback in callbacks:
                 callback(history)
+        if valid_loader is not None and test_loader is not None and len(history):
+            history.test_acc = evaluate(model, test_loader, device=info, amp=amp)["accuracy"]
+            info.print(f"test acc {history.test_acc:.3f} (measured once, after epoch {len(history)})", flush=True)
+            if run is not None and info.is_main:
+                history.save(run.path / HISTORY_FILE)
     except KeyboardInterrupt:
         history.interrupted = True
         if run is not None and saved_epoch is not None and info.is_main:  # record it next to the checkpoint
@@ -275,10 +315,13 @@ def _train_one_epoch(model: nn.Module, loader: Iterable, optimizer, scaler, info
     examples, steps = 0, 0
     bar = None
     if bar_title is not None:
-        bar = progress_bar(total=len(loader), desc=bar_title, leave=False)
+        # mininterval: at most one refresh a second, so a log file gets no more than a line a second
+        bar = progress_bar(total=len(loader), desc=bar_title, unit="batch", leave=False, mininterval=BAR_SECONDS,
+                           file=sys.stderr)
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     start = time.perf_counter()
+    shown = start
     for batch in loader:
         X, y = to_device(batch, device)
         with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
@@ -298,6 +341,11 @@ def _train_one_epoch(model: nn.Module, loader: Iterable, optimizer, scaler, info
         if not info.is_distributed and steps % CHECK_FINITE_EVERY == 0 and nonfinite.item():
             break
         if bar is not None:
+            now = time.perf_counter()
+            if now - shown >= BAR_SECONDS:  # reading the loss waits for the GPU: once a second at most
+                shown = now
+                bar.set_postfix_str(f"loss {loss_sum.item() / examples:.3f}, "
+                                    f"{examples * info.world_size / (now - start):,.0f} examples/s", refresh=False)
             bar.update(1)
     if device.type == "cuda":
         torch.cuda.synchronize(device)
