@@ -25,6 +25,7 @@ HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
 # (each form also matches with any word ending: "token" matches "tokens", "tokenized").
 EXTRA_FORMS = {
     "corpus": ["corpora"],
+    "development set": ["dev set"],
     "entailment": ["entail"],
     "fine-tuning": ["fine-tun"],
     "hypothesis": ["hypothes"],

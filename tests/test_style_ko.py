@@ -21,8 +21,7 @@ from bertnli.korean import particle, wrong_particles
 ROOT = Path(__file__).resolve().parents[1]
 STYLE = ROOT / "book" / "style-ko.md"
 GLOSSARY = ROOT / "book" / "glossary.md"
-# The chapters join once their prose follows the guide (phase B of issue 13).
-CHAPTERS: list[Path] = []
+CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.md"))
 PAGES = sorted((ROOT / "book").glob("*.md"))
 SOURCES = sorted((ROOT / "src" / "bertnli").glob("*.py"))
 HANGUL = "가-힣"

@@ -21,7 +21,7 @@ FP32_BYTES, HALF_BYTES = 4, 2
 # checkpoint. NOT verified against the files' vocab.json: no public source at hand states
 # it (earlier notes in this project said 20,256, d2l's WikiText-2 vocabulary, and 60,005;
 # we keep the larger, which also makes speed estimates conservative). Every figure made
-# from it is labelled an estimate; with a loaded checkpoint, pass its ``.config`` (or
+# from it is labeled an estimate; with a loaded checkpoint, pass its ``.config`` (or
 # ``vocab_size=len(vocab)``) and the count is exact.
 DEFAULT_VOCAB_SIZE = 60_005
 DEFAULT_DROPOUT = 0.1

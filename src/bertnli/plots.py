@@ -54,7 +54,7 @@ def plot_history(history, ax=None):
     column = lambda key: [getattr(e, key, None) for e in history.epochs]  # noqa: E731
     devs, tests = column("valid_acc"), column("test_acc")
     if any(v is not None for v in devs):
-        ax.plot(epochs, [v if v is not None else float("nan") for v in devs], "^-", label="dev acc · 개발 세트 정확도")
+        ax.plot(epochs, [v if v is not None else float("nan") for v in devs], "^-", label="dev acc · 검증 정확도")
     if any(t is not None for t in tests):
         ax.plot(epochs, [t if t is not None else float("nan") for t in tests], "^-", label="test acc · 테스트 정확도")
     final = getattr(history, "test_acc", None)

@@ -122,13 +122,13 @@ PROFILES: dict[str, Profile] = {
         train_pairs=300_000,
         description_en="The real bert.small on a fixed subset of the real SNLI, sized for ~10 minutes of "
                        "chapter 3 on a 4-core laptop CPU (downloads ~100 MB).",
-        description_ko="실제 bert.small을 실제 SNLI의 고정된 부분 집합으로 미세 조정합니다. 4코어 노트북 CPU에서 "
-                       "3장이 약 10분 걸리도록 맞췄습니다(약 100MB 다운로드).",
+        description_ko="실제 bert.small을 실제 SNLI의 고정된 부분 집합으로 미세 조정합니다. 4코어 노트북 컴퓨터의 "
+                       "CPU에서 3장이 약 10분 걸리도록 추정해 맞췄습니다(약 100MB 다운로드).",
     ),
     "full": Profile(
         "full", model="bert.small", data="snli", epochs=5, batch_size=512, max_len=128, lr=1e-4,
         description_en="The reference run: d2l's bert.small on the real SNLI 1.0 (downloads ~100 MB; use a GPU).",
-        description_ko="기준 실험: 실제 SNLI 1.0에서 d2l의 bert.small을 미세 조정 (약 100MB 다운로드, GPU 권장).",
+        description_ko="기준 실험: 실제 SNLI 1.0에서 d2l의 bert.small을 미세 조정(약 100MB 다운로드, GPU 권장).",
     ),
 }
 
