@@ -134,3 +134,11 @@ def test_glue_stores_numpy_and_torch_scalars_as_plain_numbers(monkeypatch):
     assert glue("share", np.float64(0.25)) == 0.25 and type(stored["share"]) is float
     assert type(glue("count", np.int64(7))) is int and type(glue("t", torch.tensor(3))) is int
     assert format_plain_text(repr(stored["share"]), ".1%") == "25.0%"
+
+
+@pytest.mark.parametrize("page", ["book/intro.md", "notebooks/01_pretrained_bert.md", "book/setup.md"])
+def test_pages_that_introduce_the_profiles_name_every_one(page):
+    """A new profile in bertnli.profiles must be introduced where readers choose one."""
+    text = (ROOT / page).read_text(encoding="utf-8")
+    missing = [name for name in PROFILES if f"`{name}`" not in text]
+    assert not missing, f"{page} does not introduce the profiles {missing}"
