@@ -199,7 +199,10 @@ def test_korean_search_finds_a_word_with_a_particle_attached(browser, server, si
     remember_language(browser, server, "ko")
     for word, doc in cases[:3]:
         open_page(browser, f"{server}search.html?q={quote(word)}")
-        WebDriverWait(browser, 30).until(lambda d: d.find_elements("css selector", "#search-results ul.search li"))
+        # Sphinx lists the hits one by one (5 ms apart) and fills the summary line last: wait for it,
+        # not for the first hit, or a page further down the ranking is missed.
+        WebDriverWait(browser, 30).until(lambda d: d.execute_script(
+            "const s = document.querySelector('#search-results p.search-summary'); return s && s.innerText.trim();"))
         hits = browser.execute_script(
             "return Array.from(document.querySelectorAll('#search-results ul.search li a'))"
             ".map(a => a.getAttribute('href'));")
