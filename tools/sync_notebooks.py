@@ -77,6 +77,12 @@ def fill_install_cell(text: str, url: str, version: str, name: str = "chapter") 
     return text.replace(cell, filled, 1)
 
 
+def single_blank_lines(text: str) -> str:
+    """One blank line before each cell marker, as jupytext writes it: otherwise opening and
+    saving the chapter in JupyterLab would rewrite the tracked .md."""
+    return re.sub(r"\n{3,}(```\{code-cell\}|\+\+\+)", r"\n\n\1", text)
+
+
 def tracked_notebook(md: Path, previous: Path | None = None, text: str | None = None) -> str:
     """The text of the tracked ``.ipynb`` for chapter ``md`` (or its source ``text``; ids reused from ``previous``)."""
     nb = jupytext.reads(text, fmt="md:myst") if text is not None else jupytext.read(md, fmt="md:myst")
@@ -124,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     for md in chapters():
         source = md.read_text(encoding="utf-8")
         try:
-            filled = fill_install_cell(source, url, version, str(md.relative_to(ROOT)))
+            filled = single_blank_lines(fill_install_cell(source, url, version, str(md.relative_to(ROOT))))
         except SyncError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
@@ -132,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             stale.append(md)
             if not args.check:
                 write(md, filled)
-                print(f"wrote {md.relative_to(ROOT)} (install cell: {url} at v{version})")
+                print(f"wrote {md.relative_to(ROOT)} (install cell: {url} at v{version}; blank lines between cells)")
         target = md.with_suffix(".ipynb")
         text = tracked_notebook(md, target, filled)
         if target.is_file() and target.read_text(encoding="utf-8") == text:
