@@ -9,8 +9,6 @@ from __future__ import annotations
 import hashlib
 import http.server
 import os
-import socket
-import threading
 import time
 import zipfile
 from pathlib import Path
@@ -18,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bertnli import _cli_hub, hub
+from loopback import LoopbackServer, closed_port_url
 
 NAME = "bert.test"
 FILENAME = "bert.test.zip"
@@ -47,7 +46,7 @@ def register(monkeypatch, sha1: str, name: str = NAME, filename: str = FILENAME)
     return res
 
 
-class Server:
+class Server(LoopbackServer):
     """A loopback HTTP server: ``files`` maps URL paths to bytes, ``modes`` to 404/500/'die'."""
 
     def __init__(self) -> None:
@@ -77,23 +76,7 @@ class Server:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        if self.thread.is_alive():
-            self.httpd.shutdown()
-            self.httpd.server_close()
-            self.thread.join()
-
-
-def closed_port_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/"
+        super().__init__(Handler)
 
 
 @pytest.fixture(autouse=True)

@@ -14,15 +14,15 @@ import hashlib
 import http.server
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
-import threading
 import zipfile
 from pathlib import Path
 
 import pytest
+
+from loopback import LoopbackServer, closed_port_url
 
 PROCESSES = 4
 MEMBERS = 1000  # enough files that unpacking takes a while: the processes overlap
@@ -53,7 +53,7 @@ print(json.dumps({"payload": str(payload), "digests": digests}))
 """
 
 
-class FolderServer:
+class FolderServer(LoopbackServer):
     """Serves ``folder`` on 127.0.0.1 and counts the requests per path."""
 
     def __init__(self, folder: Path):
@@ -68,24 +68,7 @@ class FolderServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                                     functools.partial(Handler, directory=str(folder)))
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join()
-
-
-def closed_port_url() -> str:
-    """A loopback URL nobody listens on: a fetch from it fails at once."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/"
+        super().__init__(functools.partial(Handler, directory=str(folder)))
 
 
 def make_archive(folder: Path) -> tuple[str, str, str]:
