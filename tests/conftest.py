@@ -7,7 +7,7 @@ so nothing comes from an earlier run's execution cache (which is keyed on the co
 only and would not notice a change in ``bertnli`` itself).
 
 Helpers that are not fixtures live in small modules beside this file (``needs``,
-``tiny_task``, ``snli_files``, ``snli_reference``, ``d2l_compat``, ``loopback``), never in a test module.
+``tiny_task``, ``snli_files``, ``snli_reference``, ``d2l_compat``, ``loopback``, ``repo_tools``), never in a test module.
 """
 
 from __future__ import annotations

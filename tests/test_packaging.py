@@ -1,7 +1,6 @@
 """The install: pyproject and environment.yml agree, and the torch build choice is right."""
 
 import ast
-import importlib.util
 import re
 import sys
 import tomllib
@@ -9,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from repo_tools import load_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 CONDA_NAMES = {"torch": "pytorch"}  # where conda-forge's name differs from PyPI's
@@ -20,11 +20,7 @@ def _split(requirement: str) -> tuple[str, str]:
 
 
 def _torch_choice():
-    spec = importlib.util.spec_from_file_location("torch_choice", ROOT / "tools" / "torch_choice.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["torch_choice"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("torch_choice")
 
 
 def test_environment_yml_matches_pyproject():

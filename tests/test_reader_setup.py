@@ -28,6 +28,7 @@ import jupytext
 import nbformat
 import pytest
 import yaml
+from repo_tools import load_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -103,10 +104,7 @@ def test_running_a_chapter_in_jupyter_leaves_tracked_files_alone(tmp_path):
 # ----------------------------------------------------------------------------- Colab's install cell
 
 def sync_tool():
-    spec = importlib.util.spec_from_file_location("sync_notebooks", ROOT / "tools" / "sync_notebooks.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("sync_notebooks")
 
 
 def test_install_cells_name_the_repository_of_config_and_the_version_of_pyproject():

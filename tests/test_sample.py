@@ -1,7 +1,6 @@
 """The embedded offline sample: a real (pretrained) checkpoint in d2l's format, and the
 command line's offline fine-tuning run that must learn it."""
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -16,15 +15,13 @@ import bertnli.sample
 from bertnli import BERTClassifier, BERTModel, KNOWN_CONFIGS, SNLIBERTDataset, fine_tune, load_pretrained, make_loader, read_snli
 from bertnli.packing import pack_pair, tokenize
 from d2l_compat import d2l_torch
+from repo_tools import load_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _pretrain_script():
-    spec = importlib.util.spec_from_file_location("pretrain_sample", ROOT / "tools" / "pretrain_sample.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("pretrain_sample")
 
 
 def test_checkpoint_is_a_small_zip_in_d2l_format():

@@ -17,7 +17,8 @@ import ipywidgets as widgets
 import numpy as np
 import torch
 
-from .packing import CLS, SEP, pack_pair, tokenize_text
+from .inference import evaluating, pair_inputs
+from .packing import CLS, SEP, tokenize_text
 from .plots import use_hangul_font
 from .widgets import SEGMENT_COLORS, Interactive
 
@@ -73,17 +74,10 @@ def pair_attention(model, vocab, premise: str | Sequence[str], hypothesis: str |
         raise TypeError(f"expected a BERTModel or BERTClassifier (something with .encoder), got {type(model).__name__}")
     p = tokenize_text(premise) if isinstance(premise, str) else list(premise)
     h = tokenize_text(hypothesis) if isinstance(hypothesis, str) else list(hypothesis)
-    tokens, segments = pack_pair(p, h, max_len, truncation=truncation)
-    device = next(model.parameters()).device
-    X = (torch.tensor([vocab[tokens]], device=device), torch.tensor([segments], device=device),
-         torch.tensor([len(tokens)], device=device))
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            _, weights = encoder(*X, return_attention=True)  # [blks, 1, heads, seq, seq]
-    finally:
-        model.train(was_training)
+    tokens, segments, X = pair_inputs(vocab, p, h, max_len=max_len, truncation=truncation,
+                                      device=next(model.parameters()).device)
+    with evaluating(model), torch.no_grad():
+        _, weights = encoder(*X, return_attention=True)  # [blks, 1, heads, seq, seq]
     return PairAttention(tokens, segments, weights[:, 0].float().cpu().numpy())
 
 

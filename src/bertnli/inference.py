@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from contextlib import contextmanager
 from typing import Iterable
 
 import numpy as np
@@ -67,15 +68,32 @@ def predict(model: nn.Module, vocab, premise: str, hypothesis: str, *, max_len: 
     p_tokens, h_tokens = tokenize_text(premise), tokenize_text(hypothesis)
     for side, text, words in (("premise", premise, p_tokens), ("hypothesis", hypothesis, h_tokens)):
         _warn_if_unreadable(side, text, words, vocab)
-    tokens, segments = pack_pair(p_tokens, h_tokens, max_len, truncation=truncation)
-    device = next(model.parameters()).device
+    _, _, X = pair_inputs(vocab, p_tokens, h_tokens, max_len=max_len, truncation=truncation,
+                          device=next(model.parameters()).device)
+    with evaluating(model):
+        probs = torch.softmax(model(*X).float(), dim=1)[0].tolist()
+    return LABELS[int(np.argmax(probs))], probs
+
+
+def pair_inputs(vocab, premise: list[str], hypothesis: list[str], *, max_len: int, truncation: str,
+                device) -> tuple[list[str], list[int], tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """One tokenized pair packed as the model reads it: ``(tokens, segments, (ids, segments,
+    valid_len))``, each tensor a batch of one on ``device``."""
+    tokens, segments = pack_pair(premise, hypothesis, max_len, truncation=truncation)
     X = (torch.tensor([vocab[tokens]], device=device), torch.tensor([segments], device=device),
          torch.tensor([len(tokens)], device=device))
+    return tokens, segments, X
+
+
+@contextmanager
+def evaluating(model: nn.Module):
+    """``model`` in eval mode (no dropout) for the block, then back to the mode it was in."""
     was_training = model.training
     model.eval()
-    probs = torch.softmax(model(*X).float(), dim=1)[0].tolist()
-    model.train(was_training)
-    return LABELS[int(np.argmax(probs))], probs
+    try:
+        yield model
+    finally:
+        model.train(was_training)
 
 
 # A sentence with more than this share of out-of-vocabulary words gets a warning.
