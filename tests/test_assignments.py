@@ -123,6 +123,9 @@ def test_one_language(tmp_path, lang, gone):
     nb = source_nb(tmp_path, CH4)
     tags = [t for c in nb.cells for t in c.metadata.get("tags", [])]
     assert f"lang-{lang}" in tags and gone not in tags
+    title = next(c.source for c in nb.cells if c.cell_type == "markdown")  # the chapter's bilingual title
+    hangul = any("\uac00" <= ch <= "\ud7a3" for ch in title)
+    assert title.startswith("# 4.") and " · " not in title and hangul == (lang == "ko"), title
     both = source_nb(tmp_path, CH4)
     assert sum(role(c) == "test" for c in both.cells) == 1
     assert assignments.CODE_STUBS[lang] in (tmp_path / "nbgrader_config.py").read_text().replace("\\n", "\n")

@@ -27,10 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .checkpoint import atomic_write
-from .classroom import EXERCISE_TAG, SOLUTION_TAG, _read, chapter_sources, default_notebooks_dir
+from .classroom import EXERCISE_TAG, SOLUTION_TAG, _read, chapter_sources, default_notebooks_dir, keep_language
 
 LANGS = ("en", "ko")
-LANG_TAGS = {lang: f"lang-{lang}" for lang in LANGS}
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 DEFAULT_POINTS = 10
 CONFIG_FILE = "nbgrader_config.py"
@@ -68,18 +67,6 @@ class Course:
 
 def _tags(cell) -> list[str]:
     return list(cell.get("metadata", {}).get("tags", []))
-
-
-def keep_language(nb, lang: str | None):
-    """Drop the prose cells of the other language (cells tagged ``lang-en`` / ``lang-ko``);
-    ``lang=None`` keeps both. Untagged cells always stay."""
-    if lang is None:
-        return nb
-    if lang not in LANGS:
-        raise ValueError(f"--lang must be one of {', '.join(LANGS)} (or left out for both), got {lang!r}")
-    other = {t for code, t in LANG_TAGS.items() if code != lang}
-    nb.cells = [c for c in nb.cells if not other & set(_tags(c))]
-    return nb
 
 
 def solution_source(starter: str, solution: str) -> str:
@@ -148,7 +135,7 @@ def to_assignment(nb, name: str, *, points: float = DEFAULT_POINTS, lang: str | 
                   where: str = "") -> tuple[object, Assignment]:
     """Turn one chapter notebook into an nbgrader source notebook (in place); see the module doc."""
     where = where or name
-    keep_language(nb, lang)
+    keep_language(nb, lang or "both")  # None: both languages
     cells = nb.cells
     roles: dict[int, str] = {}
     pairs: list[tuple[int, int, int]] = []  # (exercise, check, solution) cell indices

@@ -94,21 +94,33 @@ def one_language_title(source: str, lang: str) -> str:
     return match[1] + (match[2] if lang == "en" else match[3])
 
 
-def strip_for_students(nb, lang: str = "both") -> tuple[object, int, int]:
-    """Remove solution cells, outputs and the prose of the language not chosen, in place.
-
-    Returns the notebook, the solutions removed and the exercises kept.
-    """
+def keep_language(nb, lang: str = "both"):
+    """Keep one language's prose, in place: drop the cells tagged with the other language and
+    keep only ``lang``'s half of a bilingual title cell; ``"both"`` keeps everything."""
     if lang not in LANGS:
         raise ValueError(f"--lang {lang!r}: choose one of {', '.join(LANGS)}")
     other = {"en": "lang-ko", "ko": "lang-en"}.get(lang)
-    kept, removed = [], 0
+    kept = []
     for cell in nb.cells:
         tags = cell.get("metadata", {}).get("tags", [])
         if other is not None and other in tags:
             continue
         if cell.cell_type == "markdown" and not tags:
             cell.source = one_language_title(cell.source, lang)
+        kept.append(cell)
+    nb.cells = kept
+    return nb
+
+
+def strip_for_students(nb, lang: str = "both") -> tuple[object, int, int]:
+    """Remove solution cells, outputs and the prose of the language not chosen, in place.
+
+    Returns the notebook, the solutions removed and the exercises kept.
+    """
+    keep_language(nb, lang)
+    kept, removed = [], 0
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
         if SOLUTION_TAG in tags:
             removed += 1
             continue

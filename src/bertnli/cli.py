@@ -155,7 +155,8 @@ def cmd_classroom(args: argparse.Namespace) -> int:
     if args.action == "assignment":
         from .assignments import run_assignment
 
-        return run_assignment(args.out, args.notebooks, args.lang, args.points, args.force)
+        lang = None if args.lang == "both" else args.lang
+        return run_assignment(args.out, args.notebooks, lang, args.points, args.force)
     if args.action == "student-copy":
         return classroom.run_student_copy(args.out, args.notebooks, args.lang)
     return classroom.run_mirror(args.out)
@@ -245,7 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
     a = actions.add_parser("assignment", help="the exercise chapters as an nbgrader course folder (source/, config)")
     a.add_argument("out", help="nbgrader course folder to write source/<chapter>/ and nbgrader_config.py into")
     a.add_argument("--notebooks", help="folder with the chapter notebooks (default: ./notebooks or the checkout's)")
-    a.add_argument("--lang", choices=["ko", "en"], help="keep only this language's prose (default: both)")
+    a.add_argument("--lang", choices=["en", "ko", "both"], default="both",
+                   help="keep the prose of one language only (cells tagged lang-en / lang-ko; default: both)")
     a.add_argument("--points", type=_positive_float, default=10, help="points per autograded check (default: 10)")
     a.add_argument("--force", action="store_true", help="replace source notebooks that differ from a fresh copy")
     p.set_defaults(func=cmd_classroom)
