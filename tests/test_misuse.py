@@ -475,3 +475,14 @@ def test_the_prediction_form_says_when_it_cannot_read_the_words():
     form.controls["classify"].click()
     shown = form.controls["output"].value
     assert "class='bn-bar'" in shown and "&lt;unk&gt;" in shown and "어휘에 없어" in shown
+
+
+def test_resume_keeps_the_runs_own_seed(tmp_path, capsys):
+    """`--resume` (the command a stopped run prints) continues with the seed the run was started
+    with, and leaves it recorded, instead of falling back to the default seed."""
+    folder = tmp_path / "seeded"
+    code, _, err = run_cli(capsys, "finetune", "--epochs", "1", "--seed", "3", "--out", str(folder), "--device", "cpu")
+    assert code == 0, err
+    code, _, err = run_cli(capsys, "finetune", "--epochs", "2", "--out", str(folder), "--resume", "--device", "cpu")
+    assert code == 0, err
+    assert json.loads((folder / "run.json").read_text())["config"]["seed"] == 3

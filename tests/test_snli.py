@@ -107,3 +107,18 @@ def test_none_means_the_hub_and_sample_means_the_embedded_corpus(tmp_path, monke
     monkeypatch.setattr(sample, "snli_dir", lambda: tmp_path)
     assert read_snli("sample", "test") == read_snli(tmp_path, "test")
     assert notices == [1]
+
+
+def test_a_byte_that_is_not_utf8_inside_a_zip_is_named_with_its_line(tmp_path):
+    """SNLI read straight from its zip reports a bad byte as it does for a folder, not as a crash."""
+    import zipfile
+
+    folder = write_corpus(tmp_path / "snli_1.0")
+    train = folder / "snli_1.0_train.txt"
+    train.write_bytes(train.read_bytes().replace(b"\n", b"\n\xff", 1))  # the first data row, line 2
+    archive = tmp_path / "snli_1.0.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for file in sorted(folder.iterdir()):
+            zf.write(file, f"snli_1.0/{file.name}")
+    with pytest.raises(ValueError, match=r"snli_1.0_train.txt, line 2, column 1: byte 0xff is not UTF-8"):
+        read_snli(archive, "train")

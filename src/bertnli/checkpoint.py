@@ -361,9 +361,13 @@ class RunFolder:
             "vocab_size": len(self.vocab) if self.vocab is not None else None})
         history.save(self.path / HISTORY_FILE)
 
-    def restore(self, model: nn.Module, optimizer, scaler, map_location) -> tuple[int, dict]:
-        """Load weights, optimizer, scaler and RNG states; returns ``(epoch, history dict)``."""
-        payload = load_checkpoint(self.checkpoint, map_location=map_location)
+    def restore(self, model: nn.Module, optimizer, scaler) -> tuple[int, dict]:
+        """Load weights, optimizer, scaler and RNG states; returns ``(epoch, history dict)``.
+
+        Read onto the CPU: the RNG states must stay there (``torch.set_rng_state`` takes a
+        CPU tensor), and ``load_state_dict`` copies weights and optimizer state onto the
+        device of the parameters anyway."""
+        payload = load_checkpoint(self.checkpoint)
         check_same_architecture(model, payload.get("model_description"), self.checkpoint)
         if self.vocab is not None and payload.get("vocab") and list(self.vocab.idx_to_token) != payload["vocab"]:
             raise ValueError(f"{self.checkpoint}: the run was trained with another vocabulary ({len(payload['vocab'])} "

@@ -72,6 +72,14 @@ def _run_profile(folder: str):
         raise ValueError(f"{Path(folder) / RUN_FILE}: incomplete profile ({err}); fine-tune again") from None
 
 
+def _run_seed(folder: str) -> int:
+    """The ``--seed`` a run folder's run.json records (0 for runs saved without one)."""
+    from .checkpoint import read_run
+
+    seed = read_run(folder).get("config", {}).get("seed", 0)
+    return seed if isinstance(seed, int) else 0
+
+
 def _resume_command(args: argparse.Namespace, info) -> str:
     """The exact command that continues this run (its settings come back from run.json)."""
     device = f" --device {shlex.quote(args.device)}" if args.device else ""
@@ -90,9 +98,10 @@ def cmd_finetune(args: argparse.Namespace) -> int:
 
     if args.out:  # first of all: never start over a saved run, never "resume" an empty folder
         check_run_folder(args.out, resume=args.resume, overwrite=args.overwrite, cli=True)
-    base = get_profile(args.profile)  # with the BERTNLI_* overrides
-    if args.resume:  # the run's own settings; arguments given now win
-        base = _run_profile(args.out)
+    # A resumed run continues with its own settings (and seed); arguments given now win.
+    base = _run_profile(args.out) if args.resume else get_profile(args.profile)  # with the BERTNLI_* overrides
+    if args.seed is None:
+        args.seed = _run_seed(args.out) if args.resume else 0
     profile = base
     for option in ("model", "data", "epochs", "batch_size", "max_len", "lr", "truncation", "train_pairs",
                    "test_pairs"):
@@ -209,7 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue the run saved in --out")
     p.add_argument("--overwrite", action="store_true",
                    help="replace the run saved in --out (without it, a folder holding a run is refused)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed of everything random (default: 0; with --resume, the run's own)")
     p.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: the first usable accelerator); "
                                     "under torchrun, cpu trains with gloo and cuda is each process's local GPU")
     p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,

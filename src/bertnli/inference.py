@@ -36,21 +36,19 @@ def evaluate(model: nn.Module, loader: Iterable, *, device: str | torch.device |
     """
     info = as_dist(device if device is not None else next(model.parameters()).device)
     dtype = amp_dtype(info.device, amp)
-    was_training = model.training
-    model.eval()
     num_classes = getattr(unwrap(model), "num_classes", len(LABELS))
     confusion = torch.zeros(num_classes, num_classes, dtype=torch.long, device=info.device)
     loss_sum = torch.zeros((), device=info.device)
-    for batch in loader:
-        X, y = to_device(batch, info.device)
-        with torch.autocast(info.device.type, dtype=dtype, enabled=dtype is not None):
-            logits = model(*X).float()                                   # [batch, num_classes]
-        loss_sum += F.cross_entropy(logits, y, reduction="sum")
-        confusion += torch.bincount(y * num_classes + logits.argmax(1), minlength=num_classes ** 2).view(
-            num_classes, num_classes)
+    with evaluating(model):
+        for batch in loader:
+            X, y = to_device(batch, info.device)
+            with torch.autocast(info.device.type, dtype=dtype, enabled=dtype is not None):
+                logits = model(*X).float()                                   # [batch, num_classes]
+            loss_sum += F.cross_entropy(logits, y, reduction="sum")
+            confusion += torch.bincount(y * num_classes + logits.argmax(1), minlength=num_classes ** 2).view(
+                num_classes, num_classes)
     info.all_reduce(confusion)
     info.all_reduce(loss_sum)
-    model.train(was_training)
     n = int(confusion.sum())
     return {"accuracy": float(confusion.diag().sum()) / n if n else math.nan,
             "loss": float(loss_sum) / n if n else math.nan,

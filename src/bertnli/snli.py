@@ -88,7 +88,7 @@ def read_snli_with_stats(
 
 def _not_utf8(file: Path) -> str:
     """Where the first byte that is not UTF-8 sits (line and column), for the error message."""
-    with open(file, encoding="utf-8", errors="surrogateescape", newline=None) as f:
+    with file.open("r", encoding="utf-8", errors="surrogateescape", newline=None) as f:  # a Path or zipfile.Path
         for lineno, line in enumerate(f, start=1):
             bad = re.search("[\udc80-\udcff]", line)
             if bad:
@@ -104,9 +104,7 @@ def _read_rows(file: Path) -> tuple[tuple[list[str], list[str], list[int]], Read
     labels: list[int] = []
     dropped = 0
     # newline=None (universal newlines) splits lines exactly like d2l's readlines().
-    opened = file.open("r", encoding="utf-8", newline=None) if isinstance(file, zipfile.Path) else \
-        open(file, encoding="utf-8", newline=None)
-    with opened as f:
+    with file.open("r", encoding="utf-8", newline=None) as f:  # a Path or a zipfile.Path
         next(f, None)  # the header row
         for lineno, line in enumerate(f, start=2):
             if line.isspace():

@@ -196,7 +196,7 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
 
     history, start_epoch = History(), 0
     if resume:
-        start_epoch, saved = run.restore(model, optimizer, scaler, map_location=info.device)
+        start_epoch, saved = run.restore(model, optimizer, scaler)
         history = History.from_dict(saved)
         history.interrupted = False
         info.print(f"resuming from {run.checkpoint} after epoch {start_epoch}")
