@@ -105,3 +105,18 @@ def test_covers_hangul_checks_the_glyphs():
     assert fonts.covers_hangul(fonts.bundled_font_path())
     assert not fonts.covers_hangul(f"{get_data_path()}/fonts/ttf/DejaVuSans.ttf")
     assert not fonts.covers_hangul("/nonexistent.ttf")
+
+
+def test_asking_for_the_font_again_registers_nothing_new(monkeypatch):
+    """Every plot asks for the font; matplotlib's font list must not grow with each ask
+    (here through the slow path: no known family yet, so the system's files are scanned)."""
+    from matplotlib import font_manager as fm
+
+    from bertnli import fonts
+
+    monkeypatch.setattr(fonts, "SYSTEM_FAMILIES", ("No Such Family",))
+    assert fonts.find_hangul_font() is not None
+    registered = len(fm.fontManager.ttflist)
+    for _ in range(3):
+        fonts.find_hangul_font()
+    assert len(fm.fontManager.ttflist) == registered

@@ -22,8 +22,10 @@ from typing import Any
 from docutils import nodes
 from sphinx.util import logging
 
+from bertnli.fonts import GLYPH_WARNING
+
 logger = logging.getLogger(__name__)
-MISSING_GLYPH = re.compile(r"Glyph \d+ .*missing from font")
+MISSING_GLYPH = re.compile(GLYPH_WARNING)  # the warning use_hangul_font() turns into an error
 STAMP_FILE = "bertnli-figure-font.txt"
 
 

@@ -360,12 +360,11 @@ def check_bert_base_plan(lr: float, batch_size: int, epochs: int, max_len: int, 
 
     title = "bert.base plan · bert.base 학습 계획"
     low, high = PLAN_RULES["lr"]
-    messages, ok, failed = [], True, 0
+    messages, failed = [], 0
     rules = 4  # learning rate, epochs, max_len, batch and memory: the score is the share that pass
 
     def fail(en: str, ko: str) -> None:
-        nonlocal ok, failed
-        ok = False
+        nonlocal failed
         failed += 1
         messages.append("❌ " + _both(en, ko))
 
@@ -410,4 +409,4 @@ def check_bert_base_plan(lr: float, batch_size: int, epochs: int, max_len: int, 
     if not amp:
         messages.append(_both("On a GPU, AMP (bf16/fp16) roughly halves activation memory and is much faster",
                               "GPU에서는 AMP(bf16/fp16)를 쓰면 활성값 메모리가 약 절반이 되고 훨씬 빠릅니다"))
-    return CheckResult(ok, messages, title, score=(rules - failed) / rules)
+    return CheckResult(failed == 0, messages, title, score=(rules - failed) / rules)

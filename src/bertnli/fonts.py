@@ -65,6 +65,13 @@ def bundled_font_path() -> Path | None:
     return None
 
 
+def _register(font_manager, path) -> None:
+    """Add a font file to matplotlib's list once: ``addfont`` appends it again on every call
+    (and every plot asks for the font)."""
+    if str(path) not in {entry.fname for entry in font_manager.fontManager.ttflist}:
+        font_manager.fontManager.addfont(str(path))
+
+
 def _system_font(font_manager) -> HangulFont | None:
     by_name = {}
     for entry in font_manager.fontManager.ttflist:
@@ -74,7 +81,7 @@ def _system_font(font_manager) -> HangulFont | None:
         for path in font_manager.findSystemFonts():
             if _SYSTEM_FILES.search(Path(path).name):
                 try:
-                    font_manager.fontManager.addfont(path)
+                    _register(font_manager, path)
                 except (OSError, RuntimeError, ValueError):
                     continue
         for entry in font_manager.fontManager.ttflist:
@@ -98,7 +105,7 @@ def find_hangul_font() -> HangulFont | None:
     path = bundled_font_path()
     if path is None or not covers_hangul(path):
         return None
-    font_manager.fontManager.addfont(str(path))
+    _register(font_manager, path)
     name = font_manager.FontProperties(fname=str(path)).get_name()
     return HangulFont(name, str(path), "bundled")
 

@@ -48,7 +48,7 @@ _WORD_FINAL = {
     "cache": "", "bash": "", "lab": "ㅂ", "jupyterlab": "ㅂ", "colab": "ㅂ", "web": "ㅂ", "vocab": "ㅂ",
     "adam": "ㅁ", "numpy": "", "pytorch": "", "torch": "", "wordpiece": "", "sample": "ㄹ",
     "gib": "", "mib": "", "kib": "",  # 기비바이트
-    "name": "ㅁ", "out": "ㅅ", "file": "ㄹ", "bit": "", "root": "", "float": "",  # NAME 네임, OUT 아웃
+    "name": "ㅁ", "out": "ㅅ", "file": "ㄹ", "root": "", "float": "",  # NAME 네임, OUT 아웃
 }
 
 _PAIRS = {  # (after a final consonant, after a vowel)

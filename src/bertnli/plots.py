@@ -123,7 +123,7 @@ def _is_number(value) -> bool:
         float(text)
     except ValueError:
         return False
-    return bool(text)
+    return True
 
 
 def show_table(header: Sequence, rows: Sequence[Sequence]):
