@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bertnli import _cli_hub, hub
+from bertnli._jupyter import want_progress
 from loopback import LoopbackServer, closed_port_url
 
 NAME = "bert.test"
@@ -246,7 +247,7 @@ def test_progress_bar_is_closed_when_download_fails(cache, server, good, capsys)
 def test_no_progress_bar_by_default_when_nobody_watches(cache, server, good, capsys):
     zip_path, _ = good
     server.files["/" + FILENAME] = zip_path.read_bytes()
-    assert not hub._want_progress()  # pytest captures stderr; not a kernel
+    assert not want_progress()  # pytest captures stderr; not a kernel
     hub.fetch(NAME)
     assert "%|" not in capsys.readouterr().err
 

@@ -17,6 +17,17 @@ def in_kernel() -> bool:
     return hasattr(get_shell() if get_shell is not None else None, "kernel")
 
 
+def want_progress(progress: bool | None = None) -> bool:
+    """Whether to draw progress bars: as asked, else when someone watches (stderr is a
+    terminal, or a Jupyter kernel). ``TQDM_DISABLE`` turns them off either way, with the
+    same rule as :func:`progress_bar` (any non-empty value, as in tqdm)."""
+    if os.environ.get("TQDM_DISABLE"):
+        return False
+    if progress is not None:
+        return bool(progress)
+    return sys.stderr.isatty() or in_kernel()
+
+
 def progress_bar(**kwargs):
     """``tqdm.auto``'s bar (a widget in Jupyter, text in a terminal); ``kwargs`` go to tqdm.
 

@@ -36,7 +36,7 @@ try:
 except ImportError:  # only downloading needs it: local files, mirrors' copies and the cache work without
     pooch = None
 
-from ._jupyter import in_kernel, progress_bar
+from ._jupyter import progress_bar, want_progress
 
 DEFAULT_URL = "https://d2l-data.s3-accelerate.amazonaws.com/"
 CACHE_ENV = "BERTNLI_CACHE"
@@ -194,7 +194,7 @@ def fetch(name: str, *, progress: bool | None = None) -> Path:
         payload = _payload(res)
         if payload is not None:
             return payload
-        archive = _ensure_archive(res, _want_progress() if progress is None else progress)
+        archive = _ensure_archive(res, want_progress(progress))
         _extract(res, archive)
     payload = _payload(res)
     if payload is None:  # _extract checked the marker; only a concurrent delete gets here
@@ -249,11 +249,6 @@ def _lock(res: Resource) -> Iterator[None]:
         yield
     finally:
         lock.release()
-
-
-def _want_progress() -> bool:
-    """Show a bar when someone watches: a terminal, or a Jupyter kernel."""
-    return sys.stderr.isatty() or in_kernel()
 
 
 def _progress_bar(res: Resource):

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._jupyter import in_kernel, progress_bar
+from ._jupyter import progress_bar, want_progress
 from .checkpoint import HISTORY_FILE, RunFolder, atomic_write, check_run_folder, check_writable
 from .distributed import DistInfo, amp_dtype, as_dist
 from .inference import evaluate, to_device
@@ -121,19 +121,6 @@ def make_optimizer(model: nn.Module, lr: float, device: torch.device) -> torch.o
         except (RuntimeError, TypeError, ValueError):
             pass
     return torch.optim.Adam(model.parameters(), lr=lr)
-
-
-def want_progress(progress: bool | None) -> bool:
-    """Whether to draw progress bars: as asked, else when someone watches (stderr is a
-    terminal, or a Jupyter kernel). ``TQDM_DISABLE=1`` (tqdm's own switch, which the book
-    build sets) turns them off either way."""
-    import os
-
-    if os.environ.get("TQDM_DISABLE", "").strip().lower() in ("1", "true", "yes"):
-        return False
-    if progress is not None:
-        return bool(progress)
-    return sys.stderr.isatty() or in_kernel()
 
 
 def _set_epoch(loader, epoch: int) -> None:
