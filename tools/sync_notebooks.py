@@ -30,6 +30,9 @@ import nbformat
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))  # bertnli from this checkout, installed or not
+from bertnli.checkpoint import atomic_write  # noqa: E402
+
 NOTEBOOKS = ROOT / "notebooks"
 
 
@@ -110,13 +113,6 @@ def chapters(folder: Path = NOTEBOOKS) -> list[Path]:
     return sorted(folder.glob("[0-9][0-9]_*.md"))
 
 
-def write(path: Path, text: str) -> None:
-    """Whole or not at all: a half-written chapter or notebook is never left behind."""
-    tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="only report files that are out of date")
@@ -137,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         if filled != source:
             stale.append(md)
             if not args.check:
-                write(md, filled)
+                atomic_write(md, filled)  # whole or not at all
                 print(f"wrote {md.relative_to(ROOT)} (install cell: {url} at v{version}; blank lines between cells)")
         target = md.with_suffix(".ipynb")
         text = tracked_notebook(md, target, filled)
@@ -145,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         stale.append(target)
         if not args.check:
-            write(target, text)
+            atomic_write(target, text)
             print(f"wrote {target.relative_to(ROOT)}")
     if args.check and stale:
         names = ", ".join(p.name for p in stale)

@@ -22,6 +22,7 @@ from typing import Any
 from docutils import nodes
 from sphinx.util import logging
 
+from bertnli.checkpoint import atomic_write
 from bertnli.fonts import GLYPH_WARNING
 
 logger = logging.getLogger(__name__)
@@ -45,8 +46,7 @@ def refresh_cache(cache: Path, stamp: str) -> bool:
 
         get_cache(cache).clear_cache()
         cleared = True
-    stamp_file.parent.mkdir(parents=True, exist_ok=True)
-    stamp_file.write_text(stamp + "\n", encoding="utf-8")
+    atomic_write(stamp_file, stamp + "\n")
     return cleared
 
 

@@ -17,6 +17,8 @@ from typing import Any
 
 from sphinx.util import logging
 
+from bertnli.checkpoint import atomic_write
+
 logger = logging.getLogger(__name__)
 
 # Common particles and copula endings, longest first so 에게서 wins over 서.
@@ -68,10 +70,7 @@ def index_stems(path: Path) -> int:
         raise ValueError(f"{path}: not the Search.setIndex(...) format this extension knows (Sphinx changed it?)")
     index = json.loads(text[len(PREFIX): text.rstrip().rindex(SUFFIX)])
     new = add_stems(index["terms"]) + add_stems(index["titleterms"])
-    tmp = path.with_suffix(".js.partial")
-    tmp.write_text(PREFIX + json.dumps(index, separators=(",", ":"), sort_keys=True, ensure_ascii=False) + SUFFIX,
-                   encoding="utf-8")
-    tmp.replace(path)
+    atomic_write(path, PREFIX + json.dumps(index, separators=(",", ":"), sort_keys=True, ensure_ascii=False) + SUFFIX)
     return new
 
 
