@@ -30,6 +30,7 @@ import torch
 from bertnli import BERTClassifier, SNLIBERTDataset, cli, fine_tune, make_loader, predict, train
 from bertnli.checkpoint import (CHECKPOINT_FILE, HISTORY_FILE, RUN_FILE, RunExistsError, RunFolder,
                                 load_checkpoint, read_run)
+from bertnli.distributed import DistInfo
 from bertnli.inference import UnreliablePrediction
 from bertnli.profiles import get_profile
 from bertnli.train import CHECK_FINITE_EVERY, TrainingDiverged
@@ -264,6 +265,30 @@ def test_ctrl_c_while_saving_leaves_the_three_files_in_agreement(tmp_path, capsy
     assert load_checkpoint(tmp_path / "run")["epoch"] == read_run(tmp_path / "run")["epoch"] == 2
     saved = json.loads((tmp_path / "run" / HISTORY_FILE).read_text())
     assert saved["interrupted"] and len(saved["epochs"]) == 2
+
+
+class CtrlCOnEpochLine(DistInfo):
+    """A world of one whose rank 0 gets a real SIGINT the moment it prints an epoch's line,
+    as a person (or the test below) reacting to that line would send it."""
+
+    def print(self, *args, **kwargs) -> None:
+        super().print(*args, **kwargs)
+        if args and str(args[0]).startswith("epoch 1/"):
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_ctrl_c_on_the_epoch_line_finds_that_epoch_saved(tmp_path, capsys):
+    """The epoch line is printed only after its checkpoint is on disk: a Ctrl-C sent the
+    moment the line appears (the exact moment, not a lucky one) keeps that epoch."""
+    data = make_loader(SNLIBERTDataset(tiny_data(16), VOCAB, max_len=32, cache=False), 8, shuffle=False)
+    history = fine_tune(BERTClassifier(tiny_bert()), data, None, epochs=4,
+                        device=CtrlCOnEpochLine(torch.device("cpu")), checkpoint_dir=tmp_path / "run")
+    out = capsys.readouterr().out
+    assert history.interrupted and "stopped by Ctrl-C after epoch 1" in out
+    assert "holds epoch 1, the last finished one" in out
+    assert load_checkpoint(tmp_path / "run")["epoch"] == read_run(tmp_path / "run")["epoch"] == 1
+    saved = json.loads((tmp_path / "run" / HISTORY_FILE).read_text())
+    assert saved["interrupted"] and [e["epoch"] for e in saved["epochs"]] == [1]
 
 
 @pytest.mark.slow

@@ -216,16 +216,19 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
             record = EpochRecord(epoch + 1, stats["loss"], stats["acc"], None if valid_loader is not None else acc,
                                  stats["examples"] / max(stats["seconds"], 1e-9), stats["seconds"], described,
                                  valid_acc=acc if valid_loader is not None else None)
-            history.epochs.append(record)
+            # Save first, then announce: whoever reads "epoch N/M" (a person, a script that
+            # sends Ctrl-C on it) finds epoch N on disk. A Ctrl-C in between waits until the
+            # record, the checkpoint, run.json and history.json agree.
+            with _sigint_deferred():
+                history.epochs.append(record)
+                if run is not None:
+                    if info.is_main:
+                        run.save(model, optimizer, scaler, epoch + 1, history)
+                    saved_epoch = epoch + 1
             name = "dev acc" if valid_loader is not None else "test acc"
             info.print(f"epoch {epoch + 1}/{epochs}: loss {record.train_loss:.3f}, train acc {record.train_acc:.3f}, "
                        f"{name} {f'{acc:.3f}' if acc is not None else 'n/a'}, {record.examples_per_sec:,.1f} "
                        f"examples/sec, {record.seconds:.1f}s on {described}", flush=True)
-            if run is not None:
-                with _sigint_deferred():  # a Ctrl-C now waits until the three files agree
-                    if info.is_main:
-                        run.save(model, optimizer, scaler, epoch + 1, history)
-                    saved_epoch = epoch + 1
             for callback in callbacks:
                 callback(history)
         if valid_loader is not None and test_loader is not None and len(history):
