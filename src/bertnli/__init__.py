@@ -4,6 +4,8 @@ Module map (one job each):
 
 - ``vocab``       ``Vocab``: tokens <-> ids, d2l's ``vocab.json`` format.
 - ``model``       ``BERTModel`` (d2l-compatible state dict, SDPA attention), ``devices()``.
+- ``hardware``    every CUDA-specific call and choice: indexed devices, mixed precision by
+                  model width, TF32, attention kernels, padding to a multiple of 8.
 - ``attention``   ``pair_attention()``: one pair's attention weights, heatmaps, explorer widget.
 - ``pretrained``  ``load_pretrained()``: a registry name, folder or zip -> (model, vocab).
 - ``hub``         downloads and the cache: registry with sha1s, mirrors, offline placement.
@@ -14,7 +16,7 @@ Module map (one job each):
 - ``loader``      ``make_loader()``: dynamic padding, length buckets, rank split.
 - ``classifier``  ``BERTClassifier``: encoder + pooler + a new 3-way layer.
 - ``distributed`` ``DistInfo``: this process's device, rank and world, made once by the
-                  job's owner (``session()``); the device and mixed-precision policy.
+                  job's owner (``session()``).
 - ``train``       ``fine_tune()`` (the loop) and ``History``.
 - ``checkpoint``  run folders (``checkpoint.pt``, ``run.json``, ``history.json``), safe loading,
                   resume; ``atomic_write()``, the one way the package writes a file.

@@ -41,6 +41,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import hardware
+
 if TYPE_CHECKING:
     from .train import History
     from .vocab import Vocab
@@ -124,8 +126,9 @@ def rng_state() -> dict:
                   "cached_gaussian": float(cached_gaussian)},
         "python": {"version": version, "internal": list(internal), "gauss_next": gauss_next},
     }
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
+    cuda = hardware.rng_state()
+    if cuda is not None:
+        state["cuda"] = cuda
     return state
 
 
@@ -136,8 +139,7 @@ def set_rng_state(state: dict) -> None:
                          n["cached_gaussian"]))
     p = state["python"]
     random.setstate((p["version"], tuple(p["internal"]), p["gauss_next"]))
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+    hardware.set_rng_state(state.get("cuda"))
 
 
 # ----------------------------------------------------------------------------- checkpoint files

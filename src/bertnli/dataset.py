@@ -101,14 +101,17 @@ class SNLIBERTDataset(torch.utils.data.Dataset):
         segments[int(self.premise_lens[i]) + 2 :] = 1
         return ids, segments, int(self.labels[i])
 
-    def batch(self, indices) -> tuple[tuple[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]:
+    def batch(self, indices, multiple: int = 1) -> tuple[tuple[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]:
         """Pairs ``indices`` as ``((tokens, segments, valid_lens), labels)``, padded to the longest.
 
-        Shapes: tokens and segments ``(B, T)`` int64 with ``T = max(valid_lens)``, padded
-        with ``<pad>`` and segment 0; valid_lens and labels ``(B,)`` int64.
+        Shapes: tokens and segments ``(B, T)`` int64 with ``T = max(valid_lens)`` rounded up
+        to a multiple of ``multiple`` (never past ``max_len``), padded with ``<pad>`` and
+        segment 0; valid_lens and labels ``(B,)`` int64. A GPU gets ``multiple=8``: at most
+        ``max_len / 8`` different shapes, so kernels and compiled graphs are reused.
         """
         idx = np.asarray(indices, dtype=np.int64).reshape(-1)
-        return self._padded(idx, int(self.lengths[idx].max()) if len(idx) else 0)
+        longest = int(self.lengths[idx].max()) if len(idx) else 0
+        return self._padded(idx, min(-(-longest // multiple) * multiple, max(self.max_len, longest)))
 
     def padded_tensors(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """``(token_ids, segments, valid_lens, labels)`` padded to ``max_len``, all int64:

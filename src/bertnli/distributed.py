@@ -11,8 +11,8 @@ environment or ``torch.distributed`` to find out its rank or device.
 Across machines, torchrun's rendezvous flags (``--nnodes``, ``--node-rank``,
 ``--rdzv-endpoint``) set the same variables; nothing here changes.
 
-Also here: the device policy that goes with it, ``amp_dtype`` (mixed precision on CUDA)
-and ``describe`` (what the history records as the hardware).
+What a device means (``cuda`` is ``cuda:0``, mixed precision, kernels) is decided in
+``hardware``; ``describe`` is what the history records as the hardware.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from typing import Iterator
 import torch
 import torch.distributed as dist
 
-from .model import devices
+from . import hardware
+from .hardware import amp_dtype  # noqa: F401  (the mixed-precision policy, re-exported)
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,8 @@ class DistInfo:
 
     def describe(self) -> str:
         """The hardware in words, as the training history records it."""
-        if self.device.type == "cuda":
-            name = torch.cuda.get_device_name(self.device)
+        if hardware.is_cuda(self.device):
+            name = hardware.device_name(self.device)
             return f"{self.world_size} x {name}" if self.is_distributed else name
         if self.device.type == "cpu":
             world = f"{self.world_size} processes x " if self.is_distributed else ""
@@ -79,35 +80,8 @@ def launched_by_torchrun() -> bool:
 
 
 def pick_device(device: str | torch.device | None = None, local_rank: int | None = None) -> torch.device:
-    """``device`` as a ``torch.device``; ``None`` is the first usable accelerator.
-
-    With ``local_rank`` (under torchrun) a bare ``cuda`` or ``None`` on a CUDA machine
-    means this rank's own GPU, ``cuda:LOCAL_RANK``.
-    """
-    if device is None:
-        if local_rank is not None:
-            return torch.device(f"cuda:{local_rank}") if torch.cuda.is_available() else torch.device("cpu")
-        return devices()[0]
-    try:
-        chosen = torch.device(device)
-    except RuntimeError as err:
-        raise ValueError(f"--device {device!r} is not a device name; use cpu, cuda, cuda:1 or mps") from err
-    if chosen.type not in ("cpu", "cuda", "mps"):
-        raise ValueError(f"--device {device}: bertnli trains on cpu, cuda (cuda:N) or mps, not {chosen.type}")
-    if chosen.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"--device {device}: CUDA is not available on this machine; use --device cpu")
-    if chosen.type == "cuda" and chosen.index is not None and local_rank is None \
-            and chosen.index >= torch.cuda.device_count():
-        raise ValueError(f"--device {device}: this machine has {torch.cuda.device_count()} CUDA device(s), "
-                         f"cuda:0 to cuda:{torch.cuda.device_count() - 1}")
-    if chosen.type == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
-        raise ValueError(f"--device {device}: Apple's MPS is not available on this machine; use --device cpu")
-    if chosen.type == "cuda" and local_rank is not None:
-        if chosen.index is not None and chosen.index != local_rank:
-            raise ValueError(f"--device {device}: under torchrun each process uses its own local GPU; "
-                             "pass --device cuda (process LOCAL_RANK uses cuda:LOCAL_RANK)")
-        return torch.device(f"cuda:{local_rank}")
-    return chosen
+    """``device`` as a ``torch.device``, CUDA always indexed (see ``hardware.resolve_device``)."""
+    return hardware.resolve_device(device, local_rank)
 
 
 def start(device: str | torch.device | None = None, backend: str | None = None) -> DistInfo:
@@ -117,9 +91,8 @@ def start(device: str | torch.device | None = None, backend: str | None = None) 
         return DistInfo.local(device)
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     chosen = pick_device(device, local_rank)
-    if chosen.type == "cuda":
-        torch.cuda.set_device(chosen)
-    backend = backend or ("nccl" if chosen.type == "cuda" else "gloo")
+    hardware.use_device(chosen)
+    backend = backend or ("nccl" if hardware.is_cuda(chosen) else "gloo")
     if not dist.is_initialized():
         dist.init_process_group(backend=backend)
     return DistInfo(chosen, dist.get_rank(), local_rank, dist.get_world_size(), backend)
@@ -145,12 +118,3 @@ def as_dist(device: str | torch.device | DistInfo | None) -> DistInfo:
     """What the training functions accept as ``device``: a ``DistInfo`` passes through,
     anything else is a world of one on that device."""
     return device if isinstance(device, DistInfo) else DistInfo.local(device)
-
-
-def amp_dtype(device: torch.device, amp: bool | None) -> torch.dtype | None:
-    """Mixed precision on CUDA (bf16 where supported, else fp16); off elsewhere unless asked."""
-    if amp is False or (amp is None and device.type != "cuda"):
-        return None
-    if device.type == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.bfloat16  # explicitly asked for on CPU/MPS

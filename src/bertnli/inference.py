@@ -13,7 +13,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .checkpoint import unwrap
-from .distributed import DistInfo, amp_dtype, as_dist
+from . import hardware
+from .distributed import DistInfo, as_dist
 from .packing import pack_pair, tokenize_text
 from .snli import LABELS
 
@@ -21,7 +22,7 @@ from .snli import LABELS
 def to_device(batch, device: torch.device):
     """``((tokens, segments, valid_lens), labels)`` moved to ``device``."""
     X, y = batch
-    non_blocking = device.type == "cuda"
+    non_blocking = hardware.transfers_async(device)
     return [x.to(device, non_blocking=non_blocking) for x in X], y.to(device, non_blocking=non_blocking)
 
 
@@ -35,11 +36,11 @@ def evaluate(model: nn.Module, loader: Iterable, *, device: str | torch.device |
     the counts are summed over processes, so every test pair is counted exactly once.
     """
     info = as_dist(device if device is not None else next(model.parameters()).device)
-    dtype = amp_dtype(info.device, amp)
+    dtype = hardware.amp_dtype(info.device, amp, hardware.encoder_width(model))
     num_classes = getattr(unwrap(model), "num_classes", len(LABELS))
     confusion = torch.zeros(num_classes, num_classes, dtype=torch.long, device=info.device)
     loss_sum = torch.zeros((), device=info.device)
-    with evaluating(model):
+    with evaluating(model), hardware.fast_kernels(info.device, dtype):
         for batch in loader:
             X, y = to_device(batch, info.device)
             with torch.autocast(info.device.type, dtype=dtype, enabled=dtype is not None):

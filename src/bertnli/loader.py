@@ -13,6 +13,7 @@ import math
 import numpy as np
 import torch
 
+from . import hardware
 from .distributed import DistInfo
 
 
@@ -96,10 +97,11 @@ class BucketBatchSampler(torch.utils.data.Sampler):
 
 
 class _Batches(torch.utils.data.Dataset):
-    """Hands the DataLoader whole batches: ``__getitems__`` pads a list of indices at once."""
+    """Hands the DataLoader whole batches: ``__getitems__`` pads a list of indices at once,
+    to a multiple of ``multiple`` tokens."""
 
-    def __init__(self, dataset):
-        self.dataset = dataset
+    def __init__(self, dataset, multiple: int = 1):
+        self.dataset, self.multiple = dataset, multiple
 
     def __len__(self) -> int:
         return len(self.dataset)
@@ -108,7 +110,7 @@ class _Batches(torch.utils.data.Dataset):
         return self.dataset[i]
 
     def __getitems__(self, indices):
-        return self.dataset.batch(indices)
+        return self.dataset.batch(indices, self.multiple)
 
 
 def _as_is(batch):
@@ -135,6 +137,7 @@ def make_loader(
     rank: int = 0,
     dist: DistInfo | None = None,
     even_shares: bool = True,
+    pad_multiple: int | None = None,
 ) -> SNLILoader:
     """Batches ``((tokens, segments, valid_lens), labels)`` of an ``SNLIBERTDataset``.
 
@@ -144,18 +147,25 @@ def make_loader(
     then batches are not in dataset order). Under torchrun pass the job's ``dist``
     (it sets ``num_replicas`` and ``rank``): this process then reads its share of the
     batches; ``even_shares=False`` for evaluation (see ``BucketBatchSampler``).
-    ``pin_memory=None`` pins when the device (or, without ``dist``, the machine) has CUDA.
+    ``pin_memory=None`` pins, and ``pad_multiple=None`` rounds each batch's length up to a
+    multiple of 8, when the device is a CUDA GPU (``dist.device``, else the machine's first
+    accelerator); on the CPU batches keep their exact length (see ``hardware``).
     Call ``loader.set_epoch(e)`` each epoch.
     """
     if dist is not None:
         num_replicas, rank = dist.world_size, dist.rank
+    device = dist.device if dist is not None else hardware.available()[0]
     if pin_memory is None:
-        pin_memory = dist.device.type == "cuda" if dist is not None else torch.cuda.is_available()
+        pin_memory = hardware.transfers_async(device)
+    if pad_multiple is None:
+        pad_multiple = hardware.pad_multiple(device)
+    if pad_multiple < 1:
+        raise ValueError(f"pad_multiple must be a positive integer, got {pad_multiple}")
     sampler = BucketBatchSampler(
         dataset.lengths, batch_size, shuffle, bucket, seed=seed, drop_last=drop_last,
         num_replicas=num_replicas, rank=rank, even_shares=even_shares,
     )
     return SNLILoader(
-        _Batches(dataset), batch_sampler=sampler, collate_fn=_as_is, num_workers=num_workers,
+        _Batches(dataset, pad_multiple), batch_sampler=sampler, collate_fn=_as_is, num_workers=num_workers,
         pin_memory=pin_memory, persistent_workers=num_workers > 0,
     )

@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .hardware import available
+
 
 @dataclass(frozen=True)
 class BERTConfig:
@@ -231,12 +233,7 @@ class BERTModel(nn.Module):
 
 def devices() -> list[torch.device]:
     """Usable accelerators: every CUDA device, else Apple's MPS, else ``[cpu]`` (never empty)."""
-    if torch.cuda.is_available() and torch.cuda.device_count() > 0:
-        return [torch.device(f"cuda:{i}") for i in range(torch.cuda.device_count())]
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return [torch.device("mps")]
-    return [torch.device("cpu")]
+    return available()
 
 
 def count_parameters(module: nn.Module) -> int:

@@ -27,7 +27,8 @@ from torch import nn
 
 from ._jupyter import progress_bar, want_progress
 from .checkpoint import HISTORY_FILE, RunFolder, atomic_write, check_run_folder, check_writable
-from .distributed import DistInfo, amp_dtype, as_dist
+from . import hardware
+from .distributed import DistInfo, as_dist
 from .inference import evaluate, to_device
 
 BAR_SECONDS = 1.0  # progress bars refresh at most this often
@@ -170,15 +171,14 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
         check_run_folder(run.path, resume=resume, overwrite=overwrite)
         if info.is_main:
             check_writable(run.path)
-    if info.device.type == "cuda":
-        torch.cuda.set_device(info.device)
+    hardware.use_device(info.device)
     if len(train_loader) == 0:  # type: ignore[arg-type]
         raise ValueError("train_loader yields no batch: the training set is empty, or smaller than one batch "
                          "with drop_last=True; use more data, a smaller batch_size or drop_last=False")
     torch.manual_seed(seed)
     model = model.to(info.device)
-    dtype = amp_dtype(info.device, amp)
-    scaler = torch.amp.GradScaler("cuda", enabled=dtype == torch.float16)
+    dtype = hardware.amp_dtype(info.device, amp, hardware.encoder_width(model))
+    scaler = hardware.grad_scaler(info.device, dtype)
     optimizer = make_optimizer(model, lr, info.device)
 
     history, start_epoch = History(), 0
@@ -196,13 +196,13 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
 
     train_model: nn.Module = model
     if info.is_distributed:
-        ids = [info.device.index] if info.device.type == "cuda" else None
-        train_model = nn.parallel.DistributedDataParallel(model, device_ids=ids)
+        train_model = nn.parallel.DistributedDataParallel(model, device_ids=hardware.ddp_device_ids(info.device))
     if compile:
         train_model = torch.compile(train_model)
 
     show_bar = want_progress(progress) and info.is_main
     described = info.describe()
+    info.print(f"training on {described}: {hardware.precision_note(info.device, dtype)}", flush=True)
     epoch = start_epoch
     try:
         for epoch in range(start_epoch, epochs):
@@ -243,8 +243,10 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
                 run.path / HISTORY_FILE)
         finished = bool(history.epochs) and history.epochs[-1].epoch == epoch + 1  # stopped between epochs
         info.print(_interrupted_message(epoch + 1, finished, run, saved_epoch, resume_command), flush=True)
-    except torch.cuda.OutOfMemoryError as err:
-        raise RuntimeError(f"{MEMORY_HINT} ({err})") from err
+    except Exception as err:
+        if hardware.is_out_of_memory(err):
+            raise RuntimeError(f"{MEMORY_HINT} ({err})") from err
+        raise
     return history
 
 
@@ -308,37 +310,37 @@ def _train_one_epoch(model: nn.Module, loader: Iterable, optimizer, scaler, info
         # mininterval: at most one refresh a second, so a log file gets no more than a line a second
         bar = progress_bar(total=len(loader), desc=bar_title, unit="batch", leave=False, mininterval=BAR_SECONDS,
                            file=sys.stderr)
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+    hardware.synchronize(device)
     start = time.perf_counter()
     shown = start
-    for batch in loader:
-        X, y = to_device(batch, device)
-        with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-            logits = model(*X)                                           # [batch, num_classes]
-            loss = F.cross_entropy(logits.float(), y)
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
-        loss_sum += loss.detach() * y.shape[0]
-        nonfinite += ~torch.isfinite(loss.detach())
-        correct += (logits.argmax(dim=1) == y).sum()
-        examples += y.shape[0]
-        steps += 1
-        # Alone, stop within a few steps of a NaN; with several processes every rank learns of
-        # it at the epoch's end (one collective, no chance of ranks waiting on each other).
-        if not info.is_distributed and steps % CHECK_FINITE_EVERY == 0 and nonfinite.item():
-            break
-        if bar is not None:
-            now = time.perf_counter()
-            if now - shown >= BAR_SECONDS:  # reading the loss waits for the GPU: once a second at most
-                shown = now
-                bar.set_postfix_str(f"loss {loss_sum.item() / examples:.3f}, "
-                                    f"{examples * info.world_size / (now - start):,.0f} examples/s", refresh=False)
-            bar.update(1)
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+    with hardware.fast_kernels(device, dtype):
+        for batch in loader:
+            X, y = to_device(batch, device)
+            with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+                logits = model(*X)                                       # [batch, num_classes]
+                loss = F.cross_entropy(logits.float(), y)
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+            loss_sum += loss.detach() * y.shape[0]
+            nonfinite += ~torch.isfinite(loss.detach())
+            correct += (logits.argmax(dim=1) == y).sum()
+            examples += y.shape[0]
+            steps += 1
+            # Alone, stop within a few steps of a NaN; with several processes every rank learns of
+            # it at the epoch's end (one collective, no chance of ranks waiting on each other).
+            if not info.is_distributed and steps % CHECK_FINITE_EVERY == 0 and nonfinite.item():
+                break
+            if bar is not None:
+                now = time.perf_counter()
+                if now - shown >= BAR_SECONDS:  # reading the loss waits for the GPU: once a second at most
+                    shown = now
+                    bar.set_postfix_str(f"loss {loss_sum.item() / examples:.3f}, "
+                                        f"{examples * info.world_size / (now - start):,.0f} examples/s",
+                                        refresh=False)
+                bar.update(1)
+    hardware.synchronize(device)
     seconds = time.perf_counter() - start
     if bar is not None:
         bar.close()
