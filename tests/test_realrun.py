@@ -380,22 +380,3 @@ def test_chapters_run_with_overrides_and_chapter3_resumes(files, tmp_path):
     assert "resuming from" in texts["03_fine_tuning"]  # the second run of chapter 3
     assert len(list((tmp_path / "runs").glob("chapter3-full-*"))) == 1
     assert len(list((tmp_path / "runs").glob("chapter4-*"))) == 2
-
-
-@pytest.mark.slow
-def test_gpu_check_runs_on_the_cpu_path_with_tiny_sizes(tmp_path):
-    """benchmarks/gpu_check.sh end to end with DEVICE=cpu (no GPU here): stand-ins, the
-    benchmark table (reference and ours, AMP off and on), one full-profile epoch."""
-    env = dict(os.environ, DEVICE="cpu", TRAIN_ROWS="300", EVAL_ROWS="60", VOCAB="300", OUT=str(tmp_path),
-               PYTHON=sys.executable, OMP_NUM_THREADS="1",
-               BENCH="--batch-size 8 --warmup 1 --windows 1 --steps-per-window 1 --model bert.small")
-    done = subprocess.run(["bash", str(ROOT / "benchmarks" / "gpu_check.sh")], env=env, capture_output=True,
-                          text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    table = (tmp_path / "gpu_check" / "bench_train.md").read_text()
-    rows = [line for line in table.splitlines() if line.startswith("| bert.small |")]
-    assert len(rows) == 4 and sum("reference" in r for r in rows) == 2 and sum("| on |" in r for r in rows) == 2
-    assert all(re.search(r"\| [\d,]+\.\d \|", r) for r in rows)  # measured, not skipped (d2l is installed here)
-    full = (tmp_path / "gpu_check" / "full.log").read_text()
-    assert "profile: full" in full and "dev acc" in full and "test acc" in full
-    assert (tmp_path / "gpu_check" / "full" / "checkpoint.pt").is_file()

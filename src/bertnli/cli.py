@@ -223,7 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: the first usable accelerator); "
                                     "under torchrun, cpu trains with gloo and cuda is each process's local GPU")
     p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
-                   help="mixed precision (default: on for CUDA only)")
+                   help="mixed precision (default: on CUDA for bert.base-sized encoders, >= 512 wide; "
+                        "off for bert.small and off the GPU)")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
     p.add_argument("--num-workers", type=int, default=0)
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,

@@ -73,11 +73,31 @@ class SNLIBERTDataset(torch.utils.data.Dataset):
             arrays = _build(premises, hypotheses, vocab, self.max_len, truncation)
             if cache:
                 _save(self.cache_path, key, arrays)
-        self.token_ids, self.lengths, self.premise_lens, unk_words, unk_counts = arrays
+        self._set_arrays(*arrays)
+
+    def _set_arrays(self, token_ids, lengths, premise_lens, unk_words, unk_counts) -> None:
+        self.token_ids, self.lengths, self.premise_lens = token_ids, lengths, premise_lens
         self.offsets = np.zeros(len(self.lengths) + 1, dtype=np.int64)
         np.cumsum(self.lengths, out=self.offsets[1:])
         self.unknown_words = Counter(dict(zip(unk_words.tolist(), unk_counts.tolist())))
         self._warn_if_mostly_cut()
+
+    @classmethod
+    def from_arrays(cls, token_ids: np.ndarray, lengths: np.ndarray, premise_lens: np.ndarray,
+                    labels: np.ndarray, vocab, max_len: int, truncation: str = "longest_first") -> "SNLIBERTDataset":
+        """A dataset from another one's packed arrays (``token_ids``, ``lengths``,
+        ``premise_lens``, ``labels``), without its sentences: a benchmark packs a corpus
+        once and hands the arrays to its worker processes. Unknown-word counts are not kept."""
+        lengths = np.asarray(lengths)
+        if not len(lengths) == len(premise_lens) == len(labels) or int(lengths.sum()) != len(token_ids):
+            raise ValueError("from_arrays: lengths, premise_lens and labels must have one entry per pair, and "
+                             "token_ids the sum of lengths")
+        self = cls.__new__(cls)
+        self.labels = np.asarray(labels, dtype=np.int64)
+        self.vocab, self.max_len, self.truncation, self.cache_path = vocab, int(max_len), truncation, None
+        self._set_arrays(np.asarray(token_ids), lengths, np.asarray(premise_lens), np.array([], dtype=str),
+                         np.array([], dtype=np.int64))
+        return self
 
     def _warn_if_mostly_cut(self) -> None:
         """Most pairs with a sentence that is empty after truncation: nothing to learn from."""
