@@ -8,6 +8,8 @@ Module map (one job each):
                   model width, TF32, attention kernels, padding to a multiple of 8.
 - ``attention``   ``pair_attention()``: one pair's attention weights, heatmaps, explorer widget.
 - ``pretrained``  ``load_pretrained()``: a registry name, folder or zip -> (model, vocab).
+- ``huggingface`` ``load_huggingface()``: a Hugging Face BERT/ELECTRA folder -> ``BERTModel``
+                  (its switches in ``model.EncoderSwitches``) and its WordPiece vocabulary.
 - ``hub``         downloads and the cache: registry with sha1s, mirrors, offline placement.
 - ``sample``      the embedded offline sample: tiny checkpoint + template SNLI corpus.
 - ``snli``        ``read_snli()``: SNLI's text files -> premises, hypotheses, labels.

@@ -7,7 +7,7 @@ they are meant for "will it fit, how long will it take", not for a paper.
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import MISSING, fields
 from collections.abc import Mapping
 
 from torch import nn
@@ -48,7 +48,7 @@ def _sizes(config: Config, **defaults) -> dict:
     for key, value in defaults.items():
         if value is not None:
             sizes[key] = value
-    needed = {f.name for f in fields(BERTConfig)}
+    needed = {f.name for f in fields(BERTConfig) if f.default is MISSING}  # the sizes; switches have defaults
     missing = sorted(needed - sizes.keys())
     if missing:
         raise ValueError(f"the configuration lacks {missing}; give num_hiddens, ffn_num_hiddens, num_heads, "

@@ -13,7 +13,7 @@ attention weights; ``BERTEncoder(..., return_attention=True)`` recomputes them o
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import torch
 import torch.nn.functional as F
@@ -23,8 +23,34 @@ from .hardware import available
 
 
 @dataclass(frozen=True)
+class EncoderSwitches:
+    """Where BERT checkpoints from elsewhere differ from d2l's: a few explicit switches.
+
+    The defaults are d2l's BERT. Google's BERT as Hugging Face stores it uses
+    ``activation="gelu"``, ``embedding_norm=True`` (LayerNorm and dropout after the summed
+    embeddings) and ``layer_norm_eps=1e-12``; ELECTRA's small discriminators also have
+    embeddings narrower than the hidden size (``embedding_size``), projected up by a linear layer.
+    """
+
+    activation: str = "relu"          # of the feed-forward networks: "relu" (d2l) or "gelu" (erf form)
+    embedding_norm: bool = False      # LayerNorm + dropout on the summed embeddings
+    layer_norm_eps: float = 1e-5      # every LayerNorm's epsilon (PyTorch's default; 1e-12 in Google's BERT)
+    embedding_size: int | None = None  # None: the hidden size; else embeddings this wide, then a projection
+    type_vocab_size: int = 2          # segment ids
+
+    def __post_init__(self):
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
+
+
+ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU}
+SWITCH_NAMES = tuple(f.name for f in fields(EncoderSwitches))
+
+
+@dataclass(frozen=True)
 class BERTConfig:
-    """Everything needed to rebuild a BERTModel (stored in fine-tuning checkpoints)."""
+    """Everything needed to rebuild a BERTModel (stored in fine-tuning checkpoints): the sizes,
+    then the switches (``EncoderSwitches``; d2l's values by default)."""
 
     vocab_size: int
     num_hiddens: int
@@ -33,9 +59,26 @@ class BERTConfig:
     num_blks: int
     dropout: float
     max_len: int
+    activation: str = "relu"
+    embedding_norm: bool = False
+    layer_norm_eps: float = 1e-5
+    embedding_size: int | None = None
+    type_vocab_size: int = 2
+
+    @property
+    def switches(self) -> EncoderSwitches:
+        return EncoderSwitches(**{name: getattr(self, name) for name in SWITCH_NAMES})
+
+    def sizes(self) -> dict:
+        """The seven sizes, as ``BERTModel``'s positional arguments."""
+        return {k: v for k, v in asdict(self).items() if k not in SWITCH_NAMES}
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The sizes, plus the switches that differ from d2l's: a d2l-shaped model's dict (and
+        so every run folder written before the switches existed) is unchanged."""
+        default = EncoderSwitches()
+        return {**self.sizes(), **{k: getattr(self, k) for k in SWITCH_NAMES
+                                   if getattr(self, k) != getattr(default, k)}}
 
 
 class MultiHeadAttention(nn.Module):
@@ -94,10 +137,10 @@ class MultiHeadAttention(nn.Module):
 class AddNorm(nn.Module):
     """Residual connection then layer norm: ``ln(dropout(Y) + X)``."""
 
-    def __init__(self, num_hiddens: int, dropout: float):
+    def __init__(self, num_hiddens: int, dropout: float, eps: float = 1e-5):
         super().__init__()
         self.dropout = nn.Dropout(dropout)
-        self.ln = nn.LayerNorm(num_hiddens)
+        self.ln = nn.LayerNorm(num_hiddens, eps=eps)
 
     def forward(self, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
         return self.ln(self.dropout(Y) + X)
@@ -106,10 +149,10 @@ class AddNorm(nn.Module):
 class PositionWiseFFN(nn.Module):
     """The same two-layer MLP applied at every position."""
 
-    def __init__(self, num_hiddens: int, ffn_num_hiddens: int):
+    def __init__(self, num_hiddens: int, ffn_num_hiddens: int, activation: str = "relu"):
         super().__init__()
         self.dense1 = nn.Linear(num_hiddens, ffn_num_hiddens)
-        self.relu = nn.ReLU()
+        self.relu = ACTIVATIONS[activation]()  # named as in d2l's state dict (it has no weights)
         self.dense2 = nn.Linear(ffn_num_hiddens, num_hiddens)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
@@ -119,12 +162,14 @@ class PositionWiseFFN(nn.Module):
 class TransformerEncoderBlock(nn.Module):
     """Post-norm Transformer block: attention, add & norm, FFN, add & norm."""
 
-    def __init__(self, num_hiddens: int, ffn_num_hiddens: int, num_heads: int, dropout: float):
+    def __init__(self, num_hiddens: int, ffn_num_hiddens: int, num_heads: int, dropout: float,
+                 switches: EncoderSwitches = EncoderSwitches()):
         super().__init__()
+        eps = switches.layer_norm_eps
         self.attention = MultiHeadAttention(num_hiddens, num_heads, dropout)
-        self.addnorm1 = AddNorm(num_hiddens, dropout)
-        self.ffn = PositionWiseFFN(num_hiddens, ffn_num_hiddens)
-        self.addnorm2 = AddNorm(num_hiddens, dropout)
+        self.addnorm1 = AddNorm(num_hiddens, dropout, eps)
+        self.ffn = PositionWiseFFN(num_hiddens, ffn_num_hiddens, switches.activation)
+        self.addnorm2 = AddNorm(num_hiddens, dropout, eps)
 
     def forward(self, X: torch.Tensor, valid_lens: torch.Tensor | None) -> torch.Tensor:
         Y = self.addnorm1(X, self.attention(X, valid_lens))
@@ -141,15 +186,20 @@ class BERTEncoder(nn.Module):
     """
 
     def __init__(self, vocab_size: int, num_hiddens: int, ffn_num_hiddens: int, num_heads: int,
-                 num_blks: int, dropout: float, max_len: int):
+                 num_blks: int, dropout: float, max_len: int, switches: EncoderSwitches = EncoderSwitches()):
         super().__init__()
-        self.token_embedding = nn.Embedding(vocab_size, num_hiddens)
-        self.segment_embedding = nn.Embedding(2, num_hiddens)
+        width = switches.embedding_size or num_hiddens  # of the embeddings
+        self.token_embedding = nn.Embedding(vocab_size, width)
+        self.segment_embedding = nn.Embedding(switches.type_vocab_size, width)
+        if switches.embedding_norm:  # Google's BERT: LayerNorm and dropout on the summed embeddings
+            self.embedding_norm = nn.Sequential(nn.LayerNorm(width, eps=switches.layer_norm_eps), nn.Dropout(dropout))
+        if width != num_hiddens:     # ELECTRA-small: narrow embeddings, projected to the hidden size
+            self.embedding_projection = nn.Linear(width, num_hiddens)
         self.blks = nn.Sequential(*[
-            TransformerEncoderBlock(num_hiddens, ffn_num_hiddens, num_heads, dropout)
+            TransformerEncoderBlock(num_hiddens, ffn_num_hiddens, num_heads, dropout, switches)
             for _ in range(num_blks)
         ])
-        self.pos_embedding = nn.Parameter(torch.randn(1, max_len, num_hiddens))
+        self.pos_embedding = nn.Parameter(torch.randn(1, max_len, width))
 
     def forward(self, tokens: torch.Tensor, segments: torch.Tensor,
                 valid_lens: torch.Tensor | None = None, *, return_attention: bool = False):
@@ -158,6 +208,10 @@ class BERTEncoder(nn.Module):
             raise ValueError(f"sequence length {seq} exceeds the model's max_len {self.pos_embedding.shape[1]}")
         X = self.token_embedding(tokens) + self.segment_embedding(segments)
         X = X + self.pos_embedding[:, :seq, :]
+        if hasattr(self, "embedding_norm"):
+            X = self.embedding_norm(X)
+        if hasattr(self, "embedding_projection"):
+            X = self.embedding_projection(X)
         weights = []
         for blk in self.blks:
             if return_attention:  # from the block's own input, before the block runs
@@ -201,12 +255,13 @@ class BERTModel(nn.Module):
     """
 
     def __init__(self, vocab_size: int, num_hiddens: int, ffn_num_hiddens: int, num_heads: int,
-                 num_blks: int, dropout: float, max_len: int = 1000):
+                 num_blks: int, dropout: float, max_len: int = 1000, *,
+                 switches: EncoderSwitches = EncoderSwitches()):
         super().__init__()
         self.config = BERTConfig(vocab_size, num_hiddens, ffn_num_hiddens, num_heads, num_blks,
-                                 float(dropout), max_len)
+                                 float(dropout), max_len, **asdict(switches))
         self.encoder = BERTEncoder(vocab_size, num_hiddens, ffn_num_hiddens, num_heads, num_blks,
-                                   dropout, max_len)
+                                   dropout, max_len, switches)
         self.hidden = nn.Sequential(nn.Linear(num_hiddens, num_hiddens), nn.Tanh())
         self.mlm = MaskLM(vocab_size, num_hiddens)
         self.nsp = NextSentencePred(num_hiddens)
@@ -215,7 +270,7 @@ class BERTModel(nn.Module):
     def from_config(cls, config: BERTConfig | dict) -> "BERTModel":
         if isinstance(config, dict):
             config = BERTConfig(**config)
-        return cls(**config.to_dict())
+        return cls(**config.sizes(), switches=config.switches)
 
     def forward(self, tokens: torch.Tensor, segments: torch.Tensor,
                 valid_lens: torch.Tensor | None = None, pred_positions: torch.Tensor | None = None):
