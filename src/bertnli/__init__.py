@@ -13,6 +13,8 @@ Module map (one job each):
 - ``hub``         downloads and the cache: registry with sha1s, mirrors, offline placement.
 - ``sample``      the embedded offline sample: tiny checkpoint + template SNLI corpus.
 - ``snli``        ``read_snli()``: SNLI's text files -> premises, hypotheses, labels.
+- ``kornli``      ``read_kornli()``: KorNLI's tab-separated files (Korean NLI) -> the same triple,
+                  its pinned revision and file hashes.
 - ``packing``     ``pack_pair()`` and the two truncation rules, ``truncation_stats()``.
 - ``dataset``     ``SNLIBERTDataset`` (unpadded, cached), ``vocab_coverage()``.
 - ``loader``      ``make_loader()``: dynamic padding, length buckets, rank split.
