@@ -198,5 +198,4 @@ def set_rng_state(states: list[torch.Tensor] | None) -> None:
         torch.cuda.set_rng_state_all(states)
 
 
-def is_out_of_memory(err: BaseException) -> bool:
-    return isinstance(err, torch.cuda.OutOfMemoryError)
+OutOfMemoryError = torch.cuda.OutOfMemoryError  # raised by a CUDA allocation that does not fit (any build)

@@ -243,10 +243,8 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
                 run.path / HISTORY_FILE)
         finished = bool(history.epochs) and history.epochs[-1].epoch == epoch + 1  # stopped between epochs
         info.print(_interrupted_message(epoch + 1, finished, run, saved_epoch, resume_command), flush=True)
-    except Exception as err:
-        if hardware.is_out_of_memory(err):
-            raise RuntimeError(f"{MEMORY_HINT} ({err})") from err
-        raise
+    except hardware.OutOfMemoryError as err:
+        raise RuntimeError(f"{MEMORY_HINT} ({err})") from err
     return history
 
 
