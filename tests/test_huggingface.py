@@ -139,7 +139,7 @@ def test_missing_files_and_fields_are_named(tmp_path):
         load_huggingface(tmp_path)
     save_bert(tmp_path)
     (tmp_path / "vocab.txt").unlink()
-    with pytest.raises(UnsupportedCheckpoint, match="no vocabulary; expected vocab.txt or tokenizer.json"):
+    with pytest.raises(UnsupportedCheckpoint, match="no vocabulary; expected tokenizer.json or vocab.txt"):
         load_huggingface(tmp_path)
     write_vocab(tmp_path, "txt")
     (tmp_path / "model.safetensors").write_bytes(b"not a tensor file")

@@ -13,6 +13,7 @@ Module map (one job each):
 - ``hub``         downloads and the cache: registry with sha1s, mirrors, offline placement.
 - ``sample``      the embedded offline sample: tiny checkpoint + template SNLI corpus.
 - ``snli``        ``read_snli()``: SNLI's text files -> premises, hypotheses, labels.
+- ``wordpiece``   ``WordPiece``: a Hugging Face checkpoint's tokenizer, its normalization included.
 - ``kornli``      ``read_kornli()``: KorNLI's tab-separated files (Korean NLI) -> the same triple,
                   its pinned revision and file hashes.
 - ``packing``     ``pack_pair()`` and the two truncation rules, ``truncation_stats()``.

@@ -2,7 +2,7 @@
 
 The Korean chapter fine-tunes Korean encoders published in this format: a folder with
 ``config.json``, the weights (``model.safetensors``, else ``pytorch_model.bin``) and a
-WordPiece vocabulary (``vocab.txt``, else ``tokenizer.json``). They are the same encoder as
+WordPiece vocabulary (``tokenizer.json``, else ``vocab.txt``; ``wordpiece`` tokenizes with it). They are the same encoder as
 d2l's BERT with a few switches set differently (``model.EncoderSwitches``: GELU, a
 LayerNorm after the embeddings, LayerNorm's epsilon, and for ELECTRA's small
 discriminators a projection from narrower embeddings), so chapters 1-5's classifier,
@@ -24,7 +24,7 @@ from .model import BERTConfig, BERTModel
 
 CONFIG_FILE = "config.json"
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")  # in order of precedence
-VOCAB_FILES = ("vocab.txt", "tokenizer.json")              # in order of precedence
+VOCAB_FILES = ("tokenizer.json", "vocab.txt")              # in order of precedence, as in wordpiece
 MODEL_TYPES = {"bert": "bert.", "electra": "electra."}     # model_type -> prefix of its weights' names
 ACTIVATIONS = {"gelu": "gelu", "relu": "relu"}             # config.json's hidden_act -> EncoderSwitches.activation
 
@@ -117,11 +117,12 @@ def read_weights(folder: Path) -> tuple[dict[str, torch.Tensor], Path]:
 
 
 def read_vocabulary(folder: Path) -> list[str]:
-    """The WordPiece vocabulary, token ``i`` at position ``i`` (``vocab.txt`` wins over ``tokenizer.json``)."""
-    if (folder / "vocab.txt").is_file():
-        return (folder / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    """The WordPiece vocabulary, token ``i`` at position ``i``. ``tokenizer.json`` wins over
+    ``vocab.txt``, as it does for tokenizing (``wordpiece.WordPiece``): one file decides both."""
     path = folder / "tokenizer.json"
     if not path.is_file():
+        if (folder / "vocab.txt").is_file():
+            return (folder / "vocab.txt").read_text(encoding="utf-8").splitlines()
         raise UnsupportedCheckpoint(f"{folder}: no vocabulary; expected {' or '.join(VOCAB_FILES)}")
     model = json.loads(path.read_text(encoding="utf-8")).get("model", {})
     vocab = model.get("vocab")

@@ -1,0 +1,82 @@
+"""A Hugging Face checkpoint's own WordPiece tokenizer, through the ``tokenizers`` library.
+
+d2l's checkpoints read lowercased, whitespace-split words (``packing.tokenize``). The Korean
+encoders of chapter 6 read WordPiece pieces, and how text is normalized before it is cut
+into pieces is part of the model: Google's English BERT lowercases and strips accents, but
+doing that to Korean splits every syllable into its letters (Unicode NFD), which a Korean
+vocabulary does not contain. So the normalization is never guessed: it is whatever the
+checkpoint's ``tokenizer.json`` says (the whole pipeline, preferred), else what
+``tokenizer_config.json`` says about ``vocab.txt`` (``do_lower_case``, ``strip_accents``,
+``tokenize_chinese_chars``; BERT's defaults where a field is absent).
+``tests/test_wordpiece.py`` checks the ids against ``transformers``' tokenizer.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+SPECIALS = {"unk": "[UNK]", "cls": "[CLS]", "sep": "[SEP]", "pad": "[PAD]", "mask": "[MASK]"}
+
+
+@dataclass
+class WordPiece:
+    """``encode(sentences)`` -> each sentence's piece ids (no special tokens), and the special ids."""
+
+    tokenizer: object  # a tokenizers.Tokenizer
+    source: Path
+
+    @classmethod
+    def from_folder(cls, folder: str | Path) -> "WordPiece":
+        from tokenizers import Tokenizer
+        from tokenizers.implementations import BertWordPieceTokenizer
+
+        folder = Path(folder)
+        if (folder / "tokenizer.json").is_file():
+            path = folder / "tokenizer.json"
+            try:
+                return cls(Tokenizer.from_file(str(path)), path)
+            except Exception as err:  # the library's message, with the file it came from
+                raise ValueError(f"{path}: not a tokenizer this version of tokenizers reads ({err})") from err
+        path = folder / "vocab.txt"
+        if not path.is_file():
+            raise FileNotFoundError(f"{folder}: no tokenizer.json or vocab.txt; a BERT checkpoint folder has one")
+        settings = _tokenizer_config(folder)
+        lowercase = bool(settings.get("do_lower_case", True))
+        tokenizer = BertWordPieceTokenizer(
+            str(path), lowercase=lowercase, strip_accents=settings.get("strip_accents"),
+            handle_chinese_chars=bool(settings.get("tokenize_chinese_chars", True)),
+            **{f"{k}_token": settings.get(f"{k}_token", v) for k, v in SPECIALS.items()})
+        return cls(tokenizer, path)
+
+    def encode(self, sentences: Sequence[str]) -> list[list[int]]:
+        return [e.ids for e in self.tokenizer.encode_batch(list(sentences), add_special_tokens=False)]
+
+    def pieces(self, sentence: str) -> list[str]:
+        """The pieces of one sentence, as strings (for showing a reader what the model sees)."""
+        return self.tokenizer.encode(sentence, add_special_tokens=False).tokens
+
+    def token_id(self, token: str) -> int:
+        idx = self.tokenizer.token_to_id(token)
+        if idx is None:
+            raise ValueError(f"{self.source}: the vocabulary has no {token!r} token")
+        return idx
+
+    def special_ids(self) -> dict[str, int]:
+        """``{"cls": id, "sep": id, "pad": id, "unk": id, "mask": id}``."""
+        return {name: self.token_id(token) for name, token in SPECIALS.items()}
+
+
+def _tokenizer_config(folder: Path) -> dict:
+    path = folder / "tokenizer_config.json"
+    if not path.is_file():
+        return {}
+    try:
+        settings = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path}: not readable JSON ({err})") from err
+    if not isinstance(settings, dict):
+        raise ValueError(f"{path}: expected a JSON object of tokenizer settings")
+    return {k: (v["content"] if isinstance(v, dict) and "content" in v else v) for k, v in settings.items()}
