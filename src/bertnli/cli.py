@@ -167,8 +167,8 @@ def cmd_classroom(args: argparse.Namespace) -> int:
         lang = None if args.lang == "both" else args.lang
         return run_assignment(args.out, args.notebooks, lang, args.points, args.force)
     if args.action == "student-copy":
-        return classroom.run_student_copy(args.out, args.notebooks, args.lang)
-    return classroom.run_mirror(args.out)
+        return classroom.run_student_copy(args.out, args.notebooks, args.lang, args.force)
+    return classroom.run_mirror(args.out, args.force)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -250,9 +250,15 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--notebooks", help="folder with the chapter notebooks (default: ./notebooks or the checkout's)")
     a.add_argument("--lang", choices=["en", "ko", "both"], default="both",
                    help="keep the prose of one language only (cells tagged lang-en / lang-ko; default: both)")
+    a.add_argument("--force", action="store_true",
+                   help="replace notebooks in OUT that were changed since this command wrote them (a student's "
+                        "edits); without it they are kept")
     a = actions.add_parser("mirror", help="copy the cached archives and the sample checkpoint into a folder "
                                           "with a README, for BERTNLI_HUB_URL=file://...")
     a.add_argument("out", help="folder for the mirror (e.g. a USB stick)")
+    a.add_argument("--force", action="store_true",
+                   help="replace files in OUT this command did not write (your own README.md, SHA1SUMS); "
+                        "without it they are kept")
     a = actions.add_parser("assignment", help="the exercise chapters as an nbgrader course folder (source/, config)")
     a.add_argument("out", help="nbgrader course folder to write source/<chapter>/ and nbgrader_config.py into")
     a.add_argument("--notebooks", help="folder with the chapter notebooks (default: ./notebooks or the checkout's)")
