@@ -170,6 +170,74 @@ def case_model_folder_without_weights(tmp, good):
     return ["finetune", "--model", str(tmp / "bert"), "--epochs", "1"], [str(tmp / "bert"), "pretrained.params"]
 
 
+# Issue 21, item 7: fields missing from a run's files used to end in "unexpected error: KeyError 'bert'".
+
+
+def _edit_checkpoint(run: Path, change) -> Path:
+    payload = torch.load(run / CHECKPOINT_FILE, weights_only=True)
+    change(payload)
+    torch.save(payload, run / CHECKPOINT_FILE)
+    return run / CHECKPOINT_FILE
+
+
+def _edit_run_json(run: Path, change) -> Path:
+    settings = json.loads((run / RUN_FILE).read_text())
+    change(settings)
+    (run / RUN_FILE).write_text(json.dumps(settings))
+    return run / RUN_FILE
+
+
+RESUME = ("--resume", "--epochs", "2", "--device", "cpu")
+
+
+def case_checkpoint_without_model_description(tmp, good):
+    run = copy_run(good, tmp)
+    file = _edit_checkpoint(run, lambda p: p.pop("model_description"))
+    return ["predict", str(run), "A man sleeps.", "A person rests."], [str(file), "'model_description' is missing"]
+
+
+def case_checkpoint_description_without_bert(tmp, good):
+    run = copy_run(good, tmp)
+    file = _edit_checkpoint(run, lambda p: p["model_description"].pop("bert"))
+    return ["evaluate", str(run)], [str(file), "model_description lacks the field 'bert'"]
+
+
+def case_checkpoint_without_weights_resumed(tmp, good):
+    run = copy_run(good, tmp)
+    file = _edit_checkpoint(run, lambda p: p.pop("model"))
+    return ["finetune", "--out", str(run), *RESUME], [str(file), "'model' is missing"]
+
+
+def case_checkpoint_without_optimizer_resumed(tmp, good):
+    run = copy_run(good, tmp)
+    file = _edit_checkpoint(run, lambda p: p.pop("optimizer"))
+    return ["finetune", "--out", str(run), *RESUME], [str(file), "'optimizer' is missing"]
+
+
+def case_checkpoint_without_rng_resumed(tmp, good):
+    run = copy_run(good, tmp)
+    file = _edit_checkpoint(run, lambda p: p.pop("rng"))
+    return ["finetune", "--out", str(run), *RESUME], [str(file), "'rng' is missing"]
+
+
+def case_run_json_description_without_bert_resumed(tmp, good):
+    run = copy_run(good, tmp)
+    file = _edit_run_json(run, lambda s: s["model_description"].pop("bert"))
+    return ["finetune", "--out", str(run), *RESUME], [str(file), "model_description is incomplete", "'bert'"]
+
+
+def case_run_json_max_len_a_string(tmp, good):
+    run = copy_run(good, tmp)
+    file = _edit_run_json(run, lambda s: s["config"]["profile"].__setitem__("max_len", "64"))
+    return ["predict", str(run), "A man sleeps.", "A person rests."], [str(file), "'max_len' is '64', not an integer"]
+
+
+def case_run_json_profile_a_list_resumed(tmp, good):
+    run = copy_run(good, tmp)
+    file = _edit_run_json(run, lambda s: s["config"].__setitem__("profile", ["sample"]))
+    return ["finetune", "--out", str(run), *RESUME], [str(file), "records no profile"]
+
+
 CASES = {name.removeprefix("case_"): fn for name, fn in globals().items() if name.startswith("case_")}
 
 

@@ -26,8 +26,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"bertnli {__version__} | torch {torch.__version__} | Python {platform.python_version()}")
     print("devices: " + ", ".join(str(d) for d in devices()))
     print(f"cache:   {hub.cache_dir()}")
-    profile = get_profile(args.profile)
-    name = args.model or profile.model
+    profile = get_profile(args.profile, check_paths=False).with_overrides("--model", model=args.model)
+    profile.check_paths()  # a bad $BERTNLI_MODEL, unless --model replaced it
+    name = profile.model
     print(f"profile: {profile.name}" + (f" (overrides: {', '.join(profile.overrides)})" if profile.overrides else ""))
     model, vocab = load_pretrained(name)
     c = model.config
@@ -70,6 +71,9 @@ def _run_profile(folder: str):
         return Profile.from_dict(run_profile(folder))
     except TypeError as err:
         raise ValueError(f"{Path(folder) / RUN_FILE}: incomplete profile ({err}); fine-tune again") from None
+    except ValueError as err:  # a field of the wrong type, named
+        raise ValueError(f"{Path(folder) / RUN_FILE}: the recorded profile is not usable: {err}; "
+                         "fine-tune again") from None
 
 
 def _run_seed(folder: str) -> int:
@@ -99,13 +103,15 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     if args.out:  # first of all: never start over a saved run, never "resume" an empty folder
         check_run_folder(args.out, resume=args.resume, overwrite=args.overwrite, cli=True)
     # A resumed run continues with its own settings (and seed); arguments given now win.
-    base = _run_profile(args.out) if args.resume else get_profile(args.profile)  # with the BERTNLI_* overrides
+    base = _run_profile(args.out) if args.resume else get_profile(args.profile, check_paths=False)  # + BERTNLI_*
     if args.seed is None:
         args.seed = _run_seed(args.out) if args.resume else 0
     profile = base
     for option in ("model", "data", "epochs", "batch_size", "max_len", "lr", "truncation", "train_pairs",
                    "test_pairs"):
         profile = profile.with_overrides("--" + option.replace("_", "-"), **{option: getattr(args, option)})
+    if not args.resume:
+        profile.check_paths()  # a bad $BERTNLI_DATA / $BERTNLI_MODEL that no option replaced
     with distributed.session(args.device) as info:  # this process's place in the job, made once
         if not info.is_main:
             sample.notice(file=io.StringIO())  # rank 0 alone shows the sample's notice

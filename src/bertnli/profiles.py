@@ -87,9 +87,30 @@ class Profile:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Profile":
-        """A profile saved in a run's ``run.json`` (unknown keys from newer versions ignored)."""
+        """A profile saved in a run's ``run.json`` (unknown keys from newer versions ignored).
+
+        A field of the wrong type (``"max_len": "64"``) is a ValueError naming the field."""
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        values = {k: v for k, v in data.items() if k in known}
+        for name, kinds in _FIELD_TYPES.items():
+            value = values.get(name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)):
+                raise ValueError(f"the field {name!r} is {value!r}, not {_KIND_NAMES[kinds]}")
+        return cls(**values)
+
+    def check_paths(self) -> None:
+        """Refuse a checkpoint or data path set by a ``BERTNLI_*`` variable that is not there, with
+        one line naming the variable and the fix (before any chapter cell loads or reads anything)."""
+        for line in self.overrides:
+            name, _, rest = line.partition("=")
+            variable = rest.rsplit("(", 1)[-1].rstrip(")")
+            if name in PATH_FIELDS and variable in ENV_OVERRIDES:
+                problem = _path_problem(name, getattr(self, name))
+                if problem:
+                    default = getattr(PROFILES.get(self.name), name, None)
+                    raise SettingError(f"${variable}={getattr(self, name)}: {problem}. Point ${variable} at "
+                                       f"{PATH_FIELDS[name]}; or unset it"
+                                       + (f" (the {self.name} profile then uses {default})" if default else ""))
 
     def banner(self) -> str:
         subset = "".join([f", train pairs {self.train_pairs:,}" if self.train_pairs else "",
@@ -105,6 +126,50 @@ class Profile:
         width = max(len(line) for line in lines)
         rule = "=" * min(width, 100)
         return "\n".join([rule, *lines, rule])
+
+
+_FIELD_TYPES = {"name": str, "model": str, "data": str, "epochs": int, "batch_size": int, "max_len": int,
+                "lr": (int, float), "truncation": str, "base_model": str, "train_pairs": int, "test_pairs": int}
+_KIND_NAMES = {str: "a string", int: "an integer", (int, float): "a number"}
+# Fields that may name a file: what a good value is, for the message.
+PATH_FIELDS = {"model": "a checkpoint folder or zip (vocab.json + pretrained.params) or a name: bert.small, "
+                        "bert.base, sample",
+               "base_model": "a checkpoint folder or zip (vocab.json + pretrained.params) or a name: bert.base, "
+                             "bert.small, sample",
+               "data": "a folder or zip holding snli_1.0_train.txt, _dev.txt and _test.txt (SNLI's snli_1.0.zip), "
+                       "or snli, sample"}
+_NAMES = {"model": ("bert.small", "bert.base", "sample"), "base_model": ("bert.small", "bert.base", "sample"),
+          "data": ("snli", "sample")}
+
+
+class SettingError(ValueError):
+    """A setting (a ``BERTNLI_*`` variable) that cannot work; the message names it and the fix.
+
+    In a notebook it shows as that one line, not as a traceback through the package."""
+
+    def _render_traceback_(self) -> list[str]:  # IPython's hook: what the cell's error shows
+        return [f"{type(self).__name__}: {self}"]
+
+
+def _path_problem(field: str, value: str) -> str | None:
+    """Why ``value`` cannot be the ``field`` path (None when it can, or is a name)."""
+    from pathlib import Path
+
+    if value in _NAMES[field]:
+        return None
+    path = Path(value)
+    if not path.exists():
+        return "no such file or folder"
+    if field != "data":
+        return None  # load_pretrained names a folder or zip that holds the wrong files
+    from .snli import snli_file
+
+    try:
+        for split in ("train", "dev", "test"):
+            snli_file(path, split)
+    except (OSError, ValueError) as err:
+        return f"not SNLI's files ({str(err).split(';')[0]})"
+    return None
 
 
 PROFILES: dict[str, Profile] = {
@@ -155,15 +220,20 @@ def apply_env(profile: Profile, environ=None) -> Profile:
     return profile
 
 
-def get_profile(name: str | None = None, *, announce: bool = False) -> Profile:
+def get_profile(name: str | None = None, *, announce: bool = False, check_paths: bool = True) -> Profile:
     """The profile called ``name``, else ``$BERTNLI_PROFILE``, else ``sample``, with the
-    ``BERTNLI_*`` overrides (``ENV_OVERRIDES``) applied; ``announce`` prints its banner."""
+    ``BERTNLI_*`` overrides (``ENV_OVERRIDES``) applied; ``announce`` prints its banner.
+
+    ``check_paths`` refuses a ``BERTNLI_MODEL`` / ``BERTNLI_DATA`` path that is not there
+    (:class:`SettingError`); the command line checks after its own options, which win."""
     source = "argument"
     if not name:
         name, source = os.environ.get(PROFILE_ENV) or "sample", PROFILE_ENV
     if name not in PROFILES:
         raise ValueError(f"unknown profile {name!r} (from the {source}); choose one of {sorted(PROFILES)}")
     profile = apply_env(PROFILES[name])
+    if check_paths:
+        profile.check_paths()
     if announce:
         print(profile.banner())
     return profile
