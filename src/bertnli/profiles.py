@@ -112,12 +112,46 @@ class Profile:
                                        f"{PATH_FIELDS[name]}; or unset it"
                                        + (f" (the {self.name} profile then uses {default})" if default else ""))
 
+    def resized(self) -> bool:
+        """Whether an override changed what the run costs (so the description's estimate is stale)."""
+        return any(line.split("=", 1)[0] in SIZE_FIELDS for line in self.overrides)
+
+    def estimate(self) -> tuple[str, str]:
+        """English and Korean lines: minutes on a 4-core laptop CPU and what is downloaded,
+        computed from these settings with :mod:`bertnli.costs`."""
+        from . import costs
+        from .pretrained import KNOWN_CONFIGS
+
+        config = KNOWN_CONFIGS.get(self.model)
+        pairs = {split: costs.SNLI_PAIRS[split] if self.data == "snli" else None for split in costs.SNLI_PAIRS}
+        train = min(p for p in (self.train_pairs, pairs["train"]) if p) if (self.train_pairs or pairs["train"]) \
+            else None
+        dev, test = ((min(p for p in (self.test_pairs, pairs[s]) if p) if (self.test_pairs or pairs[s]) else None)
+                     for s in ("dev", "test"))
+        downloads = [name for name in (self.model, self.data) if name in ("bert.small", "bert.base", "snli")]
+        got_en = ", ".join(downloads) + " (once, then cached)" if downloads else "nothing"
+        got_ko = ", ".join(downloads) + "(처음 한 번, 그 뒤에는 캐시 사용)" if downloads else "없음"
+        if config is None or None in (train, dev, test):
+            unknown = "the checkpoint's size" if config is None else "the number of pairs"
+            return (f"Time not estimated: {unknown} is not known before loading. Downloads: {got_en}.",
+                    f"시간은 추정하지 않았습니다: 불러오기 전에는 {'체크포인트 크기' if config is None else '쌍의 개수'}를 "
+                    f"알 수 없습니다. 내려받기: {got_ko}.")
+        seconds = costs.laptop_cpu_seconds(config, train_pairs=train, epochs=self.epochs,
+                                           evaluated_pairs=dev * self.epochs + test, max_len=self.max_len)
+        minutes = round(seconds / 60)
+        en, ko = (f"~{minutes:,} min", f"약 {minutes:,}분") if minutes >= 1 else ("under a minute", "1분 미만")
+        return (f"Estimated for these settings: {en} of fine-tuning on a 4-core laptop CPU "
+                f"(bertnli.costs; a GPU is many times faster). Downloads: {got_en}.",
+                f"이 설정의 추정치: 4코어 노트북 컴퓨터의 CPU에서 미세 조정에 {ko}(bertnli.costs로 계산, "
+                f"GPU는 몇 배 빠름). 내려받기: {got_ko}.")
+
     def banner(self) -> str:
         subset = "".join([f", train pairs {self.train_pairs:,}" if self.train_pairs else "",
                           f", dev/test pairs {self.test_pairs:,}" if self.test_pairs else ""])
+        described = list(self.estimate()) if self.resized() and not self.is_sample else [self.description_en,
+                                                                                          self.description_ko]
         lines = [f"profile: {self.name} | model: {self.model} | data: {self.data} | epochs {self.epochs}, "
-                 f"batch {self.batch_size}, max_len {self.max_len}, lr {self.lr:g}{subset}",
-                 self.description_en, self.description_ko]
+                 f"batch {self.batch_size}, max_len {self.max_len}, lr {self.lr:g}{subset}", *described]
         if self.overrides:
             lines += ["overrides in effect · 적용된 재정의: " + ", ".join(self.overrides)]
         if self.is_sample:
@@ -128,6 +162,9 @@ class Profile:
         return "\n".join([rule, *lines, rule])
 
 
+# Settings that change what a run costs: an override of one replaces the profile's fixed estimate
+# ("~10 min ... ~100 MB") in the banner with one computed from the settings.
+SIZE_FIELDS = ("model", "data", "epochs", "batch_size", "max_len", "train_pairs", "test_pairs")
 _FIELD_TYPES = {"name": str, "model": str, "data": str, "epochs": int, "batch_size": int, "max_len": int,
                 "lr": (int, float), "truncation": str, "base_model": str, "train_pairs": int, "test_pairs": int}
 _KIND_NAMES = {str: "a string", int: "an integer", (int, float): "a number"}
