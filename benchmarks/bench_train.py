@@ -5,7 +5,7 @@
         --data STANDINS/snli_1.0                      # what benchmarks/gpu_check.sh runs
 
 Reference: d2l 1.0.3's ``BERTModel`` (its masked-softmax attention), every pair padded to
-``max_len`` 128 (d2l's SNLIBERTDataset layout), batch 512, Adam, fp32. Ours:
+``max_len`` (``--max-len``, default 128: d2l's SNLIBERTDataset layout), batch 512, Adam, fp32. Ours:
 ``BERTClassifier`` on bertnli's ``BERTModel`` (SDPA attention), batches from
 ``make_loader`` (dynamic padding, length buckets), same batch size, Adam as
 ``fine_tune`` builds it (fused where PyTorch supports it).
@@ -71,7 +71,7 @@ def worker(side: str, args) -> dict:
     data, source = _pairs(args.data)
     vocab = _vocab(data)
     cfg = dict(KNOWN_CONFIGS[args.model], vocab_size=len(vocab), dropout=0.1)
-    dataset = SNLIBERTDataset(data, vocab, max_len=128, cache=False)
+    dataset = SNLIBERTDataset(data, vocab, max_len=args.max_len, cache=False)
     amp_dtype = torch.bfloat16 if args.amp and (device.type != "cuda" or torch.cuda.is_bf16_supported()) else (
         torch.float16 if args.amp else None)
 
@@ -161,12 +161,20 @@ def main() -> int:
     parser.add_argument("--data", help="folder with snli_1.0_train.txt (default: cached SNLI, else the sample)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch-size", type=int, default=512)
+    parser.add_argument("--max-len", type=int, default=128,
+                        help="pairs are cut to this many tokens; the reference pads every pair to it (default: 128, "
+                             "d2l's; the laptop profile uses 64)")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--windows", type=int, default=5)
     parser.add_argument("--steps-per-window", type=int, default=2)
     parser.add_argument("--amp", choices=["off", "on", "both"], default="off")
     parser.add_argument("--worker", choices=["reference", "bertnli"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    from bertnli.pretrained import KNOWN_CONFIGS
+
+    longest = min(KNOWN_CONFIGS[m]["max_len"] for m in args.model)
+    if not 4 <= args.max_len <= longest:
+        parser.error(f"argument --max-len: must be between 4 and the checkpoints' max_len {longest}, got {args.max_len}")
     if args.worker:
         args.amp = args.amp == "on"
         args.model = args.model[0]
@@ -196,7 +204,7 @@ def main() -> int:
     print("| model | loop | AMP | examples/s | speed-up | peak memory (MB) | padded-token share |")
     print("| --- | --- | --- | ---: | ---: | ---: | ---: |")
     for i, r in enumerate(rows):
-        name = "reference (d2l model, pad to 128)" if r["side"] == "reference" else "bertnli (SDPA, buckets)"
+        name = f"reference (d2l model, pad to {args.max_len})" if r["side"] == "reference" else "bertnli (SDPA, buckets)"
         amp = "on" if r["amp"] else "off"
         if "skipped" in r:
             print(f"| {r['model']} | {name} | {amp} | {r['skipped']} | | | |")

@@ -453,3 +453,18 @@ def test_chapter_4_trains_with_a_progress_bar_like_chapter_3():
         "04_exercise_truncation.md", "finetune_job")
     assert chapter3 and chapter4
     assert {progress_of(c) for c in chapter4} == {progress_of(c) for c in chapter3} == {None}
+
+
+@pytest.mark.slow
+def test_bench_train_measures_at_the_max_len_it_is_given(files, tmp_path):
+    """Issue 21, item 8: ``bench_train.py --max-len`` (the laptop profile trains at 64, not 128)."""
+    bench = [sys.executable, str(ROOT / "benchmarks" / "bench_train.py")]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    done = subprocess.run(bench + ["--max-len", "32", "--batch-size", "8", "--warmup", "1", "--windows", "1",
+                                   "--steps-per-window", "1", "--data", str(files["data"])],
+                          capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| bert.small |")]
+    assert len(rows) == 2 and "pad to 32" in rows[0]
+    refused = subprocess.run(bench + ["--max-len", "1000"], capture_output=True, text=True, timeout=120, env=env)
+    assert refused.returncode == 2 and "--max-len: must be between 4 and the checkpoints' max_len 512" in refused.stderr
