@@ -273,3 +273,33 @@ def test_mirror_run_again_refreshes_only_its_own_files(tmp_path, monkeypatch):
     assert (out / name).read_bytes() == b"someone else's file with the same name"
     assert name not in (out / classroom.SUMS_FILE).read_text()  # never listed with a sha1 it does not have
     assert any(name in note for note in third.skipped)
+
+
+def test_a_damaged_record_of_what_was_written_keeps_every_changed_file(tmp_path):
+    """Probe: a garbled ``.bertnli-written.json`` means nothing there is known to be ours: keep what differs."""
+    src, out = tiny_chapters(tmp_path / "nb"), tmp_path / "class"
+    classroom.student_copy(out, src)
+    (out / "02_two.ipynb").write_text((out / "02_two.ipynb").read_text().replace("y = None", "y = 7"))
+    (out / classroom.MANIFEST_FILE).write_text("{not json")
+    copies = classroom.student_copy(out, src)
+    assert [c.status for c in copies] == ["unchanged", "kept"] and "y = 7" in (out / "02_two.ipynb").read_text()
+
+
+def test_a_folder_named_like_a_notebook_is_refused_before_anything_is_written(tmp_path):
+    src, out = tiny_chapters(tmp_path / "nb"), tmp_path / "class"
+    (out / "02_two.ipynb").mkdir(parents=True)
+    (out / "02_two.ipynb" / "photo.jpg").write_bytes(b"\xff\xd8")
+    with pytest.raises(ValueError, match="02_two.ipynb is a folder where a student notebook goes"):
+        classroom.student_copy(out, src, force=True)
+    assert sorted(p.name for p in out.iterdir()) == ["02_two.ipynb"]  # 01 not written either; the photo kept
+    assert (out / "02_two.ipynb" / "photo.jpg").read_bytes() == b"\xff\xd8"
+
+
+@pytest.mark.parametrize("action", ["student-copy", "mirror"])
+def test_an_output_that_is_a_file_is_refused(tmp_path, monkeypatch, capsys, action):
+    monkeypatch.setenv("BERTNLI_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "out").write_text("my notes")
+    extra = ["--notebooks", str(tiny_chapters(tmp_path / "nb"))] if action == "student-copy" else []
+    assert cli.main(["classroom", action, str(tmp_path / "out"), *extra]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+    assert (tmp_path / "out").read_text() == "my notes"

@@ -326,3 +326,31 @@ def test_resuming_a_crafted_checkpoint_from_the_command_line_runs_nothing(tmp_pa
                    env={"BERTNLI_CACHE": str(tmp_path / "cache")})
     assert done.returncode == 2 and "refusing to load" in done.stderr and "Traceback" not in done.stderr
     assert not target.exists()
+
+
+def test_a_file_given_as_the_run_is_named_once(tmp_path, capsys):
+    """Probe: ``evaluate RUN/checkpoint.pt`` said ``RUN/checkpoint.pt/run.json: ...: RUN/checkpoint.pt: this is a file``."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / CHECKPOINT_FILE).write_bytes(b"")
+    assert cli.main(["evaluate", str(run / CHECKPOINT_FILE)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"bertnli evaluate: error: {run / CHECKPOINT_FILE}: this is a file; give the run folder that "
+                   f"holds it ({run})")
+
+
+def test_predict_on_a_data_folder_says_it_is_no_run(capsys):
+    from bertnli import sample
+
+    assert cli.main(["predict", str(sample.snli_dir()), "A man sleeps.", "A person rests."]) == 2
+    err = capsys.readouterr().err
+    assert "run.json: no run settings here" in err and "finetune --out" in err
+
+
+@pytest.mark.slow
+def test_a_garbled_history_does_not_stop_evaluate(tmp_path, good_run):
+    """Probe: history.json is a record for people; evaluate and predict need only run.json and the checkpoint."""
+    run = copy_run(good_run, tmp_path)
+    (run / HISTORY_FILE).write_text("{oops")
+    done = bertnli("evaluate", str(run), "--split", "dev", env={"BERTNLI_CACHE": str(tmp_path / "cache")})
+    assert done.returncode == 0 and done.stdout.startswith("dev: accuracy"), done.stderr

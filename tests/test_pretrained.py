@@ -1,6 +1,7 @@
 """load_pretrained: d2l's checkpoint format from a folder, a zip or a registry name."""
 
 import json
+import re
 import warnings
 import zipfile
 
@@ -236,3 +237,27 @@ def test_a_path_that_is_no_checkpoint_is_refused_without_walking_it(tmp_path, mo
 
     assert len(calls) <= _findfiles.MAX_ENTRIES
     assert len(calls) < 70  # it stopped at the bound, not after every folder
+
+
+@pytest.mark.parametrize("kind", ["text file", "zip in name only", "device", "folder of other things",
+                                  "vocab is a dict"])
+def test_paths_that_are_not_checkpoints_say_what_they_are(kind, d2l_written, tmp_path):
+    """Probe: paths that are not what they claim, each refused with what it is and what to give."""
+    if kind == "text file":
+        path, err, words = tmp_path / "notes.txt", ValueError, "neither a folder nor a zip"
+        path.write_text("hello")
+    elif kind == "zip in name only":
+        path, err, words = tmp_path / "bert.small.torch.zip", ValueError, "neither a folder nor a zip"
+        path.write_text("<html>404</html>")  # a failed download saved under the zip's name
+    elif kind == "device":
+        path, err, words = "/dev/null", ValueError, "neither a folder nor a zip"
+    elif kind == "folder of other things":
+        path, err, words = tmp_path / "home", FileNotFoundError, "no vocab.json found within 2 folder levels"
+        (path / "Documents").mkdir(parents=True)
+        (path / "Documents" / "thesis.tex").write_text("...")
+    else:
+        _, path = d2l_written
+        (path / "vocab.json").write_text('{"<unk>": 0}')
+        err, words = ValueError, "vocab.json): expected a JSON list of strings"
+    with pytest.raises(err, match=re.escape(words)):
+        load_pretrained(path, num_heads=3)

@@ -65,3 +65,15 @@ def test_a_wrong_bertnli_model_is_named_and_an_option_wins_over_the_variable(tmp
     assert "$BERTNLI_MODEL=" in err and "gone.zip: no such file or folder" in err and "unset it" in err
     assert len(err.strip().splitlines()) == 1
     assert cli.main(["info", "--model", "sample"]) == 0  # the option replaces the variable: no complaint
+
+
+def test_a_command_checks_only_the_paths_it_uses(tmp_path, monkeypatch):
+    """Probe: a wrong BERTNLI_BASE_MODEL (chapter 5's) does not stop a fine-tuning command, which never
+    loads it; chapter 5's get_profile does refuse it."""
+    from bertnli.profiles import SettingError
+
+    monkeypatch.setenv("BERTNLI_BASE_MODEL", str(tmp_path / "bert.base.zip"))
+    profile = get_profile("sample", check_paths=False)
+    profile.check_paths(("model", "data"))  # what finetune checks: fine
+    with pytest.raises(SettingError, match=r"^\$BERTNLI_BASE_MODEL=.*bert\.base\.zip: no such file or folder"):
+        get_profile("sample")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -190,3 +191,11 @@ def test_a_folder_that_is_no_corpus_is_refused_without_walking_it(tmp_path, monk
     monkeypatch.setattr(pathlib.Path, "rglob", lambda *a, **k: pytest.fail("the tree was walked"))
     with pytest.raises(ValueError, match="is not an SNLI folder"):
         read_snli(tmp_path / "home", "train")
+
+
+def test_the_train_file_itself_is_refused_naming_its_folder(tmp_path):
+    """Probe: ``--data .../snli_1.0_train.txt`` used to say ``.../snli_1.0_train.txt/snli_1.0_train.txt does not exist``."""
+    file = write_snli(tmp_path / "snli_1.0", "train")
+    with pytest.raises(ValueError, match=rf"is a file, not a folder or a zip; give the folder that holds it: "
+                                         rf"{re.escape(str(tmp_path / 'snli_1.0'))}$"):
+        read_snli(file, "train")

@@ -247,6 +247,13 @@ def student_copy(out: str | os.PathLike[str], notebooks_dir: str | os.PathLike[s
         except nbformat.ValidationError as err:
             raise ValueError(f"{source}: not a valid notebook ({err.message}); fix the file, or restore it") from None
         ready.append((source, nbformat.writes(nb), removed, exercises))
+    if target_dir.exists() and not target_dir.is_dir():
+        raise ValueError(f"{target_dir} is a file, not a folder: choose a folder for the student copies")
+    in_the_way = [target_dir / f"{source.stem}.ipynb" for source, *_ in ready
+                  if (target_dir / f"{source.stem}.ipynb").is_dir()]
+    if in_the_way:
+        raise ValueError(f"{in_the_way[0]} is a folder where a student notebook goes; move it away "
+                         "(nothing was written)")
     target_dir.mkdir(parents=True, exist_ok=True)
     own = OwnFiles(target_dir, force)
     written = []

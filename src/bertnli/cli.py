@@ -27,7 +27,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     print("devices: " + ", ".join(str(d) for d in devices()))
     print(f"cache:   {hub.cache_dir()}")
     profile = get_profile(args.profile, check_paths=False).with_overrides("--model", model=args.model)
-    profile.check_paths()  # a bad $BERTNLI_MODEL, unless --model replaced it
+    profile.check_paths(("model",))  # a bad $BERTNLI_MODEL, unless --model replaced it
     name = profile.model
     print(f"profile: {profile.name}" + (f" (overrides: {', '.join(profile.overrides)})" if profile.overrides else ""))
     model, vocab = load_pretrained(name)
@@ -67,8 +67,9 @@ def _run_profile(folder: str):
     from .checkpoint import RUN_FILE, run_profile
     from .profiles import Profile
 
+    recorded = run_profile(folder)
     try:
-        return Profile.from_dict(run_profile(folder))
+        return Profile.from_dict(recorded)
     except TypeError as err:
         raise ValueError(f"{Path(folder) / RUN_FILE}: incomplete profile ({err}); fine-tune again") from None
     except ValueError as err:  # a field of the wrong type, named
@@ -111,7 +112,7 @@ def cmd_finetune(args: argparse.Namespace) -> int:
                    "test_pairs"):
         profile = profile.with_overrides("--" + option.replace("_", "-"), **{option: getattr(args, option)})
     if not args.resume:
-        profile.check_paths()  # a bad $BERTNLI_DATA / $BERTNLI_MODEL that no option replaced
+        profile.check_paths(("model", "data"))  # a bad $BERTNLI_DATA / $BERTNLI_MODEL no option replaced
     with distributed.session(args.device) as info:  # this process's place in the job, made once
         if not info.is_main:
             sample.notice(file=io.StringIO())  # rank 0 alone shows the sample's notice

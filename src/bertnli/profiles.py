@@ -98,13 +98,14 @@ class Profile:
                 raise ValueError(f"the field {name!r} is {value!r}, not {_KIND_NAMES[kinds]}")
         return cls(**values)
 
-    def check_paths(self) -> None:
+    def check_paths(self, names: tuple[str, ...] = ("model", "base_model", "data")) -> None:
         """Refuse a checkpoint or data path set by a ``BERTNLI_*`` variable that is not there, with
-        one line naming the variable and the fix (before any chapter cell loads or reads anything)."""
+        one line naming the variable and the fix (before any chapter cell loads or reads anything).
+        ``names``: the fields to check (a command checks those it uses)."""
         for line in self.overrides:
             name, _, rest = line.partition("=")
             variable = rest.rsplit("(", 1)[-1].rstrip(")")
-            if name in PATH_FIELDS and variable in ENV_OVERRIDES:
+            if name in PATH_FIELDS and name in names and variable in ENV_OVERRIDES:
                 problem = _path_problem(name, getattr(self, name))
                 if problem:
                     default = getattr(PROFILES.get(self.name), name, None)

@@ -68,6 +68,9 @@ def _folder_file(folder: Path, split: str) -> Path:
     want = f"snli_1.0_{split}.txt"
     advice = (f"the data must be a folder or a zip holding {want} (like SNLI's snli_1.0.zip), "
               "or snli / sample")
+    if folder.is_file():
+        hint = f"give the folder that holds it: {folder.parent}" if folder.name.startswith("snli_1.0_") else advice
+        raise ValueError(f"{folder} is a file, not a folder or a zip; {hint}")
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder / want} does not exist; {advice}")
     try:
