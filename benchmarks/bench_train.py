@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-SIDES = {"reference": "reference (d2l model, pad to max_len)", "bertnli": "bertnli (SDPA, buckets)",
+SIDES = {"reference": "reference (d2l model, pad to {max_len})", "bertnli": "bertnli (SDPA, buckets)",
          "transformers": "transformers BertForSequenceClassification"}
 
 
@@ -268,8 +268,8 @@ def plan(args) -> list[tuple[str, str, str, bool]]:
     return runs
 
 
-def _format(r: dict, rows: list[dict]) -> str:
-    base = f"| {r['model']} | {SIDES[r['side']]} | {r['amp']} | {'yes' if r['compiled'] else 'no'} |"
+def _format(r: dict, rows: list[dict], max_len: int) -> str:
+    base = f"| {r['model']} | {SIDES[r['side']].format(max_len=max_len)} | {r['amp']} | {'yes' if r['compiled'] else 'no'} |"
     if "skipped" in r:
         return base + f" {r['skipped']} | | | | | |"
 
@@ -300,6 +300,10 @@ def main() -> int:
     parser.add_argument("--worker", choices=list(SIDES), help=argparse.SUPPRESS)
     parser.add_argument("--prepared", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    from bertnli import KNOWN_CONFIGS
+    longest = min(KNOWN_CONFIGS[m]["max_len"] for m in args.model)
+    if not 4 <= args.max_len <= longest:
+        parser.error(f"argument --max-len: must be between 4 and the checkpoints' max_len {longest}, got {args.max_len}")
     if args.worker:
         args.model = args.model[0]
         print(json.dumps(worker(args.worker, args)))
@@ -332,7 +336,7 @@ def main() -> int:
           "| padded-token share | graphs |")
     print("| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
-        print(_format(r, rows))
+        print(_format(r, rows, args.max_len))
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
     failed = [r for r in rows if r.get("failed")]

@@ -139,3 +139,20 @@ def test_an_old_or_foreign_file_is_a_clear_error(tmp_path):
         load_checkpoint(tmp_path)
     save_checkpoint(tmp_path / CHECKPOINT_FILE, BERTClassifier(tiny_bert()), epoch=3)
     assert load_checkpoint(tmp_path)["epoch"] == 3
+
+
+def test_a_run_folder_keeps_files_that_are_not_the_runs(tmp_path):
+    """Probe: ``finetune --out`` a folder holding someone's notes, then ``--overwrite``: the run's three
+    files are written and replaced, the notes are never touched."""
+    from bertnli import BERTClassifier, SNLIBERTDataset, fine_tune, make_loader
+    from tiny_task import VOCAB, tiny_bert, tiny_data
+
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    data = make_loader(SNLIBERTDataset(tiny_data(16), VOCAB, max_len=32, cache=False), 8, shuffle=False)
+    for overwrite in (False, True):
+        fine_tune(BERTClassifier(tiny_bert()), data, None, epochs=1, device="cpu", checkpoint_dir=folder,
+                  overwrite=overwrite)
+    assert (folder / "notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in folder.iterdir()) == ["checkpoint.pt", "history.json", "notes.txt", "run.json"]

@@ -191,3 +191,115 @@ def test_mirror_round_trip_installs_offline(tmp_path, monkeypatch):
     payload = hub.fetch(FAKE, progress=False)
     assert (payload / "vocab.json").read_text() == '["<unk>", "<pad>", "hello"]'
     assert hub.sha1_of(hub.archive_path(FAKE)) == sha1
+
+
+# --------------------------------------------------------------------------- a person's files (issue 21, item 4)
+
+
+def tiny_chapters(folder: Path) -> Path:
+    """Two small MyST chapters, one with a solution cell."""
+    folder.mkdir(parents=True, exist_ok=True)
+    head = "---\njupytext:\n  text_representation:\n    format_name: myst\nkernelspec:\n  display_name: Python 3\n  language: python\n  name: python3\n---\n\n"
+    (folder / "01_one.md").write_text(head + "# One\n\n```{code-cell} ipython3\nx = 1\n```\n\nText.\n")
+    (folder / "02_two.md").write_text(head + "# Two\n\n```{code-cell} ipython3\n:tags: [exercise]\n\ny = None\n```\n\n"
+                                      "```{code-cell} ipython3\n:tags: [solution]\n\ny = 2\n```\n")
+    return folder
+
+
+def test_student_copy_again_keeps_a_notebook_a_student_edited(tmp_path, capsys):
+    src, out = tiny_chapters(tmp_path / "nb"), tmp_path / "class"
+    assert cli.main(["classroom", "student-copy", str(out), "--notebooks", str(src)]) == 0
+    edited = nbformat.read(out / "02_two.ipynb", as_version=4)
+    edited.cells[1].source = "y = 42  # my answer"
+    nbformat.write(edited, out / "02_two.ipynb")
+    mine = (out / "02_two.ipynb").read_bytes()
+    (src / "01_one.md").write_text((src / "01_one.md").read_text().replace("x = 1", "x = 10"))  # a new edition
+    capsys.readouterr()
+    assert cli.main(["classroom", "student-copy", str(out), "--notebooks", str(src)]) == 0
+    captured = capsys.readouterr()
+    assert (out / "02_two.ipynb").read_bytes() == mine  # the student's work is still there
+    assert f"kept {out / '02_two.ipynb'}" in captured.err and "--force" in captured.err
+    assert "x = 10" in (out / "01_one.ipynb").read_text()  # the untouched copy follows the source
+    assert cli.main(["classroom", "student-copy", str(out), "--notebooks", str(src), "--force"]) == 0
+    assert "my answer" not in (out / "02_two.ipynb").read_text()
+
+
+def test_student_copy_keeps_a_notebook_it_did_not_write(tmp_path, capsys):
+    src, out = tiny_chapters(tmp_path / "nb"), tmp_path / "class"
+    out.mkdir()
+    (out / "01_one.ipynb").write_text("a file of the same name, not written by bertnli")
+    copies = classroom.student_copy(out, src)
+    assert [c.status for c in copies] == ["kept", "written"]
+    assert (out / "01_one.ipynb").read_text() == "a file of the same name, not written by bertnli"
+
+
+def test_student_copies_have_the_same_cell_ids_on_every_run(tmp_path):
+    src = tiny_chapters(tmp_path / "nb")
+    classroom.student_copy(tmp_path / "a", src)
+    classroom.student_copy(tmp_path / "b", src)
+    for name in ("01_one.ipynb", "02_two.ipynb"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+        ids = [c["id"] for c in nbformat.read(tmp_path / "a" / name, as_version=4).cells]
+        assert ids == [f"{name[:-6]}-{i:03d}" for i in range(len(ids))]
+
+
+def test_mirror_keeps_the_owners_readme_and_sums(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BERTNLI_CACHE", str(tmp_path / "empty-cache"))
+    out = tmp_path / "usb"
+    out.mkdir()
+    (out / classroom.README_FILE).write_text("# My USB stick\nPhotos of the class trip.\n")
+    (out / classroom.SUMS_FILE).write_text("abc  photo.jpg\n")
+    assert cli.main(["classroom", "mirror", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert (out / classroom.README_FILE).read_text() == "# My USB stick\nPhotos of the class trip.\n"
+    assert (out / classroom.SUMS_FILE).read_text() == "abc  photo.jpg\n"
+    assert f"kept {out / classroom.README_FILE}" in err and f"kept {out / classroom.SUMS_FILE}" in err
+    assert (out / sample.checkpoint_path().name).is_file()  # the mirror's own files are there
+    assert cli.main(["classroom", "mirror", str(out), "--force"]) == 0
+    assert "BERTNLI_HUB_URL" in (out / classroom.README_FILE).read_text()
+
+
+def test_mirror_run_again_refreshes_only_its_own_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("BERTNLI_CACHE", str(tmp_path / "empty-cache"))
+    out = tmp_path / "usb"
+    first = classroom.mirror(out)
+    assert not first.kept
+    (out / classroom.README_FILE).write_text((out / classroom.README_FILE).read_text() + "\nold edition\n")
+    second = classroom.mirror(out)  # an owner's change to the README is theirs now
+    assert second.kept and "old edition" in (out / classroom.README_FILE).read_text()
+    name = sample.checkpoint_path().name
+    (out / name).write_bytes(b"someone else's file with the same name")
+    third = classroom.mirror(out)
+    assert (out / name).read_bytes() == b"someone else's file with the same name"
+    assert name not in (out / classroom.SUMS_FILE).read_text()  # never listed with a sha1 it does not have
+    assert any(name in note for note in third.skipped)
+
+
+def test_a_damaged_record_of_what_was_written_keeps_every_changed_file(tmp_path):
+    """Probe: a garbled ``.bertnli-written.json`` means nothing there is known to be ours: keep what differs."""
+    src, out = tiny_chapters(tmp_path / "nb"), tmp_path / "class"
+    classroom.student_copy(out, src)
+    (out / "02_two.ipynb").write_text((out / "02_two.ipynb").read_text().replace("y = None", "y = 7"))
+    (out / classroom.MANIFEST_FILE).write_text("{not json")
+    copies = classroom.student_copy(out, src)
+    assert [c.status for c in copies] == ["unchanged", "kept"] and "y = 7" in (out / "02_two.ipynb").read_text()
+
+
+def test_a_folder_named_like_a_notebook_is_refused_before_anything_is_written(tmp_path):
+    src, out = tiny_chapters(tmp_path / "nb"), tmp_path / "class"
+    (out / "02_two.ipynb").mkdir(parents=True)
+    (out / "02_two.ipynb" / "photo.jpg").write_bytes(b"\xff\xd8")
+    with pytest.raises(ValueError, match="02_two.ipynb is a folder where a student notebook goes"):
+        classroom.student_copy(out, src, force=True)
+    assert sorted(p.name for p in out.iterdir()) == ["02_two.ipynb"]  # 01 not written either; the photo kept
+    assert (out / "02_two.ipynb" / "photo.jpg").read_bytes() == b"\xff\xd8"
+
+
+@pytest.mark.parametrize("action", ["student-copy", "mirror"])
+def test_an_output_that_is_a_file_is_refused(tmp_path, monkeypatch, capsys, action):
+    monkeypatch.setenv("BERTNLI_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "out").write_text("my notes")
+    extra = ["--notebooks", str(tiny_chapters(tmp_path / "nb"))] if action == "student-copy" else []
+    assert cli.main(["classroom", action, str(tmp_path / "out"), *extra]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+    assert (tmp_path / "out").read_text() == "my notes"

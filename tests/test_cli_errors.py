@@ -170,6 +170,74 @@ def case_model_folder_without_weights(tmp, good):
     return ["finetune", "--model", str(tmp / "bert"), "--epochs", "1"], [str(tmp / "bert"), "pretrained.params"]
 
 
+# Issue 21, item 7: fields missing from a run's files used to end in "unexpected error: KeyError 'bert'".
+
+
+def _edit_checkpoint(run: Path, change) -> Path:
+    payload = torch.load(run / CHECKPOINT_FILE, weights_only=True)
+    change(payload)
+    torch.save(payload, run / CHECKPOINT_FILE)
+    return run / CHECKPOINT_FILE
+
+
+def _edit_run_json(run: Path, change) -> Path:
+    settings = json.loads((run / RUN_FILE).read_text())
+    change(settings)
+    (run / RUN_FILE).write_text(json.dumps(settings))
+    return run / RUN_FILE
+
+
+RESUME = ("--resume", "--epochs", "2", "--device", "cpu")
+
+
+def case_checkpoint_without_model_description(tmp, good):
+    run = copy_run(good, tmp)
+    file = _edit_checkpoint(run, lambda p: p.pop("model_description"))
+    return ["predict", str(run), "A man sleeps.", "A person rests."], [str(file), "'model_description' is missing"]
+
+
+def case_checkpoint_description_without_bert(tmp, good):
+    run = copy_run(good, tmp)
+    file = _edit_checkpoint(run, lambda p: p["model_description"].pop("bert"))
+    return ["evaluate", str(run)], [str(file), "model_description lacks the field 'bert'"]
+
+
+def case_checkpoint_without_weights_resumed(tmp, good):
+    run = copy_run(good, tmp)
+    file = _edit_checkpoint(run, lambda p: p.pop("model"))
+    return ["finetune", "--out", str(run), *RESUME], [str(file), "'model' is missing"]
+
+
+def case_checkpoint_without_optimizer_resumed(tmp, good):
+    run = copy_run(good, tmp)
+    file = _edit_checkpoint(run, lambda p: p.pop("optimizer"))
+    return ["finetune", "--out", str(run), *RESUME], [str(file), "'optimizer' is missing"]
+
+
+def case_checkpoint_without_rng_resumed(tmp, good):
+    run = copy_run(good, tmp)
+    file = _edit_checkpoint(run, lambda p: p.pop("rng"))
+    return ["finetune", "--out", str(run), *RESUME], [str(file), "'rng' is missing"]
+
+
+def case_run_json_description_without_bert_resumed(tmp, good):
+    run = copy_run(good, tmp)
+    file = _edit_run_json(run, lambda s: s["model_description"].pop("bert"))
+    return ["finetune", "--out", str(run), *RESUME], [str(file), "model_description is incomplete", "'bert'"]
+
+
+def case_run_json_max_len_a_string(tmp, good):
+    run = copy_run(good, tmp)
+    file = _edit_run_json(run, lambda s: s["config"]["profile"].__setitem__("max_len", "64"))
+    return ["predict", str(run), "A man sleeps.", "A person rests."], [str(file), "'max_len' is '64', not an integer"]
+
+
+def case_run_json_profile_a_list_resumed(tmp, good):
+    run = copy_run(good, tmp)
+    file = _edit_run_json(run, lambda s: s["config"].__setitem__("profile", ["sample"]))
+    return ["finetune", "--out", str(run), *RESUME], [str(file), "records no profile"]
+
+
 CASES = {name.removeprefix("case_"): fn for name, fn in globals().items() if name.startswith("case_")}
 
 
@@ -258,3 +326,31 @@ def test_resuming_a_crafted_checkpoint_from_the_command_line_runs_nothing(tmp_pa
                    env={"BERTNLI_CACHE": str(tmp_path / "cache")})
     assert done.returncode == 2 and "refusing to load" in done.stderr and "Traceback" not in done.stderr
     assert not target.exists()
+
+
+def test_a_file_given_as_the_run_is_named_once(tmp_path, capsys):
+    """Probe: ``evaluate RUN/checkpoint.pt`` said ``RUN/checkpoint.pt/run.json: ...: RUN/checkpoint.pt: this is a file``."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / CHECKPOINT_FILE).write_bytes(b"")
+    assert cli.main(["evaluate", str(run / CHECKPOINT_FILE)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"bertnli evaluate: error: {run / CHECKPOINT_FILE}: this is a file; give the run folder that "
+                   f"holds it ({run})")
+
+
+def test_predict_on_a_data_folder_says_it_is_no_run(capsys):
+    from bertnli import sample
+
+    assert cli.main(["predict", str(sample.snli_dir()), "A man sleeps.", "A person rests."]) == 2
+    err = capsys.readouterr().err
+    assert "run.json: no run settings here" in err and "finetune --out" in err
+
+
+@pytest.mark.slow
+def test_a_garbled_history_does_not_stop_evaluate(tmp_path, good_run):
+    """Probe: history.json is a record for people; evaluate and predict need only run.json and the checkpoint."""
+    run = copy_run(good_run, tmp_path)
+    (run / HISTORY_FILE).write_text("{oops")
+    done = bertnli("evaluate", str(run), "--split", "dev", env={"BERTNLI_CACHE": str(tmp_path / "cache")})
+    assert done.returncode == 0 and done.stdout.startswith("dev: accuracy"), done.stderr

@@ -59,3 +59,19 @@ def test_a_world_of_one_and_device_names(monkeypatch):
         with pytest.raises(ValueError, match="CUDA is not available.*--device cpu"):
             pick_device("cuda", local_rank=0)
     assert os.environ.get("WORLD_SIZE") is None
+
+
+def test_a_long_input_says_how_many_tokens_were_kept_of_how_many():
+    """Issue 21, item 7: a 10,000-word premise is cut to max_len; predict says so, with the counts."""
+    import warnings
+
+    from bertnli import predict, inference
+
+    model = BERTClassifier(tiny_bert())
+    premise = " ".join(["a dog is running"] * 2500)  # 10,000 words
+    with pytest.warns(UserWarning, match=r"kept 29 of 10,004 \(premise 25 of 10,000, hypothesis 4 of 4\)") as seen:
+        predict(model, VOCAB, premise, "A dog runs.", max_len=32)
+    assert [w.category for w in seen] == [inference.TruncatedInput]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a pair that fits: nothing to say
+        predict(model, VOCAB, "A dog is running.", "An animal is outside.", max_len=32)

@@ -1,6 +1,8 @@
 """load_pretrained: d2l's checkpoint format from a folder, a zip or a registry name."""
 
 import json
+import re
+import warnings
 import zipfile
 
 import pytest
@@ -144,3 +146,118 @@ def test_vocab_semantics_match_d2l():
         Vocab(["<unk>", "a", "a"])
     with pytest.raises(ValueError, match="<unk>"):
         Vocab(["a"])
+
+
+# --------------------------------------------------------------------------- one file per role (issue 21, item 2)
+
+
+def test_a_nested_older_copy_of_a_checkpoint_file_is_refused_naming_both(d2l_written):
+    ref, folder = d2l_written
+    older = write_d2l_checkpoint(folder / "old", BERTModel(**CFG).state_dict())
+    with pytest.raises(ValueError) as err:
+        load_pretrained(folder, num_heads=3)
+    message = str(err.value)
+    assert "2 files called" in message and "will not guess" in message
+    assert str(folder / "vocab.json") in message and str(older / "vocab.json") in message
+
+
+def test_checkpoint_files_in_two_different_folders_are_refused(d2l_written, tmp_path):
+    _, folder = d2l_written
+    mixed = tmp_path / "mixed"
+    (mixed / "a").mkdir(parents=True)
+    (mixed / "b").mkdir()
+    (mixed / "a" / "vocab.json").write_bytes((folder / "vocab.json").read_bytes())
+    (mixed / "b" / "pretrained.params").write_bytes((folder / "pretrained.params").read_bytes())
+    with pytest.raises(ValueError, match="different folders"):
+        load_pretrained(mixed, num_heads=3)
+
+
+def test_a_checkpoint_one_folder_down_still_loads(d2l_written, tmp_path):
+    """An unpacked zip's top folder (``downloads/bert.tiny.torch/...``) is found, as before."""
+    ref, folder = d2l_written
+    parent = tmp_path / "downloads"
+    parent.mkdir()
+    folder.rename(parent / "bert.tiny.torch")
+    model, _ = load_pretrained(parent, num_heads=3)
+    assert torch.equal(model.state_dict()["encoder.pos_embedding"], ref.state_dict()["encoder.pos_embedding"])
+
+
+def _zip(path, members):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns "Duplicate name": that is the point
+        with zipfile.ZipFile(path, "w") as zf:
+            for name, data in members:
+                zf.writestr(name, data)
+    return path
+
+
+def test_a_zip_holding_a_member_twice_is_refused(d2l_written, tmp_path):
+    _, folder = d2l_written
+    vocab, params = (folder / "vocab.json").read_bytes(), (folder / "pretrained.params").read_bytes()
+    other = json.dumps(TOKENS[::-1]).encode()
+    twice = _zip(tmp_path / "twice.zip", [("c/vocab.json", vocab), ("c/pretrained.params", params),
+                                          ("c/vocab.json", other)])
+    with pytest.raises(ValueError, match=r"stores c/vocab.json 2 times"):
+        load_pretrained(twice, num_heads=3)
+    two_places = _zip(tmp_path / "two.zip", [("new/vocab.json", vocab), ("new/pretrained.params", params),
+                                             ("old/pretrained.params", params)])
+    with pytest.raises(ValueError) as err:
+        load_pretrained(two_places, num_heads=3)
+    assert "new/pretrained.params" in str(err.value) and "old/pretrained.params" in str(err.value)
+
+
+def test_a_path_that_is_no_checkpoint_is_refused_without_walking_it(tmp_path, monkeypatch):
+    """``info --model /`` or ``--model ~``: a big tree is refused after a bounded look, never walked."""
+    import os
+    import pathlib
+    import time
+
+    big = tmp_path / "home"
+    for i in range(60):  # 60 folders of 60 files: more than any checkpoint folder
+        sub = big / f"d{i:02d}" / "deeper"
+        sub.mkdir(parents=True)
+        for j in range(60):
+            (sub.parent / f"f{j}.txt").write_bytes(b"")
+    (big / "d00" / "deeper" / "deepest").mkdir()
+    (big / "d00" / "deeper" / "deepest" / "vocab.json").write_text("[]")  # three levels down: not looked at
+
+    def walking(*args, **kwargs):
+        raise AssertionError("the whole tree was walked")
+
+    calls = []
+    real_scandir = os.scandir
+    monkeypatch.setattr(pathlib.Path, "rglob", walking)
+    monkeypatch.setattr(os, "walk", walking)
+    monkeypatch.setattr(os, "scandir", lambda p: calls.append(p) or real_scandir(p))
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="is not a checkpoint folder"):
+        load_pretrained(big, num_heads=3)
+    assert time.perf_counter() - start < 2.0
+    from bertnli import _findfiles
+
+    assert len(calls) <= _findfiles.MAX_ENTRIES
+    assert len(calls) < 70  # it stopped at the bound, not after every folder
+
+
+@pytest.mark.parametrize("kind", ["text file", "zip in name only", "device", "folder of other things",
+                                  "vocab is a dict"])
+def test_paths_that_are_not_checkpoints_say_what_they_are(kind, d2l_written, tmp_path):
+    """Probe: paths that are not what they claim, each refused with what it is and what to give."""
+    if kind == "text file":
+        path, err, words = tmp_path / "notes.txt", ValueError, "neither a folder nor a zip"
+        path.write_text("hello")
+    elif kind == "zip in name only":
+        path, err, words = tmp_path / "bert.small.torch.zip", ValueError, "neither a folder nor a zip"
+        path.write_text("<html>404</html>")  # a failed download saved under the zip's name
+    elif kind == "device":
+        path, err, words = "/dev/null", ValueError, "neither a folder nor a zip"
+    elif kind == "folder of other things":
+        path, err, words = tmp_path / "home", FileNotFoundError, "no vocab.json found within 2 folder levels"
+        (path / "Documents").mkdir(parents=True)
+        (path / "Documents" / "thesis.tex").write_text("...")
+    else:
+        _, path = d2l_written
+        (path / "vocab.json").write_text('{"<unk>": 0}')
+        err, words = ValueError, "vocab.json): expected a JSON list of strings"
+    with pytest.raises(err, match=re.escape(words)):
+        load_pretrained(path, num_heads=3)

@@ -61,17 +61,19 @@ def files(tmp_path_factory) -> dict:
 
 # ----------------------------------------------------------------------------- profiles and overrides
 
-def test_env_overrides_reach_the_profile_and_the_banner(monkeypatch):
+def test_env_overrides_reach_the_profile_and_the_banner(monkeypatch, files):
+    # Paths that exist: get_profile refuses a BERTNLI_* path that is not there (issue 21, item 7).
+    model, data, base = str(files["model"]), str(files["data_zip"]), str(files["model_zip"])
     monkeypatch.setenv("BERTNLI_PROFILE", "laptop")
-    monkeypatch.setenv("BERTNLI_MODEL", "/some/where/bert")
-    monkeypatch.setenv("BERTNLI_DATA", "/data/snli.zip")
+    monkeypatch.setenv("BERTNLI_MODEL", model)
+    monkeypatch.setenv("BERTNLI_DATA", data)
     monkeypatch.setenv("BERTNLI_EPOCHS", "3")
     monkeypatch.setenv("BERTNLI_TRAIN_PAIRS", "1234")
     monkeypatch.setenv("BERTNLI_TEST_PAIRS", "56")
-    monkeypatch.setenv("BERTNLI_BASE_MODEL", "/b/base.zip")
+    monkeypatch.setenv("BERTNLI_BASE_MODEL", base)
     p = get_profile()
     assert (p.name, p.model, p.data, p.epochs, p.train_pairs, p.test_pairs, p.base_model) == (
-        "laptop", "/some/where/bert", "/data/snli.zip", 3, 1234, 56, "/b/base.zip")
+        "laptop", model, data, 3, 1234, 56, base)
     assert p.max_len == PROFILES["laptop"].max_len  # what is not overridden stays
     banner = p.banner()
     for variable in ENV_OVERRIDES:
@@ -81,6 +83,35 @@ def test_env_overrides_reach_the_profile_and_the_banner(monkeypatch):
 
 def test_no_override_no_override_line():
     assert "overrides" not in get_profile("full").banner()
+
+
+def test_the_banner_estimate_is_computed_from_the_settings(monkeypatch):
+    """Issue 21, item 8: "~10 min ... ~100 MB" is the laptop profile's own estimate; an override that
+    changes the size replaces it with one computed by bertnli.costs from the actual settings."""
+    plain = get_profile("laptop").banner()
+    assert "~10 minutes" in plain and "~100 MB" in plain
+    monkeypatch.setenv("BERTNLI_TRAIN_PAIRS", "600000")
+    monkeypatch.setenv("BERTNLI_EPOCHS", "2")
+    bigger = get_profile("laptop")
+    seconds = costs.laptop_cpu_seconds(costs.LAPTOP_REFERENCE, train_pairs=costs.SNLI_PAIRS["train"], epochs=2,
+                                       evaluated_pairs=2 * costs.SNLI_PAIRS["dev"] + costs.SNLI_PAIRS["test"],
+                                       max_len=bigger.max_len)
+    banner = bigger.banner()
+    assert "~10 minutes" not in banner and "~100 MB" not in banner
+    assert f"~{round(seconds / 60)} min of fine-tuning on a 4-core laptop CPU" in banner
+    assert f"약 {round(seconds / 60)}분" in banner and "Downloads: bert.small, snli" in banner
+    assert 33 <= seconds / 60 <= 40  # all of SNLI's 549,367 pairs (600,000 asked), twice
+    monkeypatch.setenv("BERTNLI_TRAIN_PAIRS", "3000")
+    monkeypatch.delenv("BERTNLI_EPOCHS")
+    assert "under a minute" in get_profile("laptop").banner()
+
+
+def test_the_laptop_profiles_own_estimate_agrees_with_costs():
+    laptop = PROFILES["laptop"]
+    seconds = costs.laptop_cpu_seconds(costs.LAPTOP_REFERENCE, train_pairs=laptop.train_pairs, epochs=laptop.epochs,
+                                       evaluated_pairs=costs.SNLI_PAIRS["dev"] + costs.SNLI_PAIRS["test"],
+                                       max_len=laptop.max_len)
+    assert 8 <= seconds / 60 <= 12  # "~10 minutes of chapter 3"
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "ten", "1.5"])
@@ -380,3 +411,41 @@ def test_chapters_run_with_overrides_and_chapter3_resumes(files, tmp_path):
     assert "resuming from" in texts["03_fine_tuning"]  # the second run of chapter 3
     assert len(list((tmp_path / "runs").glob("chapter3-full-*"))) == 1
     assert len(list((tmp_path / "runs").glob("chapter4-*"))) == 2
+
+
+def test_chapter_4_trains_with_a_progress_bar_like_chapter_3():
+    """Issue 21, item 8: chapter 4's two runs passed progress=False, so a reader watched a silent
+    cell for minutes; now its finetune_job call leaves the bar to the same rule as chapter 3's
+    fine_tune (on in a notebook, off in the book build through TQDM_DISABLE)."""
+    import ast
+
+    def training_calls(chapter: str, function: str) -> list[ast.Call]:
+        text = (ROOT / "notebooks" / chapter).read_text(encoding="utf-8")
+        cells = re.findall(r"```\{code-cell\} ipython3\n(?:---\n.*?\n---\n)?(.*?)```", text, re.S)
+        code = "\n".join("\n".join(line for line in cell.splitlines() if not line.startswith((":", "%", "!")))
+                          for cell in cells)
+        return [node for node in ast.walk(ast.parse(code)) if isinstance(node, ast.Call)
+                and getattr(node.func, "id", getattr(node.func, "attr", None)) == function]
+
+    def progress_of(call: ast.Call):
+        return next((ast.literal_eval(k.value) for k in call.keywords if k.arg == "progress"), None)
+
+    chapter3, chapter4 = training_calls("03_fine_tuning.md", "fine_tune"), training_calls(
+        "04_exercise_truncation.md", "finetune_job")
+    assert chapter3 and chapter4
+    assert {progress_of(c) for c in chapter4} == {progress_of(c) for c in chapter3} == {None}
+
+
+@pytest.mark.slow
+def test_bench_train_measures_at_the_max_len_it_is_given(files, tmp_path):
+    """Issue 21, item 8: ``bench_train.py --max-len`` (the laptop profile trains at 64, not 128)."""
+    bench = [sys.executable, str(ROOT / "benchmarks" / "bench_train.py")]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    done = subprocess.run(bench + ["--max-len", "32", "--batch-size", "8", "--warmup", "1", "--windows", "1",
+                                   "--steps-per-window", "1", "--data", str(files["data"])],
+                          capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| bert.small |")]
+    assert len(rows) == 3 and "pad to 32" in rows[0] and "max_len 32" in done.stdout
+    refused = subprocess.run(bench + ["--max-len", "1000"], capture_output=True, text=True, timeout=120, env=env)
+    assert refused.returncode == 2 and "--max-len: must be between 4 and the checkpoints' max_len 512" in refused.stderr

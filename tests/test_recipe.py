@@ -1,5 +1,8 @@
 """The whole job in one call: --seed makes a run reproducible."""
 
+import contextlib
+import io
+
 import pytest
 import torch
 
@@ -19,3 +22,58 @@ def test_the_same_seed_gives_the_same_run_and_another_seed_another(tmp_path, mon
         assert torch.equal(a, b), name
     assert history_c["train_loss"] != history_a["train_loss"]
     assert not torch.equal(model_c.output.weight, model_a.output.weight)
+
+
+# --------------------------------------------------------------------------- messages that name the fix (issue 21, item 7)
+
+
+def test_a_wrong_bertnli_data_is_one_line_naming_the_variable(tmp_path, monkeypatch):
+    """What a chapter's first cell (get_profile) says about a BERTNLI_DATA that is not there:
+    one line naming the variable and the fix, also as a notebook shows it."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from bertnli.profiles import SettingError
+
+    monkeypatch.setenv("BERTNLI_DATA", str(tmp_path / "no-such-folder"))
+    with pytest.raises(SettingError, match=r"^\$BERTNLI_DATA=.*no-such-folder: no such file or folder\. "
+                                           r"Point \$BERTNLI_DATA at .*snli_1\.0_train\.txt.*or unset it"):
+        get_profile("sample")
+    (tmp_path / "notes").mkdir()
+    monkeypatch.setenv("BERTNLI_DATA", str(tmp_path / "notes"))  # a folder, but not SNLI's
+    with pytest.raises(SettingError, match=r"not SNLI's files .*snli_1\.0_train\.txt does not exist"):
+        get_profile("sample")
+    # The chapter's first cell, run as a notebook runs it: IPython shows one line, no frames.
+    shell = InteractiveShell.instance()
+    try:
+        output = io.StringIO()
+        with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+            result = shell.run_cell("from bertnli import get_profile\nprofile = get_profile(announce=True)")
+    finally:
+        InteractiveShell.clear_instance()
+    assert isinstance(result.error_in_exec, SettingError)
+    lines = output.getvalue().strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("SettingError: $BERTNLI_DATA="), lines
+
+
+def test_a_wrong_bertnli_model_is_named_and_an_option_wins_over_the_variable(tmp_path, monkeypatch, capsys):
+    from bertnli import cli
+
+    monkeypatch.setenv("BERTNLI_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("BERTNLI_MODEL", str(tmp_path / "gone.zip"))
+    assert cli.main(["info"]) == 2
+    err = capsys.readouterr().err
+    assert "$BERTNLI_MODEL=" in err and "gone.zip: no such file or folder" in err and "unset it" in err
+    assert len(err.strip().splitlines()) == 1
+    assert cli.main(["info", "--model", "sample"]) == 0  # the option replaces the variable: no complaint
+
+
+def test_a_command_checks_only_the_paths_it_uses(tmp_path, monkeypatch):
+    """Probe: a wrong BERTNLI_BASE_MODEL (chapter 5's) does not stop a fine-tuning command, which never
+    loads it; chapter 5's get_profile does refuse it."""
+    from bertnli.profiles import SettingError
+
+    monkeypatch.setenv("BERTNLI_BASE_MODEL", str(tmp_path / "bert.base.zip"))
+    profile = get_profile("sample", check_paths=False)
+    profile.check_paths(("model", "data"))  # what finetune checks: fine
+    with pytest.raises(SettingError, match=r"^\$BERTNLI_BASE_MODEL=.*bert\.base\.zip: no such file or folder"):
+        get_profile("sample")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -122,3 +123,79 @@ def test_a_byte_that_is_not_utf8_inside_a_zip_is_named_with_its_line(tmp_path):
             zf.write(file, f"snli_1.0/{file.name}")
     with pytest.raises(ValueError, match=r"snli_1.0_train.txt, line 2, column 1: byte 0xff is not UTF-8"):
         read_snli(archive, "train")
+
+
+# --------------------------------------------------------------------------- one file per split (issue 21, item 2)
+
+
+def test_a_second_train_file_in_a_subfolder_is_refused_naming_both(tmp_path):
+    write_corpus(tmp_path)
+    older = write_snli(tmp_path / "old", "train", ROWS[:3])
+    with pytest.raises(ValueError) as err:
+        read_snli(tmp_path, "train")
+    assert str(tmp_path / "snli_1.0_train.txt") in str(err.value) and str(older) in str(err.value)
+    assert read_snli(tmp_path, "dev")  # only the split with two files is refused
+
+
+def test_a_folder_holding_the_unpacked_zip_is_read(tmp_path):
+    write_corpus(tmp_path / "snli_1.0")
+    assert read_snli(tmp_path, "train") == read_snli(tmp_path / "snli_1.0", "train")
+
+
+def _zip(path, members):
+    import warnings
+    import zipfile
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns "Duplicate name": that is the point
+        with zipfile.ZipFile(path, "w") as zf:
+            for name, data in members:
+                zf.writestr(name, data)
+    return path
+
+
+def test_a_zip_with_two_train_files_or_one_stored_twice_is_refused(tmp_path):
+    text = write_snli(tmp_path / "c", "train").read_bytes()
+    two = _zip(tmp_path / "two.zip", [("snli_1.0/snli_1.0_train.txt", text), ("backup/snli_1.0_train.txt", text)])
+    with pytest.raises(ValueError) as err:
+        read_snli(two, "train")
+    assert "snli_1.0/snli_1.0_train.txt" in str(err.value) and "backup/snli_1.0_train.txt" in str(err.value)
+    twice = _zip(tmp_path / "twice.zip", [("snli_1.0/snli_1.0_train.txt", text),
+                                          ("snli_1.0/snli_1.0_train.txt", text[: len(text) // 2])])
+    with pytest.raises(ValueError, match="stores snli_1.0/snli_1.0_train.txt 2 times"):
+        read_snli(twice, "train")
+    macos = _zip(tmp_path / "mac.zip", [("snli_1.0/snli_1.0_train.txt", text),
+                                        ("__MACOSX/snli_1.0/snli_1.0_train.txt", b"\x00\x05")])
+    assert read_snli(macos, "train") == read_snli(tmp_path / "c", "train")  # macOS junk is no second file
+
+
+def test_the_txt_is_read_beside_the_jsonl_and_a_lone_jsonl_is_named(tmp_path):
+    """The documented precedence: SNLI's .txt is read, the .jsonl beside it ignored."""
+    write_corpus(tmp_path)
+    (tmp_path / "snli_1.0_train.jsonl").write_text('{"gold_label": "neutral"}\n')
+    (premises, _, _), stats = read_snli_with_stats(tmp_path, "train")
+    assert stats.file == tmp_path / "snli_1.0_train.txt" and premises
+    (tmp_path / "snli_1.0_train.txt").unlink()
+    with pytest.raises(FileNotFoundError, match=r"only snli_1.0_train.jsonl is there: bertnli reads SNLI's .txt"):
+        read_snli(tmp_path, "train")
+
+
+def test_a_folder_that_is_no_corpus_is_refused_without_walking_it(tmp_path, monkeypatch):
+    import pathlib
+
+    for i in range(45):
+        sub = tmp_path / "home" / f"d{i}"
+        sub.mkdir(parents=True)
+        for j in range(50):
+            (sub / f"f{j}").write_bytes(b"")
+    monkeypatch.setattr(pathlib.Path, "rglob", lambda *a, **k: pytest.fail("the tree was walked"))
+    with pytest.raises(ValueError, match="is not an SNLI folder"):
+        read_snli(tmp_path / "home", "train")
+
+
+def test_the_train_file_itself_is_refused_naming_its_folder(tmp_path):
+    """Probe: ``--data .../snli_1.0_train.txt`` used to say ``.../snli_1.0_train.txt/snli_1.0_train.txt does not exist``."""
+    file = write_snli(tmp_path / "snli_1.0", "train")
+    with pytest.raises(ValueError, match=rf"is a file, not a folder or a zip; give the folder that holds it: "
+                                         rf"{re.escape(str(tmp_path / 'snli_1.0'))}$"):
+        read_snli(file, "train")

@@ -20,6 +20,7 @@ here imports nbgrader: the folder is plain notebooks and a config file.
 from __future__ import annotations
 
 import ast
+import math
 import os
 import re
 import sys
@@ -199,9 +200,38 @@ def to_assignment(nb, name: str, *, points: float = DEFAULT_POINTS, lang: str | 
     return nb, summary
 
 
+# Chapter 4's longest cell fine-tunes once per truncation rule, SHORT_EPOCHS epochs each at max_len
+# SHORT_MAX_LEN (the chapter's own numbers; tests/test_assignments.py keeps them in step).
+CHAPTER4_RUNS, CHAPTER4_EPOCHS, CHAPTER4_MAX_LEN = 2, 2, 24
+MIN_CELL_TIMEOUT = 600  # seconds: ample for the sample profile
+
+
+def longest_cell_seconds(profile_name: str = "laptop") -> float:
+    """Estimated seconds of chapter 4's training cell in a profile on the real SNLI (``laptop``,
+    ``full``), on a 4-core laptop CPU (bertnli.costs)."""
+    from . import costs
+    from .pretrained import KNOWN_CONFIGS
+    from .profiles import PROFILES
+
+    profile = PROFILES[profile_name]
+    train = min(profile.train_pairs or costs.SNLI_PAIRS["train"], costs.SNLI_PAIRS["train"])
+    dev, test = (min(profile.test_pairs or costs.SNLI_PAIRS[s], costs.SNLI_PAIRS[s]) for s in ("dev", "test"))
+    one_run = costs.laptop_cpu_seconds(KNOWN_CONFIGS[profile.model], train_pairs=train, epochs=CHAPTER4_EPOCHS,
+                                       evaluated_pairs=dev * CHAPTER4_EPOCHS + test, max_len=CHAPTER4_MAX_LEN)
+    return CHAPTER4_RUNS * one_run
+
+
+def cell_timeout() -> int:
+    """nbgrader's time limit per cell: twice the laptop profile's estimated longest cell, in whole
+    minutes, and never under ``MIN_CELL_TIMEOUT``."""
+    return max(MIN_CELL_TIMEOUT, 60 * math.ceil(2 * longest_cell_seconds("laptop") / 60))
+
+
 def nbgrader_config(lang: str | None = None) -> str:
     """A minimal ``nbgrader_config.py`` for the course folder."""
     stub = CODE_STUBS[lang]
+    timeout = cell_timeout()
+    laptop_minutes = round(longest_cell_seconds("laptop") / 60)
     return f'''"""nbgrader settings for the bertnli assignments (written by `python -m bertnli classroom assignment`).
 
 Run nbgrader from this folder: `nbgrader generate_assignment 04_exercise_truncation`,
@@ -214,9 +244,10 @@ c = get_config()  # noqa: F821 (nbgrader provides it)
 c.CourseDirectory.course_id = "bertnli"
 # The stub that replaces each solution in the students' copies.
 c.ClearSolutions.code_stub = {{"python": {stub!r}}}
-# Chapter 4 fine-tunes a small model twice in the sample profile: give a cell up to
-# 10 minutes instead of nbgrader's 30 s. Set BERTNLI_PROFILE=sample where you grade.
-c.Execute.timeout = 600
+# Chapter 4 fine-tunes twice in one cell: seconds in the sample profile, about {laptop_minutes} minutes in
+# the laptop profile on a 4-core CPU (estimated with bertnli.costs). So a cell may run up to
+# {timeout // 60} minutes instead of nbgrader's 30 s; raise it for the full profile on a CPU.
+c.Execute.timeout = {timeout}
 '''
 
 

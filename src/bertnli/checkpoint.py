@@ -245,8 +245,8 @@ def describe_run(path: str | Path) -> str | None:
     try:
         settings = json.loads((path / RUN_FILE).read_text(encoding="utf-8"))
         epochs = settings.get("epoch")
-        profile = (settings.get("config") or {}).get("profile") or {}
-        profile = f"profile {profile.get('name')}, model {profile.get('model')}" if profile else None
+        recorded = (settings.get("config") or {}).get("profile") or {}
+        profile = f"profile {recorded.get('name')}, model {recorded.get('model')}" if recorded else None
     except (OSError, ValueError, AttributeError):
         pass
     try:
@@ -312,11 +312,24 @@ def check_same_architecture(model: nn.Module, theirs: dict | None, where: Path) 
         return
     flat = lambda d: {**{f"bert.{k}": v for k, v in d["bert"].items()},  # noqa: E731
                       **{k: v for k, v in d.items() if k != "bert"}}
-    a, b = flat(ours), flat(theirs)
+    try:
+        b = flat(theirs)
+    except (KeyError, TypeError, AttributeError) as err:
+        raise ValueError(f"{where}: its model_description is incomplete (field {err} missing or malformed); "
+                         "fine-tune again") from None
+    a = flat(ours)
     diffs = [f"{k}: model {a.get(k)} vs checkpoint {b.get(k)}" for k in sorted(a.keys() | b.keys())
              if a.get(k) != b.get(k) and k not in ("bert.dropout", "dropout")]
     if diffs:
         raise ValueError(f"{where}: the checkpoint was trained with a different architecture; " + "; ".join(diffs))
+
+
+def checkpoint_field(payload: dict, key: str, file: Path):
+    """``payload[key]``, or a ValueError naming the file and the missing field (not a bare KeyError)."""
+    if key not in payload or payload[key] is None:
+        raise ValueError(f"{file}: the field {key!r} is missing (a damaged or hand-edited checkpoint, or one saved "
+                         "without it); fine-tune again")
+    return payload[key]
 
 
 def model_from_checkpoint(path: str | Path, device=None):
@@ -325,8 +338,13 @@ def model_from_checkpoint(path: str | Path, device=None):
     from .vocab import Vocab
 
     payload = load_checkpoint(path)
-    model = BERTClassifier.from_description(payload["model_description"])
-    model.load_state_dict(payload["model"])
+    file = Path(path) / CHECKPOINT_FILE if Path(path).is_dir() else Path(path)
+    try:
+        model = BERTClassifier.from_description(checkpoint_field(payload, "model_description", file))
+    except (KeyError, TypeError) as err:
+        raise ValueError(f"{file}: its model_description lacks the field {err} (a damaged or hand-edited "
+                         "checkpoint); fine-tune again") from None
+    model.load_state_dict(checkpoint_field(payload, "model", file))
     vocab = Vocab(payload["vocab"]) if payload.get("vocab") else None
     return model.to(device or "cpu").eval(), vocab, payload
 
@@ -374,9 +392,15 @@ class RunFolder:
         if self.vocab is not None and payload.get("vocab") and list(self.vocab.idx_to_token) != payload["vocab"]:
             raise ValueError(f"{self.checkpoint}: the run was trained with another vocabulary ({len(payload['vocab'])} "
                              f"tokens) than this model's ({len(self.vocab)}); resume with the run's own --model")
+        for key in ("model", "optimizer", "rng", "epoch"):
+            checkpoint_field(payload, key, self.checkpoint)
         unwrap(model).load_state_dict(payload["model"])
         optimizer.load_state_dict(payload["optimizer"])
         if payload.get("scaler") and scaler.is_enabled():
             scaler.load_state_dict(payload["scaler"])
-        set_rng_state(payload["rng"])
+        try:
+            set_rng_state(payload["rng"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValueError(f"{self.checkpoint}: its random-number states ('rng') are incomplete ({err}); "
+                             "fine-tune again") from None
         return payload["epoch"], payload.get("history") or {}

@@ -9,6 +9,8 @@ internet installs from a USB stick or a shared drive via ``BERTNLI_HUB_URL=file:
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -30,6 +32,71 @@ NOTEBOOK_KEYS_DROPPED = ("jupytext",)
 CELL_KEYS_DROPPED = ("execution",)
 
 
+MANIFEST_FILE = ".bertnli-written.json"  # in OUT: file name -> sha1 of what the command wrote there
+
+
+# --------------------------------------------------------------------------- files a person may have changed
+
+
+def _sha1(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()
+
+
+class OwnFiles:
+    """The files a command wrote into ``folder``, with the sha1 of what it wrote (``MANIFEST_FILE``).
+
+    A file there is replaced only when it still holds exactly what the command wrote, or when
+    ``force``: a student's edited notebook or an owner's own README is someone's work, and is
+    kept (and reported) instead. ``kept`` lists what was kept."""
+
+    def __init__(self, folder: Path, force: bool = False):
+        self.folder, self.force = folder, force
+        self.hashes = self._load()
+        self.kept: list[Path] = []
+
+    def _load(self) -> dict[str, str]:
+        try:
+            data = json.loads((self.folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}  # none yet, or damaged: then nothing there is known to be ours
+        return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)} \
+            if isinstance(data, dict) else {}
+
+    def decide(self, target: Path, new_sha1: str) -> str:
+        """``write``, ``unchanged`` (it already holds this) or ``keep`` (someone changed it)."""
+        if not target.exists():
+            return "write"
+        old = hub.sha1_of(target) if target.is_file() else None
+        if old == new_sha1:
+            return "unchanged"
+        if self.force or (old is not None and self.hashes.get(target.name) == old):
+            return "write"
+        return "keep"
+
+    def write(self, target: Path, data: str | bytes | Path) -> str:
+        """Write text, bytes or a copy of a file to ``target`` unless someone else's version is
+        there; returns what was done (``written``, ``unchanged``, ``kept``)."""
+        if target.is_dir():
+            raise ValueError(f"{target} is a folder where bertnli writes a file; move it away (nothing was written)")
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        sha = hub.sha1_of(raw) if isinstance(raw, Path) else _sha1(raw)
+        action = self.decide(target, sha)
+        if action == "keep":
+            self.kept.append(target)
+            return "kept"
+        if action == "write":
+            atomic_write(target, (lambda tmp: shutil.copyfile(raw, tmp)) if isinstance(raw, Path) else raw)
+        self.hashes[target.name] = sha
+        return "written" if action == "write" else "unchanged"
+
+    def save(self) -> None:
+        atomic_write(self.folder / MANIFEST_FILE, json.dumps(self.hashes, indent=1, sort_keys=True) + "\n")
+
+    def kept_note(self, path: Path, what: str) -> str:
+        return (f"kept {path}: it differs from what bertnli wrote there ({what}); nothing was changed. "
+                "Pass --force to replace it")
+
+
 # --------------------------------------------------------------------------- student copies
 
 
@@ -41,6 +108,7 @@ class StudentCopy:
     target: Path
     solutions_removed: int
     exercises: int
+    status: str = "written"  # or "unchanged", or "kept" (someone's edits there; see --force)
 
 
 def default_notebooks_dir() -> Path:
@@ -66,11 +134,29 @@ def _read(path: Path):
     import jupytext
 
     try:
-        return jupytext.read(path, fmt="md:myst") if path.suffix == ".md" else jupytext.read(path)
+        nb = jupytext.read(path, fmt="md:myst") if path.suffix == ".md" else jupytext.read(path)
     except Exception as err:  # JSON, nbformat, YAML and encoding errors all mean the same to the reader
         detail = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
         raise ValueError(f"{path}: not a readable notebook ({detail}); fix the file, or restore the original "
                          "(in a git checkout: git checkout -- FILE)") from None
+    return stable_ids(nb, path.stem, keep_existing=path.suffix == ".ipynb")
+
+
+def stable_ids(nb, chapter: str, *, keep_existing: bool = False):
+    """Give every cell an id made from the chapter's name and the cell's place, in place: the same
+    source gives the same ids on every run (jupytext invents random ones for a ``.md``), so a diff
+    of two copies shows real changes only. ``keep_existing`` keeps the ids a source ``.ipynb`` has."""
+    prefix = re.sub(r"[^A-Za-z0-9_-]", "", chapter)[:40] or "cell"
+    used: set[str] = set()
+    for index, cell in enumerate(nb.cells):
+        old = cell.get("id")
+        keep = keep_existing and isinstance(old, str) and _CELL_ID.fullmatch(old) and old not in used
+        cell["id"] = old if keep else f"{prefix}-{index:03d}"
+        used.add(cell["id"])
+    return nb
+
+
+_CELL_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # nbformat 4.5's rule for a cell id
 
 
 def check_apart(out: Path, notebooks_dir: Path) -> None:
@@ -138,8 +224,11 @@ def strip_for_students(nb, lang: str = "both") -> tuple[object, int, int]:
 
 
 def student_copy(out: str | os.PathLike[str], notebooks_dir: str | os.PathLike[str] | None = None,
-                 lang: str = "both") -> list[StudentCopy]:
-    """Write every chapter to ``out/<name>.ipynb`` without outputs and solution cells, in ``lang`` (en, ko, both)."""
+                 lang: str = "both", *, force: bool = False) -> list[StudentCopy]:
+    """Write every chapter to ``out/<name>.ipynb`` without outputs and solution cells, in ``lang`` (en, ko, both).
+
+    Run again, it replaces only the copies it wrote that nobody changed since: a notebook a
+    student edited there is kept (``status="kept"``) unless ``force``."""
     import nbformat
 
     if lang not in LANGS:
@@ -158,12 +247,20 @@ def student_copy(out: str | os.PathLike[str], notebooks_dir: str | os.PathLike[s
         except nbformat.ValidationError as err:
             raise ValueError(f"{source}: not a valid notebook ({err.message}); fix the file, or restore it") from None
         ready.append((source, nbformat.writes(nb), removed, exercises))
+    if target_dir.exists() and not target_dir.is_dir():
+        raise ValueError(f"{target_dir} is a file, not a folder: choose a folder for the student copies")
+    in_the_way = [target_dir / f"{source.stem}.ipynb" for source, *_ in ready
+                  if (target_dir / f"{source.stem}.ipynb").is_dir()]
+    if in_the_way:
+        raise ValueError(f"{in_the_way[0]} is a folder where a student notebook goes; move it away "
+                         "(nothing was written)")
     target_dir.mkdir(parents=True, exist_ok=True)
+    own = OwnFiles(target_dir, force)
     written = []
     for source, text, removed, exercises in ready:
         target = target_dir / f"{source.stem}.ipynb"
-        atomic_write(target, text)
-        written.append(StudentCopy(source, target, removed, exercises))
+        written.append(StudentCopy(source, target, removed, exercises, own.write(target, text)))
+    own.save()
     return written
 
 
@@ -177,25 +274,30 @@ class Mirror:
     folder: Path
     files: dict[str, str] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # someone's files in the folder, left as they were
 
 
-def _copy_verified(src: Path, dst_dir: Path, expected_sha1: str | None) -> str:
-    """Copy ``src`` into ``dst_dir`` (via a temporary name) and return its sha1."""
+def _copy_verified(src: Path, dst_dir: Path, expected_sha1: str | None, own: OwnFiles) -> tuple[str, str]:
+    """Copy ``src`` into ``dst_dir`` (via a temporary name) unless someone's own file of that name
+    is there; returns ``(sha1, what was done)``."""
     digest = hub.sha1_of(src)
     if expected_sha1 is not None and digest != expected_sha1:
         raise ValueError(f"{src} has sha1 {digest}, not the registered {expected_sha1}")
-    dst = dst_dir / src.name
-    if dst.is_file() and hub.sha1_of(dst) == digest:
-        return digest
-    atomic_write(dst, lambda tmp: shutil.copyfile(src, tmp))
-    return digest
+    return digest, own.write(dst_dir / src.name, src)
 
 
-def mirror(out: str | os.PathLike[str]) -> Mirror:
-    """Pack the cache's verified archives and the sample checkpoint into ``out`` with a README."""
+def mirror(out: str | os.PathLike[str], *, force: bool = False) -> Mirror:
+    """Pack the cache's verified archives and the sample checkpoint into ``out`` with a README.
+
+    In a folder that already holds files, only what an earlier ``mirror`` wrote (and nobody
+    changed since) is replaced: an owner's own ``README.md`` or ``SHA1SUMS`` is kept (listed in
+    ``kept``) unless ``force``."""
     folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{folder} is a file, not a folder: choose a folder for the mirror")
     folder.mkdir(parents=True, exist_ok=True)
     result = Mirror(folder.resolve())
+    own = OwnFiles(folder, force)
     by_file = {r.filename: r for r in hub.REGISTRY.values()}
     for entry in hub.cached():
         if entry.kind != "archive":
@@ -208,7 +310,7 @@ def mirror(out: str | os.PathLike[str]) -> Mirror:
             result.skipped.append(f"{entry.path.name}: not in the registry")
             continue
         try:
-            result.files[res.filename] = _copy_verified(entry.path, folder, res.sha1)
+            _add(result, own, entry.path, res.sha1)
         except ValueError as err:
             result.skipped.append(f"{res.name}: {err}; download it again")
     if not result.files:
@@ -216,12 +318,27 @@ def mirror(out: str | os.PathLike[str]) -> Mirror:
                               "`python -m bertnli download bert.small` (and snli, bert.base) first")
     checkpoint = sample.checkpoint_path()
     if checkpoint.is_file():
-        result.files[checkpoint.name] = _copy_verified(checkpoint, folder, None)
+        _add(result, own, checkpoint, None)
     else:
         result.skipped.append(f"the sample checkpoint is missing from the package ({checkpoint})")
-    atomic_write(folder / SUMS_FILE, "".join(f"{sha}  {name}\n" for name, sha in sorted(result.files.items())))
-    atomic_write(folder / README_FILE, mirror_readme(result))
+    sums = "".join(f"{sha}  {name}\n" for name, sha in sorted(result.files.items()))
+    for name, text, what in ((SUMS_FILE, sums, "the sha1 list"), (README_FILE, mirror_readme(result), "the README")):
+        if own.write(folder / name, text) == "kept":
+            result.kept.append(own.kept_note(folder / name, f"{what} of this mirror would have replaced it"))
+    own.save()
     return result
+
+
+def _add(result: Mirror, own: OwnFiles, src: Path, expected_sha1: str | None) -> None:
+    """Copy one verified file into the mirror; a different file of that name already there is kept
+    and left out of the mirror's lists (its sha1 is not the registered one)."""
+    digest, action = _copy_verified(src, result.folder, expected_sha1, own)
+    if action == "kept":
+        result.kept.append(own.kept_note(result.folder / src.name, f"not the verified {src.name}"))
+        result.skipped.append(f"{src.name}: a different file of that name is in the folder; it was kept and is "
+                              "not listed (pass --force to replace it with the verified copy)")
+        return
+    result.files[src.name] = digest
 
 
 def mirror_readme(m: Mirror) -> str:
@@ -279,20 +396,29 @@ sha1로 검사합니다. 미러를 거치지 않으려면 `python -m bertnli cac
 # --------------------------------------------------------------------------- command line
 
 
-def run_student_copy(out: str, notebooks_dir: str | None = None, lang: str = "both") -> int:
-    copies = student_copy(out, notebooks_dir, lang)
+def run_student_copy(out: str, notebooks_dir: str | None = None, lang: str = "both", force: bool = False) -> int:
+    copies = student_copy(out, notebooks_dir, lang, force=force)
     for c in copies:
-        print(f"{c.target}  (solution cells removed: {c.solutions_removed}, exercise cells kept: {c.exercises})")
-    print(f"wrote {len(copies)} student notebooks to {Path(out).resolve()}")
+        if c.status == "kept":
+            print(f"kept {c.target}: it was changed since bertnli wrote it (a student's edits?), so it was not "
+                  "replaced; pass --force to replace it", file=sys.stderr)
+            continue
+        print(f"{c.target}  (solution cells removed: {c.solutions_removed}, exercise cells kept: {c.exercises}"
+              + (", unchanged)" if c.status == "unchanged" else ")"))
+    done = sum(c.status != "kept" for c in copies)
+    kept = len(copies) - done
+    print(f"wrote {done} student notebooks to {Path(out).resolve()}" + (f"; kept {kept} changed one(s)" if kept else ""))
     return 0
 
 
-def run_mirror(out: str) -> int:
-    m = mirror(out)
+def run_mirror(out: str, force: bool = False) -> int:
+    m = mirror(out, force=force)
     for name, sha in sorted(m.files.items()):
         print(f"{sha}  {name}")
     for note in m.skipped:
         print(f"skipped: {note}", file=sys.stderr)
+    for note in m.kept:
+        print(note, file=sys.stderr)
     print(f"mirror in {m.folder}; see {m.folder / README_FILE}")
     print(f"use it with: BERTNLI_HUB_URL={m.folder.as_uri()}/")
     return 0

@@ -26,8 +26,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"bertnli {__version__} | torch {torch.__version__} | Python {platform.python_version()}")
     print("devices: " + ", ".join(str(d) for d in devices()))
     print(f"cache:   {hub.cache_dir()}")
-    profile = get_profile(args.profile)
-    name = args.model or profile.model
+    profile = get_profile(args.profile, check_paths=False).with_overrides("--model", model=args.model)
+    profile.check_paths(("model",))  # a bad $BERTNLI_MODEL, unless --model replaced it
+    name = profile.model
     print(f"profile: {profile.name}" + (f" (overrides: {', '.join(profile.overrides)})" if profile.overrides else ""))
     model, vocab = load_pretrained(name)
     c = model.config
@@ -66,10 +67,14 @@ def _run_profile(folder: str):
     from .checkpoint import RUN_FILE, run_profile
     from .profiles import Profile
 
+    recorded = run_profile(folder)
     try:
-        return Profile.from_dict(run_profile(folder))
+        return Profile.from_dict(recorded)
     except TypeError as err:
         raise ValueError(f"{Path(folder) / RUN_FILE}: incomplete profile ({err}); fine-tune again") from None
+    except ValueError as err:  # a field of the wrong type, named
+        raise ValueError(f"{Path(folder) / RUN_FILE}: the recorded profile is not usable: {err}; "
+                         "fine-tune again") from None
 
 
 def _run_seed(folder: str) -> int:
@@ -99,13 +104,15 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     if args.out:  # first of all: never start over a saved run, never "resume" an empty folder
         check_run_folder(args.out, resume=args.resume, overwrite=args.overwrite, cli=True)
     # A resumed run continues with its own settings (and seed); arguments given now win.
-    base = _run_profile(args.out) if args.resume else get_profile(args.profile)  # with the BERTNLI_* overrides
+    base = _run_profile(args.out) if args.resume else get_profile(args.profile, check_paths=False)  # + BERTNLI_*
     if args.seed is None:
         args.seed = _run_seed(args.out) if args.resume else 0
     profile = base
     for option in ("model", "data", "epochs", "batch_size", "max_len", "lr", "truncation", "train_pairs",
                    "test_pairs"):
         profile = profile.with_overrides("--" + option.replace("_", "-"), **{option: getattr(args, option)})
+    if not args.resume:
+        profile.check_paths(("model", "data"))  # a bad $BERTNLI_DATA / $BERTNLI_MODEL no option replaced
     with distributed.session(args.device) as info:  # this process's place in the job, made once
         if not info.is_main:
             sample.notice(file=io.StringIO())  # rank 0 alone shows the sample's notice
@@ -167,8 +174,8 @@ def cmd_classroom(args: argparse.Namespace) -> int:
         lang = None if args.lang == "both" else args.lang
         return run_assignment(args.out, args.notebooks, lang, args.points, args.force)
     if args.action == "student-copy":
-        return classroom.run_student_copy(args.out, args.notebooks, args.lang)
-    return classroom.run_mirror(args.out)
+        return classroom.run_student_copy(args.out, args.notebooks, args.lang, args.force)
+    return classroom.run_mirror(args.out, args.force)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -251,9 +258,15 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--notebooks", help="folder with the chapter notebooks (default: ./notebooks or the checkout's)")
     a.add_argument("--lang", choices=["en", "ko", "both"], default="both",
                    help="keep the prose of one language only (cells tagged lang-en / lang-ko; default: both)")
+    a.add_argument("--force", action="store_true",
+                   help="replace notebooks in OUT that were changed since this command wrote them (a student's "
+                        "edits); without it they are kept")
     a = actions.add_parser("mirror", help="copy the cached archives and the sample checkpoint into a folder "
                                           "with a README, for BERTNLI_HUB_URL=file://...")
     a.add_argument("out", help="folder for the mirror (e.g. a USB stick)")
+    a.add_argument("--force", action="store_true",
+                   help="replace files in OUT this command did not write (your own README.md, SHA1SUMS); "
+                        "without it they are kept")
     a = actions.add_parser("assignment", help="the exercise chapters as an nbgrader course folder (source/, config)")
     a.add_argument("out", help="nbgrader course folder to write source/<chapter>/ and nbgrader_config.py into")
     a.add_argument("--notebooks", help="folder with the chapter notebooks (default: ./notebooks or the checkout's)")

@@ -222,3 +222,32 @@ def cost_table(configs: Mapping[str, Config], seq_len: float, batch_size: int) -
             "memory GiB (AMP)": round(memory_estimate(config, batch_size, T, amp=True)["total"] / GiB, 2),
         })
     return rows
+
+
+# ----------------------------------------------------------------------------- time on a laptop CPU
+
+# SNLI 1.0's pairs with a gold label (no-consensus rows dropped), per split.
+SNLI_PAIRS = {"train": 549_367, "dev": 9_842, "test": 9_824}
+# The mean length of an SNLI pair packed for BERT, in tokens (<cls> and both <sep> included).
+SNLI_MEAN_PAIR_TOKENS = 27
+# The laptop profile's measured speed (benchmarks/laptop_size.py): one thread of the 2-core machine it
+# was measured on trained ~345 bert.small pairs/s at batch 64 and max_len 64; a 4-core laptop CPU is
+# taken as 1.5x that, the cautious end of the 1.5-2x the profile was sized with.
+LAPTOP_TRAIN_PAIRS_PER_SEC = 345 * 1.5
+LAPTOP_REFERENCE = dict(num_hiddens=256, ffn_num_hiddens=512, num_heads=4, num_blks=2, max_len=512)  # bert.small
+LAPTOP_REFERENCE_MAX_LEN = 64
+
+
+def laptop_cpu_seconds(config: Config, *, train_pairs: int, epochs: int, evaluated_pairs: int,
+                       max_len: int) -> float:
+    """Seconds to fine-tune ``config`` on a 4-core laptop CPU: ``train_pairs`` for ``epochs`` epochs,
+    plus ``evaluated_pairs`` classified (dev after every epoch, test once).
+
+    The laptop profile's measured speed, scaled by the FLOPs per pair of this model at this
+    ``max_len`` (pairs are padded per batch, so a pair costs about SNLI's mean length unless
+    ``max_len`` cuts it shorter); evaluation runs the forward pass only, a third of training's
+    FLOPs. An estimate for "will it take minutes or hours", like every figure here."""
+    reference = flops_per_example(LAPTOP_REFERENCE, min(LAPTOP_REFERENCE_MAX_LEN, SNLI_MEAN_PAIR_TOKENS))
+    train_rate = LAPTOP_TRAIN_PAIRS_PER_SEC * reference / flops_per_example(
+        config, min(max_len, SNLI_MEAN_PAIR_TOKENS))
+    return train_pairs * epochs / train_rate + evaluated_pairs / (3 * train_rate)

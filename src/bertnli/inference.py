@@ -62,13 +62,16 @@ def predict(model: nn.Module, vocab, premise: str, hypothesis: str, *, max_len: 
     """Classify one pair: ``(label, [p_entailment, p_contradiction, p_neutral])``.
 
     Warns (:class:`UnreliablePrediction`) when a sentence is empty or most of its words
-    are not in the vocabulary: the model then sees mostly ``<unk>`` and its answer means little.
+    are not in the vocabulary: the model then sees mostly ``<unk>`` and its answer means little;
+    and (:class:`TruncatedInput`) when the pair is longer than ``max_len``, saying how many tokens
+    of each sentence the model read.
     """
     p_tokens, h_tokens = tokenize_text(premise), tokenize_text(hypothesis)
     for side, text, words in (("premise", premise, p_tokens), ("hypothesis", hypothesis, h_tokens)):
         _warn_if_unreadable(side, text, words, vocab)
-    _, _, X = pair_inputs(vocab, p_tokens, h_tokens, max_len=max_len, truncation=truncation,
-                          device=next(model.parameters()).device)
+    tokens, segments, X = pair_inputs(vocab, p_tokens, h_tokens, max_len=max_len, truncation=truncation,
+                                      device=next(model.parameters()).device)
+    _warn_if_cut(p_tokens, h_tokens, segments, max_len)
     with evaluating(model):
         probs = torch.softmax(model(*X).float(), dim=1)[0].tolist()
     return LABELS[int(np.argmax(probs))], probs
@@ -115,3 +118,19 @@ def _warn_if_unreadable(side: str, text: str, words: list[str], vocab) -> None:
         warnings.warn(f"{len(unknown)} of the {len(words)} words of the {side} {shown!r} are not in the model's "
                       f"vocabulary ({examples}) and all read as <unk>, so its answer means little. d2l's BERT "
                       "vocabularies hold English words only", UnreliablePrediction, stacklevel=3)
+
+
+class TruncatedInput(UserWarning):
+    """The pair was longer than ``max_len``: the model read only part of it."""
+
+
+def _warn_if_cut(premise: list[str], hypothesis: list[str], segments: list[int], max_len: int) -> None:
+    """Say how many tokens were kept of how many, when truncation dropped some."""
+    kept_p = segments.count(0) - 2  # minus <cls> and the first <sep>
+    kept_h = segments.count(1) - 1  # minus the last <sep>
+    if kept_p == len(premise) and kept_h == len(hypothesis):
+        return
+    total, kept = len(premise) + len(hypothesis), kept_p + kept_h
+    warnings.warn(f"the pair has {total:,} tokens but the model reads at most {max_len} with its special tokens: "
+                  f"it kept {kept:,} of {total:,} (premise {kept_p:,} of {len(premise):,}, hypothesis {kept_h:,} of "
+                  f"{len(hypothesis):,}) and answered without the rest", TruncatedInput, stacklevel=3)

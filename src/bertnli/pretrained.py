@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from ._findfiles import MAX_DEPTH, TooManyFiles, find_in_folder, one_in_zip, refuse_two
 from .model import BERTModel
 from .vocab import Vocab
 
@@ -34,30 +35,47 @@ _SIZE_ARGS = ("num_hiddens", "ffn_num_hiddens", "num_blks", "max_len")
 
 
 def _read_members(source: Path) -> tuple[bytes, bytes]:
-    """Return the raw bytes of ``vocab.json`` and ``pretrained.params`` from a folder or zip."""
+    """Return the raw bytes of ``vocab.json`` and ``pretrained.params`` from a folder or zip.
+
+    One file per role: two copies of either (a nested older checkpoint, a zip holding a
+    member twice) are refused with both paths, never chosen between by sort order."""
     if source.is_dir():
-        found = {}
-        for name in (VOCAB_FILE, PARAMS_FILE):
-            hits = sorted(source.rglob(name))
-            if not hits:
-                raise FileNotFoundError(
-                    f"{source}: no {name} found; a checkpoint folder needs {VOCAB_FILE} and {PARAMS_FILE} "
-                    "(d2l's format)")
-            found[name] = hits[0].read_bytes()
-        return found[VOCAB_FILE], found[PARAMS_FILE]
+        return _read_folder(source)
     if zipfile.is_zipfile(source):
         with zipfile.ZipFile(source) as zf:
-            names = {Path(n).name: n for n in zf.namelist() if not n.startswith("__MACOSX")}
-            missing = [n for n in (VOCAB_FILE, PARAMS_FILE) if n not in names]
+            members = {name: one_in_zip(zf, name, source, f"checkpoint's {name}")
+                       for name in (VOCAB_FILE, PARAMS_FILE)}
+            missing = [n for n, member in members.items() if member is None]
             if missing:
                 raise FileNotFoundError(f"{source}: the zip has no {' or '.join(missing)}; a checkpoint zip "
                                         f"needs {VOCAB_FILE} and {PARAMS_FILE} (d2l's format)")
-            return zf.read(names[VOCAB_FILE]), zf.read(names[PARAMS_FILE])
+            return zf.read(members[VOCAB_FILE]), zf.read(members[PARAMS_FILE])
     if source.exists():
         raise ValueError(f"{source}: neither a folder nor a zip; give a folder or zip holding "
                          f"{VOCAB_FILE} and {PARAMS_FILE}, or a name from {sorted(KNOWN_CONFIGS)}")
     raise FileNotFoundError(f"{source}: no such checkpoint; give a folder or zip holding {VOCAB_FILE} and "
                             f"{PARAMS_FILE}, or one of the names {sorted(KNOWN_CONFIGS)}")
+
+
+def _read_folder(source: Path) -> tuple[bytes, bytes]:
+    """The two files of a checkpoint folder (or of the one subfolder holding them), found by a
+    shallow, bounded search: a folder that is no checkpoint (``/``) is refused, not walked."""
+    advice = f"give the folder that holds {VOCAB_FILE} and {PARAMS_FILE} (d2l's format)"
+    try:
+        found = find_in_folder(source, (VOCAB_FILE, PARAMS_FILE))
+    except TooManyFiles as err:
+        raise ValueError(f"{source} is not a checkpoint folder: {err}, and no checkpoint folder does; "
+                         f"{advice}") from None
+    for name, hits in found.items():
+        if len(hits) > 1:
+            refuse_two(name, [str(h) for h in hits], source, f"checkpoint's {name}")
+        if not hits:
+            raise FileNotFoundError(f"{source}: no {name} found within {MAX_DEPTH} folder levels; {advice}")
+    vocab_file, params_file = found[VOCAB_FILE][0], found[PARAMS_FILE][0]
+    if vocab_file.parent != params_file.parent:
+        raise ValueError(f"{source}: {vocab_file} and {params_file} lie in different folders, so they may come "
+                         f"from different checkpoints; {advice}")
+    return vocab_file.read_bytes(), params_file.read_bytes()
 
 
 def _resolve(name_or_path: str | Path) -> tuple[Path, str | None]:

@@ -87,16 +87,72 @@ class Profile:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Profile":
-        """A profile saved in a run's ``run.json`` (unknown keys from newer versions ignored)."""
+        """A profile saved in a run's ``run.json`` (unknown keys from newer versions ignored).
+
+        A field of the wrong type (``"max_len": "64"``) is a ValueError naming the field."""
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        values = {k: v for k, v in data.items() if k in known}
+        for name, kinds in _FIELD_TYPES.items():
+            value = values.get(name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)):
+                raise ValueError(f"the field {name!r} is {value!r}, not {_KIND_NAMES[kinds]}")
+        return cls(**values)
+
+    def check_paths(self, names: tuple[str, ...] = ("model", "base_model", "data")) -> None:
+        """Refuse a checkpoint or data path set by a ``BERTNLI_*`` variable that is not there, with
+        one line naming the variable and the fix (before any chapter cell loads or reads anything).
+        ``names``: the fields to check (a command checks those it uses)."""
+        for line in self.overrides:
+            name, _, rest = line.partition("=")
+            variable = rest.rsplit("(", 1)[-1].rstrip(")")
+            if name in PATH_FIELDS and name in names and variable in ENV_OVERRIDES:
+                problem = _path_problem(name, getattr(self, name))
+                if problem:
+                    default = getattr(PROFILES.get(self.name), name, None)
+                    raise SettingError(f"${variable}={getattr(self, name)}: {problem}. Point ${variable} at "
+                                       f"{PATH_FIELDS[name]}; or unset it"
+                                       + (f" (the {self.name} profile then uses {default})" if default else ""))
+
+    def resized(self) -> bool:
+        """Whether an override changed what the run costs (so the description's estimate is stale)."""
+        return any(line.split("=", 1)[0] in SIZE_FIELDS for line in self.overrides)
+
+    def estimate(self) -> tuple[str, str]:
+        """English and Korean lines: minutes on a 4-core laptop CPU and what is downloaded,
+        computed from these settings with :mod:`bertnli.costs`."""
+        from . import costs
+        from .pretrained import KNOWN_CONFIGS
+
+        config = KNOWN_CONFIGS.get(self.model)
+        pairs = {split: costs.SNLI_PAIRS[split] if self.data == "snli" else None for split in costs.SNLI_PAIRS}
+        train = min(p for p in (self.train_pairs, pairs["train"]) if p) if (self.train_pairs or pairs["train"]) \
+            else None
+        dev, test = ((min(p for p in (self.test_pairs, pairs[s]) if p) if (self.test_pairs or pairs[s]) else None)
+                     for s in ("dev", "test"))
+        downloads = [name for name in (self.model, self.data) if name in ("bert.small", "bert.base", "snli")]
+        got_en = ", ".join(downloads) + " (once, then cached)" if downloads else "nothing"
+        got_ko = ", ".join(downloads) + "(처음 한 번, 그 뒤에는 캐시 사용)" if downloads else "없음"
+        if config is None or None in (train, dev, test):
+            unknown = "the checkpoint's size" if config is None else "the number of pairs"
+            return (f"Time not estimated: {unknown} is not known before loading. Downloads: {got_en}.",
+                    f"시간은 추정하지 않았습니다: 불러오기 전에는 {'체크포인트 크기' if config is None else '쌍의 개수'}를 "
+                    f"알 수 없습니다. 내려받기: {got_ko}.")
+        seconds = costs.laptop_cpu_seconds(config, train_pairs=train, epochs=self.epochs,
+                                           evaluated_pairs=dev * self.epochs + test, max_len=self.max_len)
+        minutes = round(seconds / 60)
+        en, ko = (f"~{minutes:,} min", f"약 {minutes:,}분") if minutes >= 1 else ("under a minute", "1분 미만")
+        return (f"Estimated for these settings: {en} of fine-tuning on a 4-core laptop CPU "
+                f"(bertnli.costs; a GPU is many times faster). Downloads: {got_en}.",
+                f"이 설정의 추정치: 4코어 노트북 컴퓨터의 CPU에서 미세 조정에 {ko}(bertnli.costs로 계산, "
+                f"GPU는 몇 배 빠름). 내려받기: {got_ko}.")
 
     def banner(self) -> str:
         subset = "".join([f", train pairs {self.train_pairs:,}" if self.train_pairs else "",
                           f", dev/test pairs {self.test_pairs:,}" if self.test_pairs else ""])
+        described = list(self.estimate()) if self.resized() and not self.is_sample else [self.description_en,
+                                                                                          self.description_ko]
         lines = [f"profile: {self.name} | model: {self.model} | data: {self.data} | epochs {self.epochs}, "
-                 f"batch {self.batch_size}, max_len {self.max_len}, lr {self.lr:g}{subset}",
-                 self.description_en, self.description_ko]
+                 f"batch {self.batch_size}, max_len {self.max_len}, lr {self.lr:g}{subset}", *described]
         if self.overrides:
             lines += ["overrides in effect · 적용된 재정의: " + ", ".join(self.overrides)]
         if self.is_sample:
@@ -105,6 +161,53 @@ class Profile:
         width = max(len(line) for line in lines)
         rule = "=" * min(width, 100)
         return "\n".join([rule, *lines, rule])
+
+
+# Settings that change what a run costs: an override of one replaces the profile's fixed estimate
+# ("~10 min ... ~100 MB") in the banner with one computed from the settings.
+SIZE_FIELDS = ("model", "data", "epochs", "batch_size", "max_len", "train_pairs", "test_pairs")
+_FIELD_TYPES = {"name": str, "model": str, "data": str, "epochs": int, "batch_size": int, "max_len": int,
+                "lr": (int, float), "truncation": str, "base_model": str, "train_pairs": int, "test_pairs": int}
+_KIND_NAMES = {str: "a string", int: "an integer", (int, float): "a number"}
+# Fields that may name a file: what a good value is, for the message.
+PATH_FIELDS = {"model": "a checkpoint folder or zip (vocab.json + pretrained.params) or a name: bert.small, "
+                        "bert.base, sample",
+               "base_model": "a checkpoint folder or zip (vocab.json + pretrained.params) or a name: bert.base, "
+                             "bert.small, sample",
+               "data": "a folder or zip holding snli_1.0_train.txt, _dev.txt and _test.txt (SNLI's snli_1.0.zip), "
+                       "or snli, sample"}
+_NAMES = {"model": ("bert.small", "bert.base", "sample"), "base_model": ("bert.small", "bert.base", "sample"),
+          "data": ("snli", "sample")}
+
+
+class SettingError(ValueError):
+    """A setting (a ``BERTNLI_*`` variable) that cannot work; the message names it and the fix.
+
+    In a notebook it shows as that one line, not as a traceback through the package."""
+
+    def _render_traceback_(self) -> list[str]:  # IPython's hook: what the cell's error shows
+        return [f"{type(self).__name__}: {self}"]
+
+
+def _path_problem(field: str, value: str) -> str | None:
+    """Why ``value`` cannot be the ``field`` path (None when it can, or is a name)."""
+    from pathlib import Path
+
+    if value in _NAMES[field]:
+        return None
+    path = Path(value)
+    if not path.exists():
+        return "no such file or folder"
+    if field != "data":
+        return None  # load_pretrained names a folder or zip that holds the wrong files
+    from .snli import snli_file
+
+    try:
+        for split in ("train", "dev", "test"):
+            snli_file(path, split)
+    except (OSError, ValueError) as err:
+        return f"not SNLI's files ({str(err).split(';')[0]})"
+    return None
 
 
 PROFILES: dict[str, Profile] = {
@@ -155,15 +258,20 @@ def apply_env(profile: Profile, environ=None) -> Profile:
     return profile
 
 
-def get_profile(name: str | None = None, *, announce: bool = False) -> Profile:
+def get_profile(name: str | None = None, *, announce: bool = False, check_paths: bool = True) -> Profile:
     """The profile called ``name``, else ``$BERTNLI_PROFILE``, else ``sample``, with the
-    ``BERTNLI_*`` overrides (``ENV_OVERRIDES``) applied; ``announce`` prints its banner."""
+    ``BERTNLI_*`` overrides (``ENV_OVERRIDES``) applied; ``announce`` prints its banner.
+
+    ``check_paths`` refuses a ``BERTNLI_MODEL`` / ``BERTNLI_DATA`` path that is not there
+    (:class:`SettingError`); the command line checks after its own options, which win."""
     source = "argument"
     if not name:
         name, source = os.environ.get(PROFILE_ENV) or "sample", PROFILE_ENV
     if name not in PROFILES:
         raise ValueError(f"unknown profile {name!r} (from the {source}); choose one of {sorted(PROFILES)}")
     profile = apply_env(PROFILES[name])
+    if check_paths:
+        profile.check_paths()
     if announce:
         print(profile.banner())
     return profile

@@ -6,6 +6,12 @@ and runs of whitespace collapsed, which is the tokenization every SNLI tutorial
 Unlike d2l we read UTF-8 explicitly (not the locale's encoding), also read ``dev``,
 and stop with the file and line number on a malformed row instead of an IndexError
 or a silent drop.
+
+SNLI ships each split twice, as ``snli_1.0_{split}.txt`` and ``snli_1.0_{split}.jsonl``;
+the ``.txt`` is the one read, and the ``.jsonl`` beside it is ignored. A folder may hold
+the files directly or in a subfolder (an unpacked ``snli_1.0.zip``); two ``.txt`` files
+for one split (say, a second copy in a subfolder, or a zip holding one twice) are refused
+with both paths, never chosen between.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from ._findfiles import TooManyFiles, one_in_folder, one_in_zip
 
 LABELS = ("entailment", "contradiction", "neutral")
 SPLITS = ("train", "dev", "test")
@@ -52,22 +60,47 @@ def snli_file(path: str | Path | None, split: str) -> Path | zipfile.Path:
     path = Path(path).expanduser()
     if path.is_file() and zipfile.is_zipfile(path):
         return _zip_member(path, split)
-    file = path / f"snli_1.0_{split}.txt"
-    if not file.is_file():
-        raise FileNotFoundError(f"{file} does not exist; the data must be a folder or a zip holding "
-                                f"snli_1.0_{split}.txt (like SNLI's snli_1.0.zip), or snli / sample")
+    return _folder_file(path, split)
+
+
+def _folder_file(folder: Path, split: str) -> Path:
+    """``snli_1.0_{split}.txt`` in ``folder`` or in a subfolder (an unpacked snli_1.0.zip); two are refused."""
+    want = f"snli_1.0_{split}.txt"
+    advice = (f"the data must be a folder or a zip holding {want} (like SNLI's snli_1.0.zip), "
+              "or snli / sample")
+    if folder.is_file():
+        hint = f"give the folder that holds it: {folder.parent}" if folder.name.startswith("snli_1.0_") else advice
+        raise ValueError(f"{folder} is a file, not a folder or a zip; {hint}")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder / want} does not exist; {advice}")
+    try:
+        file = one_in_folder(folder, want, f"SNLI {split} file")
+    except TooManyFiles as err:
+        raise ValueError(f"{folder} is not an SNLI folder: {err}; {advice}") from None
+    if file is None:
+        raise FileNotFoundError(f"{folder / want} does not exist{_only_jsonl(folder, split)}; {advice}")
     return file
 
 
+def _only_jsonl(folder: Path, split: str) -> str:
+    """A note when SNLI's JSON-lines copy is there without the text file bertnli reads."""
+    jsonl = f"snli_1.0_{split}.jsonl"
+    try:
+        has = one_in_folder(folder, jsonl, f"SNLI {split} file") is not None
+    except ValueError:
+        has = True
+    return f" (only {jsonl} is there: bertnli reads SNLI's .txt files, which snli_1.0.zip holds too)" if has else ""
+
+
 def _zip_member(archive: Path, split: str) -> zipfile.Path:
-    """``snli_1.0_{split}.txt`` inside a zip, at any depth (macOS ``__MACOSX`` copies skipped)."""
+    """``snli_1.0_{split}.txt`` inside a zip, at any depth (macOS ``__MACOSX`` copies skipped); two are refused."""
     want = f"snli_1.0_{split}.txt"
     with zipfile.ZipFile(archive) as zf:
-        hits = [n for n in zf.namelist() if n.rsplit("/", 1)[-1] == want and "__MACOSX" not in n]
-    if not hits:
+        member = one_in_zip(zf, want, archive, f"SNLI {split} file")
+    if member is None:
         raise FileNotFoundError(f"{archive}: the zip holds no {want}; give SNLI's snli_1.0.zip or a folder "
                                 "with the snli_1.0_*.txt files")
-    return zipfile.Path(archive, at=min(hits, key=len))
+    return zipfile.Path(archive, at=member)
 
 
 def _clean(parse: str) -> str:
