@@ -161,3 +161,14 @@ def test_a_pickled_object_in_pytorch_model_bin_is_not_run(tmp_path):
     with pytest.raises(UnsupportedCheckpoint, match="pytorch_model.bin: cannot be read as weights"):
         load_huggingface(tmp_path)
     assert not (tmp_path / "ran.txt").exists()
+
+
+def test_files_that_coexist_follow_one_documented_precedence(tmp_path):
+    """model.safetensors wins over pytorch_model.bin, tokenizer.json over vocab.txt (issue 21, item 2)."""
+    theirs = save_bert(tmp_path)
+    torch.save({k: torch.zeros_like(v) for k, v in theirs.state_dict().items()}, tmp_path / "pytorch_model.bin")
+    write_vocab(tmp_path, "json")
+    (tmp_path / "vocab.txt").write_text("\n".join(reversed(VOCAB)) + "\n", encoding="utf-8")  # disagrees
+    ours, tokens = load_huggingface(tmp_path)
+    assert tokens == VOCAB  # from tokenizer.json
+    torch.testing.assert_close(ours.encoder.token_embedding.weight, theirs.embeddings.word_embeddings.weight)
