@@ -1,6 +1,8 @@
-"""The pages state what the code does: profile settings are rendered from bertnli.profiles
-(book/_ext/profilevalues.py fills the ``{{ profiles.<name>.<field> }}`` substitutions), and the
-numbers that must stay literal (the README's command line) are checked against the profiles."""
+"""The pages state what the code does: the book pages write each profile setting out, marked
+``5<!-- profiles.full.epochs -->``, and book/_ext/profilevalues.py checks every marked value
+against bertnli.profiles (the chapters may still use ``{{ profiles.<name>.<field> }}``
+substitutions, which it fills); the numbers that must stay literal (the README's command line)
+are checked against the profiles too."""
 
 from __future__ import annotations
 
@@ -17,6 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted((ROOT / "book").glob("*.md"))
 CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.md"))
 SUBSTITUTION = re.compile(r"\{\{(.*?)\}\}")
+HTML_COMMENT = re.compile(r"<!--.*?-->", flags=re.S)
+# Markup that the repository's web view (and a plain Jupyter) shows as typed.
+RAW_MARKUP = re.compile(r"\{\{|\{glue(?::\w+)?\}|\{eval\}|\{sub-ref\}")
 
 
 def _extension():
@@ -28,10 +33,12 @@ def _extension():
 
 
 def render(text: str) -> str:
-    """The page as the built site shows it: every substitution filled, an unknown one an error."""
+    """The page as the built site shows it: every substitution filled (an unknown one an error),
+    HTML comments (the value markers) hidden."""
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
     values = {"profiles": _extension().profile_values()}
-    return SUBSTITUTION.sub(lambda m: env.from_string("{{" + m[1] + "}}").render(values), text)
+    text = SUBSTITUTION.sub(lambda m: env.from_string("{{" + m[1] + "}}").render(values), text)
+    return HTML_COMMENT.sub("", text)
 
 
 def table(text: str, first_header: str) -> tuple[list[str], list[list[str]]]:
@@ -51,6 +58,39 @@ def table(text: str, first_header: str) -> tuple[list[str], list[list[str]]]:
 @pytest.mark.parametrize("path", [*PAGES, *CHAPTERS], ids=lambda p: p.name)
 def test_every_substitution_resolves(path):
     render(path.read_text(encoding="utf-8"))  # StrictUndefined raises on a misspelled field
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.name)
+def test_book_pages_show_no_raw_markup_on_the_repository_web_view(path):
+    """GitHub shows a page's ``{{ }}`` substitution or ``{glue}`` role as typed: the pages write values out."""
+    text = re.sub(r"``.*?``|`[^`\n]*`", " ", path.read_text(encoding="utf-8"))  # code may name the markup
+    found = sorted({text[m.start():m.start() + 40].split("\n")[0] for m in RAW_MARKUP.finditer(text)})
+    assert not found, f"{path.name}: markup a reader of the raw page sees as typed: {found}"
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.name)
+def test_every_marked_value_on_a_page_is_the_codes(path):
+    problems = _extension().stale_values(path.read_text(encoding="utf-8"))
+    assert not problems, f"{path.name}: " + "; ".join(problems)
+
+
+@pytest.mark.parametrize("page, least", [("intro.md", 12), ("setup.md", 26), ("instructors.md", 2)])
+def test_the_pages_mark_their_profile_values(page, least):
+    """The settings the pages state are marked, so the check above has something to check."""
+    marked = _extension().marked_values((ROOT / "book" / page).read_text(encoding="utf-8"))
+    assert len(marked) >= least, f"book/{page}: {len(marked)} marked values, expected at least {least}"
+    assert {profile for _, profile, _ in marked} <= set(PROFILES)
+
+
+def test_the_value_check_catches_a_stale_or_unknown_value():
+    ext = _extension()
+    full = PROFILES["full"]
+    assert ext.stale_values(f"{full.epochs}<!-- profiles.full.epochs --> epochs") == []
+    assert ext.stale_values(f"epochs {full.epochs + 1}<!-- profiles.full.epochs -->")  # stale
+    assert ext.stale_values("batch 512<!-- profiles.full.batchsize -->")              # misspelled field
+    assert ext.stale_values("x 1<!-- profiles.nosuch.epochs -->")                     # unknown profile
+    assert ext.stale_values("epochs <!-- profiles.full.epochs -->")                   # value missing
+    assert render("a 5<!-- profiles.full.epochs --> b") == "a 5 b"
 
 
 def test_lr_is_written_as_the_pages_write_it():
