@@ -182,3 +182,46 @@ def test_pages_that_introduce_the_profiles_name_every_one(page):
     text = (ROOT / page).read_text(encoding="utf-8")
     missing = [name for name in PROFILES if f"`{name}`" not in text]
     assert not missing, f"{page} does not introduce the profiles {missing}"
+
+
+# ----------------------------------------------------------------------------- facts the pages state
+
+NUMBER_WORDS = {2: ("two", "두"), 3: ("three", "세"), 4: ("four", "네")}
+
+
+def _blocks(page: str, lang: str) -> list[str]:
+    text = (ROOT / "book" / page).read_text(encoding="utf-8")
+    return re.findall(rf"^::::\{{div\}} {lang}\n(.*?)^::::$", text, flags=re.M | re.S)
+
+
+def test_setup_counts_the_run_profiles_it_lists():
+    en, ko = NUMBER_WORDS[len(PROFILES)]
+    assert re.search(rf"\b{en} run profiles\b", _blocks("setup.md", "lang-en")[0]), "setup.md [en]: profile count"
+    assert re.search(rf"{ko} 가지 실행\s+프로필", _blocks("setup.md", "lang-ko")[0]), "setup.md [ko]: profile count"
+
+
+def test_setup_states_the_rate_measured_for_the_laptop_profile():
+    """The laptop profile's size comes from a measured rate (the comment in bertnli/profiles.py);
+    setup.md states that rate and where it was measured, not a range nobody measured."""
+    source = (ROOT / "src" / "bertnli" / "profiles.py").read_text(encoding="utf-8")
+    measured = re.search(r"trained ~(\d+) pairs/s", source)
+    assert measured, "profiles.py no longer records the measured rate; update this test"
+    for lang, words in (("lang-en", rf"about {measured[1]} pairs per second"), ("lang-ko", rf"초당 약 {measured[1]}쌍")):
+        text = " ".join(" ".join(_blocks("setup.md", lang)).split())
+        assert re.search(words, text), f"setup.md [{lang}]: the measured rate {measured[1]} pairs/s is not stated"
+        assert "2-core" in text or "2코어" in text, f"setup.md [{lang}]: does not say where the rate was measured"
+        assert "500" not in text.split("pairs per second")[0][-40:], f"setup.md [{lang}]: an unmeasured rate"
+
+
+def test_instructors_epoch_time_is_the_division_it_shows():
+    seconds = round(549_367 / 10_588.8)
+    en = " ".join(" ".join(_blocks("instructors.md", "lang-en")).split())
+    ko = " ".join(" ".join(_blocks("instructors.md", "lang-ko")).split())
+    assert f"about {seconds} seconds (549,367 ÷ 10,588.8)" in en
+    assert f"약 {seconds}초(549,367 ÷ 10,588.8)" in ko and "1분 남짓" not in ko
+
+
+def test_intro_says_the_checkpoint_learned_both_pretraining_tasks():
+    en, ko = _blocks("intro.md", "lang-en")[0], _blocks("intro.md", "lang-ko")[0]
+    assert "masked words" in en and "next sentence" in " ".join(en.split()) and "only ever filled" not in en
+    assert "다음 문장 예측" in ko and "맞히는 일만" not in ko

@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import hub, sample
+from . import hub, licenses, sample
 from .checkpoint import atomic_write
 
 SOLUTION_TAG = "solution"
@@ -211,12 +211,15 @@ def mirror(out: str | os.PathLike[str]) -> Mirror:
             result.files[res.filename] = _copy_verified(entry.path, folder, res.sha1)
         except ValueError as err:
             result.skipped.append(f"{res.name}: {err}; download it again")
+            continue
+        atomic_write(folder / f"{res.filename}{licenses.SUFFIX}", licenses.license_notice(res.name, res.filename))
     if not result.files:
         result.skipped.append(f"no downloaded archive in the cache ({hub.cache_dir()}): run "
                               "`python -m bertnli download bert.small` (and snli, bert.base) first")
     checkpoint = sample.checkpoint_path()
     if checkpoint.is_file():
         result.files[checkpoint.name] = _copy_verified(checkpoint, folder, None)
+        atomic_write(folder / f"{checkpoint.name}{licenses.SUFFIX}", licenses.license_notice("sample", checkpoint.name))
     else:
         result.skipped.append(f"the sample checkpoint is missing from the package ({checkpoint})")
     atomic_write(folder / SUMS_FILE, "".join(f"{sha}  {name}\n" for name, sha in sorted(result.files.items())))
