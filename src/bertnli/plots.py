@@ -94,6 +94,21 @@ def _describe_for_ipython(fig, printer, cycle) -> None:
     printer.text("\n".join(figure_description(fig)))
 
 
+def _set_up_inline_backend() -> None:
+    """Let Jupyter's inline backend set itself up now, not at the first figure.
+
+    Setting up removes every formatter registered for Figure, ours too; it happens when the
+    backend module is first imported, which pyplot does lazily at the first figure, and that
+    figure (shown by ``plt.show()`` inside the cell) would keep the plain repr."""
+    backend = str(matplotlib.rcParams._get("backend") if hasattr(matplotlib.rcParams, "_get")
+                  else matplotlib.rcParams["backend"])
+    if backend in ("inline", "module://matplotlib_inline.backend_inline"):
+        try:
+            import matplotlib_inline.backend_inline  # noqa: F401 (its import is the set-up)
+        except ImportError:  # no Jupyter here: nothing to set up
+            pass
+
+
 def register_figure_descriptions() -> bool:
     """In IPython, a figure's plain-text output becomes its two-line description (it was
     ``<Figure size 640x480 with 1 Axes>``); the notebook still shows the image. True if registered."""
@@ -104,6 +119,8 @@ def register_figure_descriptions() -> bool:
     if shell is None:
         return False
     from matplotlib.figure import Figure
+
+    _set_up_inline_backend()
 
     def register(*_) -> None:
         shell.display_formatter.formatters["text/plain"].for_type(Figure, _describe_for_ipython)
