@@ -53,6 +53,9 @@ def test_a_figure_is_described_by_its_own_titles_and_axes_in_each_language():
     assert en == "Figure: Training curves (x: epoch, y: loss)"
     assert ko == "그림: 학습 곡선 (가로축: 에폭, 세로축: 손실)"
     assert "·" not in en and "·" not in ko
+    two_lines, ax = plt.subplots()
+    ax.set_title("pad to 128 · 128로 패딩\n128 tokens wide · 너비 128 토큰")
+    assert plots.figure_description(two_lines) == ("Figure: pad to 128, 128 tokens wide", "그림: 128로 패딩, 너비 128 토큰")
     empty, _ = plt.subplots()
     assert plots.figure_description(empty) == ("Figure: a chart drawn by the code above", "그림: 위 코드가 그린 도표")
     plt.close("all")

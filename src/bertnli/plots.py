@@ -43,9 +43,14 @@ FIGURE_EN, FIGURE_KO = "Figure: ", "그림: "
 
 
 def _halves(text: str) -> tuple[str, str]:
-    """("English", "한국어") of a bilingual text "English · 한국어"; a one-language text twice."""
-    en, sep, ko = text.partition(SEPARATOR)
-    return (en.strip(), ko.strip()) if sep and any("가" <= c <= "힣" for c in ko) else (text.strip(), text.strip())
+    """("English", "한국어") of a bilingual text "English · 한국어" (line by line, for a title of
+    several lines); a one-language text twice."""
+    pairs = []
+    for line in text.splitlines() or [""]:
+        en, sep, ko = line.partition(SEPARATOR)
+        bilingual = sep and any("가" <= c <= "힣" for c in ko)
+        pairs.append((en.strip(), ko.strip()) if bilingual else (line.strip(), line.strip()))
+    return ", ".join(e for e, _ in pairs if e), ", ".join(k for _, k in pairs if k)
 
 
 def figure_description(fig) -> tuple[str, str]:
@@ -75,7 +80,7 @@ def _unique(texts) -> list[str]:
     """Non-empty texts, whitespace collapsed, each once, in order."""
     seen: list[str] = []
     for text in texts:
-        text = " ".join(text.split())
+        text = "\n".join(" ".join(line.split()) for line in text.strip().splitlines())
         if text and text not in seen:
             seen.append(text)
     return seen
