@@ -56,6 +56,10 @@ def test_a_figure_is_described_by_its_own_titles_and_axes_in_each_language():
     two_lines, ax = plt.subplots()
     ax.set_title("pad to 128 · 128로 패딩\n128 tokens wide · 너비 128 토큰")
     assert plots.figure_description(two_lines) == ("Figure: pad to 128, 128 tokens wide", "그림: 128로 패딩, 너비 128 토큰")
+    nested, ax = plt.subplots()
+    ax.set_title("Parameters by part · 부분별 파라미터 (grey: dropped · 회색: 버림)")
+    assert plots.figure_description(nested) == ("Figure: Parameters by part (grey: dropped)",
+                                                 "그림: 부분별 파라미터 (회색: 버림)")
     empty, _ = plt.subplots()
     assert plots.figure_description(empty) == ("Figure: a chart drawn by the code above", "그림: 위 코드가 그린 도표")
     plt.close("all")

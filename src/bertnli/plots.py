@@ -45,12 +45,27 @@ FIGURE_EN, FIGURE_KO = "Figure: ", "그림: "
 def _halves(text: str) -> tuple[str, str]:
     """("English", "한국어") of a bilingual text "English · 한국어" (line by line, for a title of
     several lines); a one-language text twice."""
-    pairs = []
-    for line in text.splitlines() or [""]:
-        en, sep, ko = line.partition(SEPARATOR)
-        bilingual = sep and any("가" <= c <= "힣" for c in ko)
-        pairs.append((en.strip(), ko.strip()) if bilingual else (line.strip(), line.strip()))
+    pairs = [_line_halves(line) for line in text.splitlines() or [""]]
     return ", ".join(e for e, _ in pairs if e), ", ".join(k for _, k in pairs if k)
+
+
+def _line_halves(line: str) -> tuple[str, str]:
+    """One line's halves; a bilingual parenthesis inside it, "(grey: dropped · 회색: 버림)", is
+    halved on its own and goes with each half."""
+    import re
+
+    inner = [group for group in re.findall(r"\(([^()]*)\)", line) if SEPARATOR in group]
+    for i, group in enumerate(inner):
+        line = line.replace(f"({group})", f"\0{i}\0")
+    en, sep, ko = line.partition(SEPARATOR)
+    if not (sep and any("가" <= c <= "힣" for c in ko)):
+        en = ko = line
+    for i, group in enumerate(inner):
+        group_en, group_ko = _line_halves(group)
+        if f"\0{i}\0" not in en:  # a note after the Korean half belongs to the whole title
+            en += f" \0{i}\0"
+        en, ko = en.replace(f"\0{i}\0", f"({group_en})"), ko.replace(f"\0{i}\0", f"({group_ko})")
+    return en.strip(), ko.strip()
 
 
 def figure_description(fig) -> tuple[str, str]:
