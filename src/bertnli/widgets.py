@@ -92,7 +92,7 @@ UNREADABLE_NOTE = ("Most words are not in the model's vocabulary and read as <un
 
 def pair_html(premise: str, hypothesis: str) -> str:
     """The pair a prediction is about, so a static page says which pair its bars belong to."""
-    row = "<div class='bn-pair-{kind}' style='margin:2px 0'><b>{name}</b>: {text}</div>"
+    row = "<div class='bn-pair-{kind}' style='margin:2px 0'><b>{name}:</b> {text}</div>"
     return ("<div class='bn-pair' style='margin-bottom:6px'>"
             + row.format(kind="premise", name="Premise · 전제", text=html.escape(premise))
             + row.format(kind="hypothesis", name="Hypothesis · 가설", text=html.escape(hypothesis))
