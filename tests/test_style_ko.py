@@ -330,3 +330,26 @@ def test_the_checks_catch_what_they_should():
     assert code_particle_problems("{glue:text}`n`를 보면") and not code_particle_problems("{glue:text}`s:.1%`를")
     assert not code_particle_problems("{glue:text}`n`개를") and BRITISH.search("unlabelled text")
     assert BRITISH.search("we summarise") and BRITISH.search("labelled data") and not BRITISH.search("tokenize, premise")
+
+
+def page_table_headers(text: str) -> list[list[str]]:
+    """The header row of every markdown table of a page."""
+    lines = text.splitlines()
+    return [[c.strip() for c in line.strip().strip("|").split("|")]
+            for i, line in enumerate(lines[:-1])
+            if line.startswith("|") and re.match(r"^\|[\s:|-]+\|$", lines[i + 1])
+            and (i == 0 or not lines[i - 1].startswith("|"))]
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.stem)
+def test_page_tables_have_distinct_headers(path):
+    """A reader of either language tells every column from the others by its header (issue 19 item 6);
+    on a phone each header is the label of its cell."""
+    tables = page_table_headers(path.read_text(encoding="utf-8"))
+    bad = [h for h in tables if len(set(h)) != len(h) or "" in h]
+    assert not bad, f"{path.name}: tables with an empty or repeated header: {bad}"
+
+
+def test_the_header_check_catches_a_repeat():
+    assert page_table_headers("| a | b |\n|---|---|\n| 1 | 2 |\n") == [["a", "b"]]
+    assert page_table_headers("| 추정치) | 추정치) |\n| --- | --- |\n")[0] == ["추정치)", "추정치)"]
