@@ -60,6 +60,10 @@ def test_a_figure_is_described_by_its_own_titles_and_axes_in_each_language():
     ax.set_title("Parameters by part · 부분별 파라미터 (grey: dropped · 회색: 버림)")
     assert plots.figure_description(nested) == ("Figure: Parameters by part (grey: dropped)",
                                                  "그림: 부분별 파라미터 (회색: 버림)")
+    per_line, ax = plt.subplots()
+    ax.set_title("Share of the lost tokens taken from the hypothesis\n잃은 토큰 중 가설에서 잘린 몫")
+    assert plots.figure_description(per_line) == ("Figure: Share of the lost tokens taken from the hypothesis",
+                                                  "그림: 잃은 토큰 중 가설에서 잘린 몫")
     empty, _ = plt.subplots()
     assert plots.figure_description(empty) == ("Figure: a chart drawn by the code above", "그림: 위 코드가 그린 도표")
     plt.close("all")

@@ -386,7 +386,8 @@ def test_chapter_outputs_read_well_at_any_width(browser, server, site, size):
                     alt = image["alt"]
                     if not alt or re.search(r"\.(png|jpe?g|svg)\b|_images/", alt):
                         problems.append(f"{where}: figure alt text {alt!r} is a file name")
-                    elif not alt.startswith("Figure" if mode == "en" else "그림") or " · " in alt:
+                    elif not alt.startswith("Figure" if mode == "en" else "그림") or " · " in alt or (
+                            mode == "en" and re.search(r"[\uac00-\ud7a3]", alt)):
                         problems.append(f"{where}: figure alt text {alt[:60]!r} is not in the page's language")
                     if image["link"] != image["src"]:
                         problems.append(f"{where}: figure {image['src'][-20:]} does not open full size")

@@ -45,7 +45,12 @@ FIGURE_EN, FIGURE_KO = "Figure: ", "그림: "
 def _halves(text: str) -> tuple[str, str]:
     """("English", "한국어") of a bilingual text "English · 한국어" (line by line, for a title of
     several lines); a one-language text twice."""
-    pairs = [_line_halves(line) for line in text.splitlines() or [""]]
+    lines = text.splitlines() or [""]
+    korean = [any("가" <= c <= "힣" for c in line) for line in lines]
+    if SEPARATOR not in text and any(korean) and not all(korean):  # "English\n한국어": a language per line
+        return (" ".join(l.strip() for l, k in zip(lines, korean) if not k),
+                " ".join(l.strip() for l, k in zip(lines, korean) if k))
+    pairs = [_line_halves(line) for line in lines]
     return ", ".join(e for e, _ in pairs if e), ", ".join(k for _, k in pairs if k)
 
 
