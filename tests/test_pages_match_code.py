@@ -225,3 +225,22 @@ def test_intro_says_the_checkpoint_learned_both_pretraining_tasks():
     en, ko = _blocks("intro.md", "lang-en")[0], _blocks("intro.md", "lang-ko")[0]
     assert "masked words" in en and "next sentence" in " ".join(en.split()) and "only ever filled" not in en
     assert "다음 문장 예측" in ko and "맞히는 일만" not in ko
+
+
+def test_a_stale_value_is_a_warning_of_the_sphinx_build(tmp_path):
+    """The book's -W build fails on a page whose written value no longer matches the code."""
+    import io
+
+    from sphinx.application import Sphinx
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text(f"import sys\nsys.path.insert(0, {str(ROOT / 'book' / '_ext')!r})\n"
+                                 "extensions = ['myst_parser', 'profilevalues']\n")
+    stale = PROFILES["full"].epochs + 1
+    (src / "index.md").write_text(f"# Page\n\nThe reference runs {stale}<!-- profiles.full.epochs --> epochs.\n")
+    warnings = io.StringIO()
+    app = Sphinx(str(src), str(src), str(tmp_path / "out"), str(tmp_path / "doctrees"), "html",
+                 status=None, warning=warnings, freshenv=True)
+    app.build()
+    assert f"the page says '{stale}' for profiles.full.epochs" in warnings.getvalue()
