@@ -59,7 +59,16 @@ def book_env() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory) -> Path:
-    """``jupyter-book build -W`` of the whole book, every chapter executed once; returns its ``_build``."""
+    """``jupyter-book build -W`` of the whole book, every chapter executed once; returns its ``_build``.
+
+    ``BERTNLI_BUILT_BOOK=<a _build folder>`` reuses a build made earlier (development only: that
+    build may be older than the code)."""
+    if os.environ.get("BERTNLI_BUILT_BOOK"):
+        earlier = Path(os.environ["BERTNLI_BUILT_BOOK"]).resolve()
+        if not (earlier / "html" / "index.html").is_file():
+            pytest.fail(f"BERTNLI_BUILT_BOOK={earlier}: no html/index.html there; give a book build's _build folder",
+                        pytrace=False)
+        return earlier
     out = tmp_path_factory.mktemp("book")
     jb = Path(sys.executable).with_name("jupyter-book")
     env = {**os.environ, **BOOK_ENV,

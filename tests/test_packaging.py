@@ -38,7 +38,7 @@ def test_environment_yml_matches_pyproject():
     assert all(line == "-e ." or not line.startswith("-") and " --" not in line for line in pip_section)
 
 
-IMPORT_NAMES = {"IPython": "ipython", "myst_nb": "myst-nb"}  # import name -> distribution name, where they differ
+IMPORT_NAMES = {"IPython": "ipython", "myst_nb": "myst-nb", "matplotlib_inline": "matplotlib-inline"}  # import name -> distribution name, where they differ
 # Runtime dependencies used for their files, not imported: distribution -> the module that uses them.
 DATA_DEPENDENCIES = {"koreanize-matplotlib": "bertnli.fonts (its NanumGothic.ttf)"}
 

@@ -1,6 +1,8 @@
-"""The pages state what the code does: profile settings are rendered from bertnli.profiles
-(book/_ext/profilevalues.py fills the ``{{ profiles.<name>.<field> }}`` substitutions), and the
-numbers that must stay literal (the README's command line) are checked against the profiles."""
+"""The pages state what the code does: the book pages write each profile setting out, marked
+``5<!-- profiles.full.epochs -->``, and book/_ext/profilevalues.py checks every marked value
+against bertnli.profiles (the chapters may still use ``{{ profiles.<name>.<field> }}``
+substitutions, which it fills); the numbers that must stay literal (the README's command line)
+are checked against the profiles too."""
 
 from __future__ import annotations
 
@@ -17,6 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted((ROOT / "book").glob("*.md"))
 CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.md"))
 SUBSTITUTION = re.compile(r"\{\{(.*?)\}\}")
+HTML_COMMENT = re.compile(r"<!--.*?-->", flags=re.S)
+# Markup that the repository's web view (and a plain Jupyter) shows as typed.
+RAW_MARKUP = re.compile(r"\{\{|\{glue(?::\w+)?\}|\{eval\}|\{sub-ref\}")
 
 
 def _extension():
@@ -28,10 +33,12 @@ def _extension():
 
 
 def render(text: str) -> str:
-    """The page as the built site shows it: every substitution filled, an unknown one an error."""
+    """The page as the built site shows it: every substitution filled (an unknown one an error),
+    HTML comments (the value markers) hidden."""
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
     values = {"profiles": _extension().profile_values()}
-    return SUBSTITUTION.sub(lambda m: env.from_string("{{" + m[1] + "}}").render(values), text)
+    text = SUBSTITUTION.sub(lambda m: env.from_string("{{" + m[1] + "}}").render(values), text)
+    return HTML_COMMENT.sub("", text)
 
 
 def table(text: str, first_header: str) -> tuple[list[str], list[list[str]]]:
@@ -51,6 +58,39 @@ def table(text: str, first_header: str) -> tuple[list[str], list[list[str]]]:
 @pytest.mark.parametrize("path", [*PAGES, *CHAPTERS], ids=lambda p: p.name)
 def test_every_substitution_resolves(path):
     render(path.read_text(encoding="utf-8"))  # StrictUndefined raises on a misspelled field
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.name)
+def test_book_pages_show_no_raw_markup_on_the_repository_web_view(path):
+    """GitHub shows a page's ``{{ }}`` substitution or ``{glue}`` role as typed: the pages write values out."""
+    text = re.sub(r"``.*?``|`[^`\n]*`", " ", path.read_text(encoding="utf-8"))  # code may name the markup
+    found = sorted({text[m.start():m.start() + 40].split("\n")[0] for m in RAW_MARKUP.finditer(text)})
+    assert not found, f"{path.name}: markup a reader of the raw page sees as typed: {found}"
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.name)
+def test_every_marked_value_on_a_page_is_the_codes(path):
+    problems = _extension().stale_values(path.read_text(encoding="utf-8"))
+    assert not problems, f"{path.name}: " + "; ".join(problems)
+
+
+@pytest.mark.parametrize("page, least", [("intro.md", 12), ("setup.md", 26), ("instructors.md", 2)])
+def test_the_pages_mark_their_profile_values(page, least):
+    """The settings the pages state are marked, so the check above has something to check."""
+    marked = _extension().marked_values((ROOT / "book" / page).read_text(encoding="utf-8"))
+    assert len(marked) >= least, f"book/{page}: {len(marked)} marked values, expected at least {least}"
+    assert {profile for _, profile, _ in marked} <= set(PROFILES)
+
+
+def test_the_value_check_catches_a_stale_or_unknown_value():
+    ext = _extension()
+    full = PROFILES["full"]
+    assert ext.stale_values(f"{full.epochs}<!-- profiles.full.epochs --> epochs") == []
+    assert ext.stale_values(f"epochs {full.epochs + 1}<!-- profiles.full.epochs -->")  # stale
+    assert ext.stale_values("batch 512<!-- profiles.full.batchsize -->")              # misspelled field
+    assert ext.stale_values("x 1<!-- profiles.nosuch.epochs -->")                     # unknown profile
+    assert ext.stale_values("epochs <!-- profiles.full.epochs -->")                   # value missing
+    assert render("a 5<!-- profiles.full.epochs --> b") == "a 5 b"
 
 
 def test_lr_is_written_as_the_pages_write_it():
@@ -142,3 +182,65 @@ def test_pages_that_introduce_the_profiles_name_every_one(page):
     text = (ROOT / page).read_text(encoding="utf-8")
     missing = [name for name in PROFILES if f"`{name}`" not in text]
     assert not missing, f"{page} does not introduce the profiles {missing}"
+
+
+# ----------------------------------------------------------------------------- facts the pages state
+
+NUMBER_WORDS = {2: ("two", "두"), 3: ("three", "세"), 4: ("four", "네")}
+
+
+def _blocks(page: str, lang: str) -> list[str]:
+    text = (ROOT / "book" / page).read_text(encoding="utf-8")
+    return re.findall(rf"^::::\{{div\}} {lang}\n(.*?)^::::$", text, flags=re.M | re.S)
+
+
+def test_setup_counts_the_run_profiles_it_lists():
+    en, ko = NUMBER_WORDS[len(PROFILES)]
+    assert re.search(rf"\b{en} run profiles\b", _blocks("setup.md", "lang-en")[0]), "setup.md [en]: profile count"
+    assert re.search(rf"{ko} 가지 실행\s+프로필", _blocks("setup.md", "lang-ko")[0]), "setup.md [ko]: profile count"
+
+
+def test_setup_states_the_rate_measured_for_the_laptop_profile():
+    """The laptop profile's size comes from a measured rate (the comment in bertnli/profiles.py);
+    setup.md states that rate and where it was measured, not a range nobody measured."""
+    source = (ROOT / "src" / "bertnli" / "profiles.py").read_text(encoding="utf-8")
+    measured = re.search(r"trained ~(\d+) pairs/s", source)
+    assert measured, "profiles.py no longer records the measured rate; update this test"
+    for lang, words in (("lang-en", rf"about {measured[1]} pairs per second"), ("lang-ko", rf"초당 약 {measured[1]}쌍")):
+        text = " ".join(" ".join(_blocks("setup.md", lang)).split())
+        assert re.search(words, text), f"setup.md [{lang}]: the measured rate {measured[1]} pairs/s is not stated"
+        assert "2-core" in text or "2코어" in text, f"setup.md [{lang}]: does not say where the rate was measured"
+        assert "500" not in text.split("pairs per second")[0][-40:], f"setup.md [{lang}]: an unmeasured rate"
+
+
+def test_instructors_epoch_time_is_the_division_it_shows():
+    seconds = round(549_367 / 10_588.8)
+    en = " ".join(" ".join(_blocks("instructors.md", "lang-en")).split())
+    ko = " ".join(" ".join(_blocks("instructors.md", "lang-ko")).split())
+    assert f"about {seconds} seconds (549,367 ÷ 10,588.8)" in en
+    assert f"약 {seconds}초(549,367 ÷ 10,588.8)" in ko and "1분 남짓" not in ko
+
+
+def test_intro_says_the_checkpoint_learned_both_pretraining_tasks():
+    en, ko = _blocks("intro.md", "lang-en")[0], _blocks("intro.md", "lang-ko")[0]
+    assert "masked words" in en and "next sentence" in " ".join(en.split()) and "only ever filled" not in en
+    assert "다음 문장 예측" in ko and "맞히는 일만" not in ko
+
+
+def test_a_stale_value_is_a_warning_of_the_sphinx_build(tmp_path):
+    """The book's -W build fails on a page whose written value no longer matches the code."""
+    import io
+
+    from sphinx.application import Sphinx
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text(f"import sys\nsys.path.insert(0, {str(ROOT / 'book' / '_ext')!r})\n"
+                                 "extensions = ['myst_parser', 'profilevalues']\n")
+    stale = PROFILES["full"].epochs + 1
+    (src / "index.md").write_text(f"# Page\n\nThe reference runs {stale}<!-- profiles.full.epochs --> epochs.\n")
+    warnings = io.StringIO()
+    app = Sphinx(str(src), str(src), str(tmp_path / "out"), str(tmp_path / "doctrees"), "html",
+                 status=None, warning=warnings, freshenv=True)
+    app.build()
+    assert f"the page says '{stale}' for profiles.full.epochs" in warnings.getvalue()

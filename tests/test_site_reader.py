@@ -267,3 +267,141 @@ def test_no_figure_on_the_site_was_drawn_with_missing_glyphs(browser, server, bu
         open_page(browser, page_url(server, doc))
         assert "missing from font" not in browser.find_element("tag name", "body").text, doc
     assert figures >= 3
+
+
+# --------------------------------------------------------------------------- a phone shows whole tables
+
+TABLES_JS = r"""
+const width = document.documentElement.clientWidth;
+const shown = el => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+const problems = [];
+for (const table of Array.from(document.querySelectorAll('article table')).filter(shown)) {
+  const r = table.getBoundingClientRect();
+  const name = (table.querySelector('th, td') || {innerText: ''}).innerText.trim().slice(0, 30);
+  if (r.right > width + 1 || r.left < -1) problems.push(`table "${name}" spans ${Math.round(r.left)}..${Math.round(r.right)} px`);
+  // a box around it that scrolls: the table fits only if the box need not scroll
+  for (let p = table.parentElement; p && p !== document.body; p = p.parentElement) {
+    if (p.scrollWidth > p.clientWidth + 1 && ['auto', 'scroll'].includes(getComputedStyle(p).overflowX)) {
+      problems.push(`table "${name}" scrolls sideways in its box (${p.scrollWidth} > ${p.clientWidth} px)`);
+      break;
+    }
+  }
+  // no cell so narrow that its words stand one per line
+  for (const cell of Array.from(table.querySelectorAll('td')).filter(shown)) {
+    const words = cell.innerText.trim().split(/\s+/).filter(w => w.length > 1);
+    const lines = Math.round(cell.getBoundingClientRect().height / parseFloat(getComputedStyle(cell).lineHeight || 20));
+    if (words.length >= 4 && lines >= words.length) problems.push(`cell "${cell.innerText.trim().slice(0, 30)}": one word per line`);
+  }
+}
+return {width: width, problems: problems.slice(0, 8)};
+"""
+
+GLOSSARY_JS = r"""
+const width = document.documentElement.clientWidth;
+const table = Array.from(document.querySelectorAll('article table')).find(t => t.getClientRects().length > 0);
+const headers = Array.from(table.querySelectorAll('thead th')).map(th => th.textContent.trim());
+const row = table.querySelector('tbody tr');
+const cells = Array.from(row.children).map((td, i) => {
+  const r = td.getBoundingClientRect();
+  return {header: headers[i], text: td.innerText.trim().slice(0, 20), shown: td.getClientRects().length > 0,
+          left: Math.round(r.left), right: Math.round(r.right)};
+});
+return {width: width, cells: cells};
+"""
+
+
+def test_phone_tables_fit_the_screen_in_either_language(browser, server):
+    """At 400 px no table of any page needs sideways scrolling to be read, in English or in Korean."""
+    browser.set_window_size(*PHONE)
+    try:
+        problems = []
+        for doc in toc_documents():
+            for mode in ("en", "ko"):
+                remember_language(browser, server, mode)
+                open_page(browser, page_url(server, doc))
+                state = browser.execute_script(TABLES_JS)
+                problems += [f"{doc} [{mode}]: {p}" for p in state["problems"]]
+            phone_screenshot(browser, f"tables.{doc.replace('/', '_')}.ko")
+        assert not problems, "\n".join(problems)
+    finally:
+        browser.set_window_size(1280, 900)
+
+
+def test_phone_glossary_in_korean_shows_the_terms_and_the_korean_explanation(browser, server):
+    browser.set_window_size(*PHONE)
+    try:
+        remember_language(browser, server, "ko")
+        open_page(browser, page_url(server, "book/glossary"))
+        state = browser.execute_script(GLOSSARY_JS)
+        by_header = {c["header"]: c for c in state["cells"]}
+        for header in ("English", "한국어", "설명"):
+            cell = by_header[header]
+            assert cell["shown"] and 0 <= cell["left"] and cell["right"] <= state["width"] + 1, \
+                f"glossary [ko] at {state['width']} px: column {header!r} is off screen: {cell}"
+        assert not by_header["Explanation"]["shown"], "glossary [ko]: the English explanation takes the room"
+        phone_screenshot(browser, "glossary.ko")
+        remember_language(browser, server, "en")
+        open_page(browser, page_url(server, "book/glossary"))
+        by_header = {c["header"]: c for c in browser.execute_script(GLOSSARY_JS)["cells"]}
+        assert by_header["Explanation"]["shown"] and not by_header["설명"]["shown"]
+    finally:
+        browser.set_window_size(1280, 900)
+
+
+OUTPUTS_JS = r"""
+const width = document.documentElement.clientWidth;
+const banner = Array.from(document.querySelectorAll('.cell_output pre')).find(p => p.innerText.includes('profile: '));
+const images = Array.from(document.querySelectorAll('article .cell_output img')).map(img => ({
+  alt: img.getAttribute('alt') || '', link: img.closest('a') ? img.closest('a').getAttribute('href') : null,
+  src: img.getAttribute('src')}));
+const pair = document.querySelector('.bn-pair');
+const bars = Array.from(document.querySelectorAll('.bn-bar')).filter(b => b.getClientRects().length > 0)
+  .map(b => Math.round(b.getBoundingClientRect().right));
+return {width: width, bannerFits: banner ? banner.scrollWidth <= banner.clientWidth + 1 : null,
+        images: images, pair: pair ? pair.innerText : null, bars: bars,
+        indexLinks: document.querySelectorAll("a[href*='genindex'], link[rel='index']").length,
+        icon: (document.querySelector("link[rel~='icon']") || {}).href || null};
+"""
+
+
+@pytest.mark.parametrize("size", [PHONE, (1280, 900)], ids=["phone", "desktop"])
+def test_chapter_outputs_read_well_at_any_width(browser, server, site, size):
+    """The profile banner wraps; figures have a description in the page's language (not a file path) and
+    open full size when tapped; chapter 3's prediction says which pair; no index page; a favicon."""
+    import urllib.request
+
+    assert not (site / "genindex.html").exists(), "an empty genindex page is built"
+    browser.set_window_size(*size)
+    try:
+        problems = []
+        for doc in [d for d in toc_documents() if d.startswith("notebooks/")]:
+            for mode in ("en", "ko"):
+                remember_language(browser, server, mode)
+                open_page(browser, page_url(server, doc))
+                state = browser.execute_script(OUTPUTS_JS)
+                where = f"{doc} [{mode}] at {state['width']} px"
+                if state["bannerFits"] is False:
+                    problems.append(f"{where}: the profile banner runs past its box")
+                for image in state["images"]:
+                    alt = image["alt"]
+                    if not alt or re.search(r"\.(png|jpe?g|svg)\b|_images/", alt):
+                        problems.append(f"{where}: figure alt text {alt!r} is a file name")
+                    elif not alt.startswith("Figure" if mode == "en" else "그림") or " · " in alt or (
+                            mode == "en" and re.search(r"[\uac00-\ud7a3]", alt)):
+                        problems.append(f"{where}: figure alt text {alt[:60]!r} is not in the page's language")
+                    if image["link"] != image["src"]:
+                        problems.append(f"{where}: figure {image['src'][-20:]} does not open full size")
+                if state["indexLinks"]:
+                    problems.append(f"{where}: links to the (empty) index")
+                if doc.endswith("03_fine_tuning"):
+                    if not (state["pair"] and "Premise" in state["pair"] and "Hypothesis" in state["pair"]):
+                        problems.append(f"{where}: the prediction does not say which pair: {state['pair']!r}")
+                    if any(right > state["width"] + 1 for right in state["bars"]):
+                        problems.append(f"{where}: probability bars past the screen: {state['bars']}")
+        icon = browser.execute_script(OUTPUTS_JS)["icon"]
+        assert icon, "no favicon link"
+        with urllib.request.urlopen(icon, timeout=10) as response:
+            assert response.status == 200 and response.headers.get_content_type().startswith("image/")
+        assert not problems, "\n".join(problems)
+    finally:
+        browser.set_window_size(1280, 900)

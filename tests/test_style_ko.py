@@ -128,6 +128,11 @@ def gloss_problems(blocks: list[str]) -> list[str]:
         loan = ko.split()[-1]
         if lw.get(loan, "").lower() == en.lower():  # 패딩(padding); a compound like 동적 패딩(dynamic padding) may
             problems.append(f"loanword glossed: {loan}({en}) in {where!r}; loanwords take no gloss")
+        words, en_words = ko.split(), en.lower().split()
+        if len(en_words) > 1 and len(words) >= len(en_words) and all(  # 테스트 세트(test set): every word a loanword
+                lw.get(w, "").lower() == e for w, e in zip(words[-len(en_words):], en_words)):
+            problems.append(f"loanword glossed: {' '.join(words[-len(en_words):])}({en}) in {where!r}; "
+                            "loanwords take no gloss")
         if WORD_SUFFIX.match(text[m.end():]):
             problems.append(f"gloss inside a word: {where!r}; put the gloss after the whole word, or rephrase")
         key = en.lower()
@@ -154,10 +159,17 @@ def _mask_longer(text: str, term: str, terms) -> str:
 
 
 def banned_in(text: str, exempt: str = "") -> list[str]:
+    """Banned renderings, also inside a shared-noun pair: 개발·테스트 세트 holds 개발 세트."""
     found = []
     for term, (used, forms) in banned().items():
         rest = text.replace(used, " ")
-        found += [f"'{form}' for '{term}' (use '{used}')" for form in forms if form in rest and form not in exempt]
+        for form in forms:
+            if form in exempt:
+                continue
+            head, _, noun = form.rpartition(" ")
+            paired = head and re.search(rf"{re.escape(head)}·[{HANGUL}]+ {re.escape(noun)}", rest)
+            if form in rest or paired:
+                found.append(f"'{form}' for '{term}' (use '{used}')")
     return found
 
 
@@ -195,6 +207,33 @@ def korean_comment_problems(block: str) -> list[str]:
     return problems
 
 
+def shared_comment_problems(page: str) -> list[str]:
+    """Comments in a page's code blocks outside the language blocks (seen in both languages) that
+    have no Korean: each needs ``# English · 한국어`` or a Korean comment line right under it."""
+    outside = re.sub(r"^::::\{div\} lang-(?:en|ko)\n.*?^::::$", "", page, flags=re.M | re.S)
+    problems = []
+    for code in re.findall(r"```[^\n]*\n(.*?)```", outside, flags=re.S):
+        lines = code.splitlines()
+        for i, line in enumerate(lines):
+            comment = re.search(r"(?:^|\s)#\s*(.*)$", line)
+            if not comment or not comment.group(1).strip() or re.search(f"[{HANGUL}]", comment.group(1)):
+                continue
+            below = lines[i + 1].strip() if i + 1 < len(lines) else ""
+            if line.lstrip().startswith("#") and (below.startswith("#") and re.search(f"[{HANGUL}]", below)
+                                                  or shared_comment_continues(lines, i)):
+                continue
+            problems.append(line.strip())
+    return problems
+
+
+def shared_comment_continues(lines: list[str], i: int) -> bool:
+    """A full-line English comment continued on the next line(s), the Korean line under the last one."""
+    j = i + 1
+    while j < len(lines) and lines[j].lstrip().startswith("#") and not re.search(f"[{HANGUL}]", lines[j]):
+        j += 1
+    return j > i + 1 and j < len(lines) and lines[j].lstrip().startswith("#")
+
+
 # ----------------------------------------------------------------------------- tests
 
 @pytest.mark.parametrize("name", sorted(KOREAN))
@@ -219,6 +258,12 @@ def test_no_code_name_carries_a_wrong_particle(name):
 def test_code_comments_in_korean_cells_are_korean(name):
     found = [line for block in KOREAN[name] for line in korean_comment_problems(block)]
     assert not found, f"{name}: English comments in a Korean cell's code block:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.stem)
+def test_code_comments_both_languages_see_are_bilingual(path):
+    found = shared_comment_problems(path.read_text(encoding="utf-8"))
+    assert not found, f"{path.name}: English-only comments in a code block both languages share:\n" + "\n".join(found)
 
 
 @pytest.mark.parametrize("path", [*CHAPTERS, *PAGES, *SOURCES], ids=lambda p: str(p.relative_to(ROOT)))
@@ -272,6 +317,12 @@ def test_the_checks_catch_what_they_should():
     assert not gloss_problems(["미세 조정(fine-tuning)을 합니다. 미세 조정은 ..."])
     assert not gloss_problems(["사전 학습(pretraining)으로 얻은 것. 학습률(learning rate)"])
     assert banned_in("에포크마다 어휘 집합을") and not banned_in("에폭마다 어휘를")
+    assert banned_in("개발·테스트 세트도") and not banned_in("검증·테스트 세트도")
+    assert gloss_problems(["테스트 세트(test set)로 잽니다"]) and gloss_problems(["태그(tag)로 설치"])
+    assert not gloss_problems(["학습 세트(training set)로 학습합니다"])
+    assert shared_comment_problems("```bash\nmake venv  # create it\n```") == ["make venv  # create it"]
+    assert shared_comment_problems("```bash\nmake venv  # create it · 만들기\n# long English\n# 긴 한국어\nx\n```") == []
+    assert shared_comment_problems("::::{div} lang-en\n```bash\nx  # only English\n```\n::::\n") == []
     assert korean_comment_problems("```bash\n# one GPU\npython x  # run\n```") == ["# one GPU", "python x  # run"]
     assert korean_comment_problems("```bash\n# GPU 한 개\n```") == []
     assert code_particle_problems("`max_len`를 `bert.base`을") == ["`max_len`를 -> `max_len`을",
@@ -279,3 +330,26 @@ def test_the_checks_catch_what_they_should():
     assert code_particle_problems("{glue:text}`n`를 보면") and not code_particle_problems("{glue:text}`s:.1%`를")
     assert not code_particle_problems("{glue:text}`n`개를") and BRITISH.search("unlabelled text")
     assert BRITISH.search("we summarise") and BRITISH.search("labelled data") and not BRITISH.search("tokenize, premise")
+
+
+def page_table_headers(text: str) -> list[list[str]]:
+    """The header row of every markdown table of a page."""
+    lines = text.splitlines()
+    return [[c.strip() for c in line.strip().strip("|").split("|")]
+            for i, line in enumerate(lines[:-1])
+            if line.startswith("|") and re.match(r"^\|[\s:|-]+\|$", lines[i + 1])
+            and (i == 0 or not lines[i - 1].startswith("|"))]
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.stem)
+def test_page_tables_have_distinct_headers(path):
+    """A reader of either language tells every column from the others by its header (issue 19 item 6);
+    on a phone each header is the label of its cell."""
+    tables = page_table_headers(path.read_text(encoding="utf-8"))
+    bad = [h for h in tables if len(set(h)) != len(h) or "" in h]
+    assert not bad, f"{path.name}: tables with an empty or repeated header: {bad}"
+
+
+def test_the_header_check_catches_a_repeat():
+    assert page_table_headers("| a | b |\n|---|---|\n| 1 | 2 |\n") == [["a", "b"]]
+    assert page_table_headers("| 추정치) | 추정치) |\n| --- | --- |\n")[0] == ["추정치)", "추정치)"]

@@ -164,6 +164,7 @@
       buttons[i].setAttribute("aria-pressed", buttons[i].getAttribute("data-lang") === mode ? "true" : "false");
     }
     translateTheme(mode === "ko");
+    if (ready) figureAlts(mode);
   }
 
   function choose(mode) {
@@ -238,6 +239,68 @@
     for (var i = 0; i < blocks.length; i++) blocks[i].setAttribute("lang", "ko");
   }
 
+  // Every table cell learns its column's header (data-label, and -en / -ko halves of a
+  // bilingual one), so lang.css can show a table as one card per row on a phone; a table
+  // with many columns (a row per kind of value, a column per token) is marked "wide".
+  function labelTables() {
+    var tables = document.querySelectorAll("article table");
+    for (var i = 0; i < tables.length; i++) {
+      var table = tables[i];
+      if (table.classList.contains("bn-att-table")) continue; // a heatmap, not a table of values
+      var head = table.querySelector("thead tr") || table.querySelector("tr");
+      if (!head) continue;
+      var names = Array.prototype.map.call(head.children, function (th) {
+        return th.tagName === "TH" ? th.textContent.replace(/\s+/g, " ").trim() : "";
+      });
+      if (names.every(function (n) { return !n; })) continue;
+      table.classList.add("bertnli-labeled");
+      if (names.length > 6) table.classList.add("bertnli-wide");
+      var rows = table.querySelectorAll("tbody tr");
+      for (var r = 0; r < rows.length; r++) {
+        if (rows[r] === head) continue;
+        for (var c = 0; c < rows[r].children.length && c < names.length; c++) {
+          var halves = names[c].split(SEP);
+          var bilingual = halves.length > 1 && HANGUL.test(halves.slice(1).join(SEP));
+          var cell = rows[r].children[c];
+          cell.setAttribute("data-label", names[c]);
+          cell.setAttribute("data-label-en", bilingual ? halves[0] : names[c]);
+          cell.setAttribute("data-label-ko", bilingual ? halves.slice(1).join(SEP) : names[c]);
+        }
+      }
+    }
+  }
+
+  // A figure drawn smaller than its pixels opens full size when tapped (phones).
+  function linkFigures() {
+    var images = document.querySelectorAll("article .cell_output img");
+    for (var i = 0; i < images.length; i++) {
+      var img = images[i];
+      var alt = img.getAttribute("alt") || "";
+      var cut = alt.indexOf(SEP);
+      if (cut > 0 && HANGUL.test(alt.slice(cut)) && !img.hasAttribute("data-alt-en")) {
+        img.setAttribute("data-alt-en", alt.slice(0, cut));
+        img.setAttribute("data-alt-ko", alt.slice(cut + SEP.length));
+      }
+      if (img.closest("a")) continue;
+      var link = document.createElement("a");
+      link.href = img.getAttribute("src");
+      link.className = "bertnli-figure-link";
+      link.setAttribute("title", "Open the full-size figure · 원래 크기로 보기");
+      img.parentNode.insertBefore(link, img);
+      link.appendChild(img);
+    }
+  }
+
+  // The alt text of a figure in the chosen language (bilingual "English · 한국어" at build time).
+  function figureAlts(mode) {
+    var images = document.querySelectorAll("article img[data-alt-en]");
+    for (var i = 0; i < images.length; i++) {
+      var img = images[i];
+      img.setAttribute("alt", mode === "both" ? img.getAttribute("data-alt-en") + SEP + img.getAttribute("data-alt-ko")
+        : img.getAttribute("data-alt-" + mode));
+    }
+  }
+
   function buildSwitch() {
     if (document.querySelector(".bertnli-lang-switch")) return;
     var box = document.createElement("div");
@@ -274,6 +337,8 @@
 
   function init() {
     ready = true;
+    labelTables(); // before the titles are split: it reads the headers' text
+    linkFigures();
     var els = document.querySelectorAll(TITLE_SELECTORS.join(","));
     for (var i = 0; i < els.length; i++) splitTitle(els[i]);
     markTocEntries();

@@ -33,6 +33,7 @@ Module map (one job each):
 - ``plots``       training curves, confusion matrix, probability bars (bilingual labels).
 - ``cli``         ``python -m bertnli ...`` / the ``bertnli`` console script.
 - ``assignments`` ``classroom assignment``: exercise chapters -> an nbgrader course folder.
+- ``licenses``    who made each file ``classroom mirror`` passes on, and its license text.
 """
 
 from .classifier import BERTClassifier

@@ -18,7 +18,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import hub, sample
+from . import hub, licenses, sample
 from .checkpoint import atomic_write
 
 SOLUTION_TAG = "solution"
@@ -286,6 +286,13 @@ def _copy_verified(src: Path, dst_dir: Path, expected_sha1: str | None, own: Own
     return digest, own.write(dst_dir / src.name, src)
 
 
+def _add_license(result, own, folder: Path, resource: str, filename: str) -> None:
+    """The license notice beside a copied file, written like the mirror's other own files."""
+    path = folder / f"{filename}{licenses.SUFFIX}"
+    if own.write(path, licenses.license_notice(resource, filename)) == "kept":
+        result.kept.append(own.kept_note(path, "the license notice of this mirror would have replaced it"))
+
+
 def mirror(out: str | os.PathLike[str], *, force: bool = False) -> Mirror:
     """Pack the cache's verified archives and the sample checkpoint into ``out`` with a README.
 
@@ -313,12 +320,15 @@ def mirror(out: str | os.PathLike[str], *, force: bool = False) -> Mirror:
             _add(result, own, entry.path, res.sha1)
         except ValueError as err:
             result.skipped.append(f"{res.name}: {err}; download it again")
+            continue
+        _add_license(result, own, folder, res.name, res.filename)
     if not result.files:
         result.skipped.append(f"no downloaded archive in the cache ({hub.cache_dir()}): run "
                               "`python -m bertnli download bert.small` (and snli, bert.base) first")
     checkpoint = sample.checkpoint_path()
     if checkpoint.is_file():
         _add(result, own, checkpoint, None)
+        _add_license(result, own, folder, "sample", checkpoint.name)
     else:
         result.skipped.append(f"the sample checkpoint is missing from the package ({checkpoint})")
     sums = "".join(f"{sha}  {name}\n" for name, sha in sorted(result.files.items()))

@@ -38,6 +38,128 @@ def use_hangul_font() -> str:
     return font.name
 
 
+SEPARATOR = " · "
+FIGURE_EN, FIGURE_KO = "Figure: ", "그림: "
+
+
+def _halves(text: str) -> tuple[str, str]:
+    """("English", "한국어") of a bilingual text "English · 한국어" (line by line, for a title of
+    several lines); a one-language text twice."""
+    lines = text.splitlines() or [""]
+    korean = [any("가" <= c <= "힣" for c in line) for line in lines]
+    if SEPARATOR not in text and any(korean) and not all(korean):  # "English\n한국어": a language per line
+        return (" ".join(l.strip() for l, k in zip(lines, korean) if not k),
+                " ".join(l.strip() for l, k in zip(lines, korean) if k))
+    pairs = [_line_halves(line) for line in lines]
+    return ", ".join(e for e, _ in pairs if e), ", ".join(k for _, k in pairs if k)
+
+
+def _line_halves(line: str) -> tuple[str, str]:
+    """One line's halves; a bilingual parenthesis inside it, "(grey: dropped · 회색: 버림)", is
+    halved on its own and goes with each half."""
+    import re
+
+    inner = [group for group in re.findall(r"\(([^()]*)\)", line) if SEPARATOR in group]
+    for i, group in enumerate(inner):
+        line = line.replace(f"({group})", f"\0{i}\0")
+    en, sep, ko = line.partition(SEPARATOR)
+    if not (sep and any("가" <= c <= "힣" for c in ko)):
+        en = ko = line
+    for i, group in enumerate(inner):
+        group_en, group_ko = _line_halves(group)
+        if f"\0{i}\0" not in en:  # a note after the Korean half belongs to the whole title
+            en += f" \0{i}\0"
+        en, ko = en.replace(f"\0{i}\0", f"({group_en})"), ko.replace(f"\0{i}\0", f"({group_ko})")
+    return en.strip(), ko.strip()
+
+
+def figure_description(fig) -> tuple[str, str]:
+    """An English and a Korean description of a figure, from its own titles and axis labels.
+
+    The site uses it as the figure's alt text (book/_ext/figurealt.py), in the reader's
+    language, instead of the image's file name."""
+    titles = _unique([_figure_text(fig, "suptitle"), *(ax.get_title() for ax in fig.axes)])[:4]
+    first = fig.axes[0] if fig.axes else None
+    x = _figure_text(fig, "supxlabel") or (first.get_xlabel() if first else "")
+    y = _figure_text(fig, "supylabel") or (first.get_ylabel() if first else "")
+    if not (titles or x or y):
+        return "Figure: a chart drawn by the code above", "그림: 위 코드가 그린 도표"
+    en, ko = [], []
+    if titles:
+        en.append("; ".join(_halves(t)[0] for t in titles))
+        ko.append("; ".join(_halves(t)[1] for t in titles))
+    axes_en = ", ".join(f"{name}: {_halves(label)[0]}" for name, label in (("x", x), ("y", y)) if label.strip())
+    axes_ko = ", ".join(f"{name}: {_halves(label)[1]}" for name, label in (("가로축", x), ("세로축", y)) if label.strip())
+    en += [f"({axes_en})"] if axes_en else []
+    ko += [f"({axes_ko})"] if axes_ko else []
+    en, ko = " ".join(en), " ".join(ko)
+    return FIGURE_EN + en, FIGURE_KO + ko
+
+
+def _unique(texts) -> list[str]:
+    """Non-empty texts, whitespace collapsed, each once, in order."""
+    seen: list[str] = []
+    for text in texts:
+        text = "\n".join(" ".join(line.split()) for line in text.strip().splitlines())
+        if text and text not in seen:
+            seen.append(text)
+    return seen
+
+
+def _figure_text(fig, name: str) -> str:
+    """``fig.get_suptitle()`` and friends (matplotlib >= 3.8), read directly before that."""
+    getter = getattr(fig, f"get_{name}", None)
+    if getter is not None:
+        return getter()
+    artist = getattr(fig, f"_{name}", None)
+    return artist.get_text() if artist is not None else ""
+
+
+def _describe_for_ipython(fig, printer, cycle) -> None:
+    printer.text("\n".join(figure_description(fig)))
+
+
+def _set_up_inline_backend() -> None:
+    """Let Jupyter's inline backend set itself up now, not at the first figure.
+
+    Setting up removes every formatter registered for Figure, ours too; it happens when the
+    backend module is first imported, which pyplot does lazily at the first figure, and that
+    figure (shown by ``plt.show()`` inside the cell) would keep the plain repr."""
+    backend = str(matplotlib.rcParams._get("backend") if hasattr(matplotlib.rcParams, "_get")
+                  else matplotlib.rcParams["backend"])
+    if backend in ("inline", "module://matplotlib_inline.backend_inline"):
+        try:
+            import matplotlib_inline.backend_inline  # noqa: F401 (its import is the set-up)
+        except ImportError:  # no Jupyter here: nothing to set up
+            pass
+
+
+def register_figure_descriptions() -> bool:
+    """In IPython, a figure's plain-text output becomes its two-line description (it was
+    ``<Figure size 640x480 with 1 Axes>``); the notebook still shows the image. True if registered."""
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    if shell is None:
+        return False
+    from matplotlib.figure import Figure
+
+    _set_up_inline_backend()
+
+    def register(*_) -> None:
+        shell.display_formatter.formatters["text/plain"].for_type(Figure, _describe_for_ipython)
+
+    register()
+    # Turning on matplotlib's inline backend (lazily, at the first figure) removes every
+    # formatter registered for Figure: register again before each cell runs.
+    if not getattr(shell, "_bertnli_figure_descriptions", False):
+        shell.events.register("pre_run_cell", register)
+        shell.events.register("post_execute", register)  # before the inline backend shows the cell's figures
+        shell._bertnli_figure_descriptions = True
+    return True
+
+
 def bilingual_label(label: str) -> str:
     return f"{label} · {LABELS_KO.get(label, label)}"
 
@@ -175,3 +297,6 @@ class LivePlot:
             self._handle = display(self._fig, display_id=True)
         else:
             self._handle.update(self._fig)
+
+
+register_figure_descriptions()  # in a notebook, figures carry their description (the site's alt text)

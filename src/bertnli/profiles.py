@@ -159,7 +159,7 @@ class Profile:
             lines += ["Sample numbers are NOT comparable to the reference run (test accuracy 0.786).",
                       "샘플 프로필의 수치는 기준 실험(테스트 정확도 0.786)과 비교할 수 없습니다."]
         width = max(len(line) for line in lines)
-        rule = "=" * min(width, 100)
+        rule = "=" * min(width, 60)  # a rule, not a line that wraps in a narrow notebook or page
         return "\n".join([rule, *lines, rule])
 
 

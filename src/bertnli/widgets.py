@@ -65,13 +65,15 @@ def probability_bars_html(probs: Sequence[float], labels: Sequence[str] = LABELS
     for i, (label, p) in enumerate(zip(labels, probs)):
         weight = "bold" if i == best else "normal"
         color = LABEL_COLORS.get(label, "#57606a")
+        # The label column and the number keep their width; the bar shrinks (down to 3em) to fit a phone.
         rows.append(
-            f"<div class='bn-bar' data-label='{label}' style='display:flex;align-items:center;margin:3px 0'>"
-            f"<span style='width:11em;font-weight:{weight}'>{html.escape(bilingual_label(label))}</span>"
-            f"<span style='flex:0 0 16em;background:#eaeef2;height:1em;border-radius:3px'>"
+            f"<div class='bn-bar' data-label='{label}' style='display:flex;align-items:center;margin:3px 0;"
+            f"max-width:36em'>"
+            f"<span style='flex:0 0 10.5em;font-weight:{weight}'>{html.escape(bilingual_label(label))}</span>"
+            f"<span style='flex:1 1 16em;min-width:3em;background:#eaeef2;height:1em;border-radius:3px'>"
             f"<span style='display:block;width:{100 * float(p):.1f}%;height:100%;background:{color};"
             f"border-radius:3px'></span></span>"
-            f"<span style='margin-left:0.6em;font-family:monospace'>{float(p):.3f}</span></div>")
+            f"<span style='flex:0 0 auto;margin-left:0.6em;font-family:monospace'>{float(p):.3f}</span></div>")
     return "<div class='bn-bars'>" + "".join(rows) + "</div>"
 
 
@@ -86,6 +88,15 @@ def prediction_html(label: str, probs: Sequence[float]) -> str:
 UNREADABLE_NOTE = ("Most words are not in the model's vocabulary and read as <unk>: this prediction means little "
                    "(d2l's BERT knows English words only). · 단어 대부분이 모델의 어휘에 없어 <unk>로 읽히므로 이 예측은 "
                    "믿기 어렵습니다(d2l의 BERT는 영어 단어만 압니다).")
+
+
+def pair_html(premise: str, hypothesis: str) -> str:
+    """The pair a prediction is about, so a static page says which pair its bars belong to."""
+    row = "<div class='bn-pair-{kind}' style='margin:2px 0'><b>{name}:</b> {text}</div>"
+    return ("<div class='bn-pair' style='margin-bottom:6px'>"
+            + row.format(kind="premise", name="Premise · 전제", text=html.escape(premise))
+            + row.format(kind="hypothesis", name="Hypothesis · 가설", text=html.escape(hypothesis))
+            + "</div>")
 
 
 def _message_html(text: str) -> str:
@@ -131,7 +142,7 @@ def prediction_form(model, vocab, *, max_len: int, truncation: str = "longest_fi
 
     button.on_click(classify)
     picker.observe(pick, names="value")
-    static = classify()
+    static = pair_html(*examples[0]) + classify()  # the site shows no form: say which pair it classified
     box = widgets.VBox([picker, premise, hypothesis, button, output])
     return Interactive(box, static, dict(premise=premise, hypothesis=hypothesis, examples=picker,
                                          classify=button, output=output))
@@ -226,5 +237,5 @@ def truncation_explorer(pairs: Sequence[tuple], *, max_len: int = 32, min_len: i
     return Interactive(box, static, dict(pair=picker, max_len=slider, output=output))
 
 
-__all__ = ["Interactive", "prediction_form", "prediction_html", "probability_bars_html", "truncation_explorer",
+__all__ = ["Interactive", "pair_html", "prediction_form", "prediction_html", "probability_bars_html", "truncation_explorer",
            "truncation_html", "STATIC_NOTE"]
