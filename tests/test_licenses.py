@@ -83,6 +83,12 @@ def test_mirror_puts_the_samples_license_beside_it(tmp_path, monkeypatch):
     assert ckpt.name in m.files
     notice = (tmp_path / "usb" / f"{ckpt.name}{licenses.SUFFIX}").read_text(encoding="utf-8")
     assert notice.startswith(ckpt.name) and "License: MIT" in notice and licenses.license_text("MIT") in notice
+    readme = (tmp_path / "usb" / "README.md").read_text(encoding="utf-8")
+    assert f"<file>{licenses.SUFFIX}" in readme  # the README tells where the licenses are, in both languages
+    (tmp_path / "usb" / f"{ckpt.name}{licenses.SUFFIX}").write_text("the owner's note", encoding="utf-8")
+    again = classroom.mirror(tmp_path / "usb")  # run again: an edited notice is the owner's now, and kept
+    assert (tmp_path / "usb" / f"{ckpt.name}{licenses.SUFFIX}").read_text(encoding="utf-8") == "the owner's note"
+    assert any(licenses.SUFFIX in note for note in again.kept)
 
 
 def _fake_snli(path: Path) -> str:

@@ -368,8 +368,10 @@ def mirror_readme(m: Mirror) -> str:
 
 {table}
 
-`{SUMS_FILE}` lists the same sha1s (`sha1sum -c {SUMS_FILE}` checks them).
-`{SUMS_FILE}`에도 같은 sha1 값이 있습니다(`sha1sum -c {SUMS_FILE}`로 확인).
+`{SUMS_FILE}` lists the same sha1s (`sha1sum -c {SUMS_FILE}` checks them). Beside each file,
+`<file>{licenses.SUFFIX}` says where it comes from and under which license it is passed on.
+`{SUMS_FILE}`에도 같은 sha1 값이 있습니다(`sha1sum -c {SUMS_FILE}`로 확인). 파일마다 옆에 있는
+`<file>{licenses.SUFFIX}`에 출처와 함께 어떤 라이선스로 나눠 주는지 적혀 있습니다.
 
 ## Install from this folder
 
