@@ -244,3 +244,25 @@ def test_a_stale_value_is_a_warning_of_the_sphinx_build(tmp_path):
                  status=None, warning=warnings, freshenv=True)
     app.build()
     assert f"the page says '{stale}' for profiles.full.epochs" in warnings.getvalue()
+
+
+def test_the_setup_pages_gpu_section_states_what_the_code_does():
+    """The GPU paragraph's rules and figures, in both languages, are the code's (bertnli.hardware,
+    bertnli.costs) and the H200 rates' arithmetic (549,367 training pairs per epoch)."""
+    from bertnli import KNOWN_CONFIGS, costs, hardware
+
+    text = (ROOT / "book" / "setup.md").read_text(encoding="utf-8")
+    section = text[text.index("**What the GPU does.**"):text.index("## Downloads")]
+    en, ko = section.split("::::{div} lang-ko")[:2]
+    assert hardware.AMP_MIN_HIDDEN == 512 and "512 wide" in en and "너비가 512 이상" in ko
+    assert hardware.PAD_MULTIPLE == 8 and "multiple of 8" in en and "8의 배수" in ko
+    shapes = 128 // hardware.PAD_MULTIPLE
+    assert f"at most {shapes} shapes" in en and f"많아야 {shapes}가지" in ko
+    for rate, en_time, ko_time in ((59_872, "about 9 s", "약 9초"), (10_831, "about 51 s", "약 51초"),
+                                   (35_616, "about 15 s", "약 15초"), (3_626, "about 2.5 min", "약 2.5분")):
+        seconds = 549_367 / rate
+        shown = f"{seconds:.0f}" if seconds < 60 else f"{seconds / 60:.1f}"
+        assert shown in en_time and f"| {rate:,} | {en_time} |" in en and f"| {rate:,} | {ko_time} |" in ko
+    gib = lambda model, amp: costs.memory_estimate(KNOWN_CONFIGS[model], 512, 128, amp=amp)["total"] / costs.GiB  # noqa: E731
+    assert round(gib("bert.small", False)) == 2 and "about 2 GiB" in en and "약 2GiB" in ko
+    assert round(gib("bert.base", True)) == 20 and "about 20 GiB" in en and "약 20GiB" in ko
