@@ -356,11 +356,12 @@ _held: dict[str, int] = {}  # run folders this process holds, and how many holds
 
 
 @contextmanager
-def hold_run_folder(path: str | Path) -> Iterator[None]:
+def hold_run_folder(path: str | Path, made: bool | None = None) -> Iterator[None]:
     """Hold ``path``'s lock while the block runs: a second run into the folder (another
     process, or another call here) is refused at once with :class:`RunInUseError` naming
     the holder. Nested holds in one process are one hold. The lock and holder files are
-    removed at the end, and the folder too if this made it and it stayed empty."""
+    removed at the end, and the folder too if this made it (or ``made`` says the caller
+    did) and it stayed empty."""
     path = Path(path)
     key = os.path.abspath(path)
     if key in _held:
@@ -370,7 +371,7 @@ def hold_run_folder(path: str | Path) -> Iterator[None]:
         finally:
             _held[key] -= 1
         return
-    made = not path.exists()
+    made = not path.exists() if made is None else made
     check_writable(path)
     lock = filelock.FileLock(str(path / LOCK_FILE), timeout=0)
     try:

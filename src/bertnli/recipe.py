@@ -102,8 +102,9 @@ def finetune_job(profile: Profile, *, out: str | Path | RunFolder | None = None,
     info = as_dist(device)
     out_path = (out.path if isinstance(out, RunFolder) else Path(out)) if out else None
     cli = resume_command is not None
+    made = out_path is not None and not out_path.exists()  # then a run that saves nothing leaves no folder
     preflight(profile, out=out_path, resume=resume, overwrite=overwrite, info=info, cli=cli)
-    with hold_run_folder(out_path) if out_path and info.is_main else nullcontext():
+    with hold_run_folder(out_path, made) if out_path and info.is_main else nullcontext():
         if out_path and info.is_main:  # again, now that no other run can write there
             check_run_folder(out_path, resume=resume, overwrite=overwrite, cli=cli)
         if resume and out_path:
