@@ -207,3 +207,23 @@ def test_a_signal_to_torchrun_stops_every_rank_cleanly(tmp_path, signum):
     history = json.loads((folder / HISTORY_FILE).read_text())
     assert history["interrupted"] and history["stopped_by"] == signal.Signals(signum).name
     assert sorted(p.name for p in folder.iterdir()) == [CHECKPOINT_FILE, HISTORY_FILE, "run.json"]
+
+
+def test_sighup_stops_a_run_like_sigterm_unless_it_is_ignored(tmp_path, capsys, monkeypatch):
+    """The terminal closing (SIGHUP) keeps the finished epoch and says so; under ``nohup``
+    (SIGHUP ignored) the run goes on, as the person asked."""
+    class HangUpOnEpochLine(SignalOnEpochLine):
+        signum = signal.SIGHUP
+
+    history = fine_tune(BERTClassifier(tiny_bert()), tiny_loader(), None, epochs=3,
+                        device=HangUpOnEpochLine(torch.device("cpu")), checkpoint_dir=tmp_path / "hup")
+    assert history.interrupted and history.stopped_by == "SIGHUP" and len(history) == 1
+    assert "stopped by SIGHUP (the terminal closed) after epoch 1" in capsys.readouterr().out
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        history = fine_tune(BERTClassifier(tiny_bert()), tiny_loader(), None, epochs=3,
+                            device=HangUpOnEpochLine(torch.device("cpu")), checkpoint_dir=tmp_path / "nohup")
+        assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+    assert not history.interrupted and len(history) == 3

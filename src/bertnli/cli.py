@@ -291,17 +291,19 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     print(f"warning: {message}", file=sys.stderr if file is None else file)
 
 
-def _stop_on_sigterm():
-    """SIGTERM (a scheduler, ``timeout``, ``docker stop``) ends a command as Ctrl-C does: what it
-    was doing stops, says so, and exits 143, instead of vanishing without a word. Returns the
-    handler to put back (None: nothing was changed)."""
+def _stop_on_sigterm() -> dict:
+    """SIGTERM (a scheduler, ``timeout``, ``docker stop``) and SIGHUP (the terminal closed) end a
+    command as Ctrl-C does: what it was doing stops, says so, and exits 128 + the signal (143,
+    129), instead of vanishing without a word. Returns the handlers to put back."""
     import threading
 
     from .train import _raise_stopped
 
-    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-        return signal.signal(signal.SIGTERM, _raise_stopped)
-    return None
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    signals = [signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
+    return {signum: signal.signal(signum, _raise_stopped) for signum in signals
+            if signal.getsignal(signum) == signal.SIG_DFL}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -315,8 +317,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _run(args)
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _run(args: argparse.Namespace) -> int:

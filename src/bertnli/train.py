@@ -42,7 +42,8 @@ CHECK_FINITE_EVERY = 20
 # Steps between two looks, under torchrun, at whether any rank was asked to stop (Ctrl-C, SIGTERM):
 # the ranks agree on it in one collective, so all of them stop at the same step.
 CHECK_STOP_EVERY = 20
-STOP_SIGNALS = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
+STOP_SIGNALS = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM",
+                **({signal.SIGHUP: "SIGHUP (the terminal closed)"} if hasattr(signal, "SIGHUP") else {})}
 
 
 class Stopped(KeyboardInterrupt):
@@ -325,8 +326,9 @@ def _every_ranks_rng(info: DistInfo) -> list[dict] | None:
 class _StopRequest:
     """Ctrl-C (SIGINT) and SIGTERM while training, on the main thread.
 
-    Alone, SIGINT raises ``KeyboardInterrupt`` as usual and SIGTERM raises :class:`Stopped`,
-    at once. Under torchrun a rank that raised in the middle of a step would leave the others
+    Alone, SIGINT raises ``KeyboardInterrupt`` as usual and SIGTERM (or SIGHUP) raises
+    :class:`Stopped`, at once; a signal the caller ignores (``nohup``, a background job)
+    stays ignored. Under torchrun a rank that raised in the middle of a step would leave the others
     waiting in a collective: there a signal only raises a flag, and every ``CHECK_STOP_EVERY``
     steps and after each epoch the ranks agree (one all-reduce) and all raise ``Stopped``."""
 
@@ -336,9 +338,11 @@ class _StopRequest:
     def listen(self) -> "_StopRequest":
         if threading.current_thread() is threading.main_thread():
             for signum in STOP_SIGNALS:
+                if signal.getsignal(signum) == signal.SIG_IGN:
+                    continue
                 if self.info.is_distributed:
                     handler = self._note
-                elif signum == signal.SIGTERM:
+                elif signum != signal.SIGINT:
                     handler = _raise_stopped
                 else:
                     continue
@@ -353,11 +357,10 @@ class _StopRequest:
         :class:`Stopped` on every rank if any rank was asked to stop."""
         if not self.info.is_distributed:
             return
-        asked = torch.tensor([float(self.signum == signal.SIGINT), float(self.signum == signal.SIGTERM)],
-                             device=self.info.device)
-        by_int, by_term = self.info.all_reduce(asked).tolist()
-        if by_int or by_term:
-            raise Stopped(signal.SIGTERM if by_term else signal.SIGINT)
+        asked = torch.tensor([float(self.signum == signum) for signum in STOP_SIGNALS], device=self.info.device)
+        counts = self.info.all_reduce(asked).tolist()
+        if any(counts):  # the first signal in STOP_SIGNALS order that some rank got
+            raise Stopped(next(signum for signum, n in zip(STOP_SIGNALS, counts) if n))
 
     def close(self) -> None:
         for signum, handler in self.previous.items():
