@@ -167,7 +167,8 @@ def test_resume_names_every_setting_it_refuses_at_once(run, capsys, monkeypatch)
     NoTraining(monkeypatch)
     code, _, err = run_cli(capsys, "finetune", "--out", str(run), "--resume", "--max-len", "32", "--seed", "9",
                            "--lr", "1e-4", "--device", "cpu")
-    assert code == 2 and "--max-len 64 -> 32" in err and "--seed 0 -> 9" in err and "--lr" not in err
+    assert code == 2 and "max_len 64 -> 32 (--max-len)" in err and "seed 0 -> 9 (--seed)" in err
+    assert "--lr" not in err
 
 
 def test_resume_refuses_another_profile(run, capsys, monkeypatch):
@@ -210,3 +211,15 @@ def test_resume_of_a_run_json_that_is_damaged_is_refused_by_name(run, capsys, mo
     code, _, err = run_cli(capsys, "finetune", "--out", str(run), "--resume", "--device", "cpu")
     assert code == 2 and str(run / RUN_FILE) in err and "not valid JSON" in err
     assert (run / CHECKPOINT_FILE).is_file()
+
+
+def test_resume_applies_bertnli_epochs_and_refuses_another_bertnli_data(run, capsys, monkeypatch):
+    """The BERTNLI_* variables set at resume time count like options given then: BERTNLI_EPOCHS
+    continues the run, BERTNLI_DATA naming other data is refused, naming the variable."""
+    monkeypatch.setenv("BERTNLI_EPOCHS", "2")
+    code, out, err = run_cli(capsys, "finetune", "--out", str(run), "--resume", "--device", "cpu", "--no-progress")
+    assert code == 0, err
+    assert "epochs=2 (BERTNLI_EPOCHS)" in out and read_run(run)["epoch"] == 2
+    monkeypatch.setenv("BERTNLI_DATA", str(run))
+    code, _, err = run_cli(capsys, "finetune", "--out", str(run), "--resume", "--device", "cpu")
+    assert code == 2 and "(BERTNLI_DATA)" in err and "resuming cannot change what the run is" in err

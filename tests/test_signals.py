@@ -227,3 +227,44 @@ def test_sighup_stops_a_run_like_sigterm_unless_it_is_ignored(tmp_path, capsys, 
     finally:
         signal.signal(signal.SIGHUP, previous)
     assert not history.interrupted and len(history) == 3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_bertnli_launch_ends_a_stopped_job_without_torchruns_traceback(tmp_path, signum):
+    """``python -m bertnli.launch`` is torchrun that ends as the ranks end: a signal gives the
+    ranks' one line and 128 + the signal, no traceback at all, and a resume command that
+    uses the launcher again (and resumes)."""
+    folder = tmp_path / "run"
+    env = dict(os.environ, BERTNLI_CACHE=str(tmp_path / "cache"), OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1",
+               TQDM_DISABLE="1")
+    launch = [sys.executable, "-m", "bertnli.launch", "--standalone", "--nproc-per-node=2"]
+    proc = subprocess.Popen([*launch, "finetune", "--profile", "sample", "--epochs", "8", "--device", "cpu",
+                             "--out", str(folder)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith("epoch 1/8"):
+            proc.send_signal(signum)
+            break
+    out, err = proc.communicate(timeout=120)
+    out = "".join(lines) + out
+    assert proc.returncode == 128 + signum, out + err
+    assert "Traceback" not in err and "SignalException" not in err, err
+    assert out.count("stopped by") == 1 and load_checkpoint(folder)["epoch"] >= 1
+    command = out.split("To continue from there: ")[1].splitlines()[0]
+    assert command.startswith("python -m bertnli.launch --nproc-per-node=2 finetune --out ")
+    resumed = subprocess.run([sys.executable, *shlex.split(command)[1:3], "--standalone", *shlex.split(command)[3:]],
+                             capture_output=True, text=True, env=env, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert len(json.loads((folder / HISTORY_FILE).read_text())["epochs"]) == 8
+
+
+def test_bertnli_launch_says_how_to_use_it_without_a_command(capsys):
+    from bertnli import launch
+
+    assert launch.main(["--nproc-per-node=2"]) == 2
+    assert "COMMAND is one of finetune" in capsys.readouterr().err
+    assert launch.split(["--nproc-per-node", "2", "finetune", "--out", "x"]) == (["--nproc-per-node", "2"],
+                                                                                ["finetune", "--out", "x"])
+    assert launch.exit_code(-15) == 143 and launch.exit_code(2) == 2

@@ -333,7 +333,11 @@ def check_same_run(saved: dict, config: dict, where: str | Path, *, cli: bool = 
     pairs = [(name, old[name], new[name]) for name in names]
     if "seed" in saved and "seed" in config:
         pairs.append(("seed", saved["seed"], config["seed"]))
-    changed = [f"{'--' + name.replace('_', '-') if cli else name} {theirs!r} -> {ours!r}"
+    sources = {line.split("=", 1)[0]: line.rsplit(" (", 1)[-1].rstrip(")")  # "max_len=32 (--max-len)"
+               for line in new.get("overrides") or () if " (" in line}
+    flag = lambda name: "--" + name.replace("_", "-") if cli else None  # noqa: E731
+    changed = [f"{name} {theirs!r} -> {ours!r}" + (f" ({sources.get(name) or flag(name)})" if cli or name in sources
+                                                  else "")
                for name, theirs, ours in pairs if theirs != ours]
     if changed:
         again = "another --out, or --overwrite" if cli else "another checkpoint_dir, or overwrite=True"

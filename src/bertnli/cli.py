@@ -84,8 +84,14 @@ def _run_seed(folder: str) -> int:
 def _resume_command(args: argparse.Namespace, info) -> str:
     """The exact command that continues this run (its settings come back from run.json)."""
     device = f" --device {shlex.quote(args.device)}" if args.device else ""
-    launcher = (f"torchrun --nproc-per-node={info.world_size} -m bertnli" if info.is_distributed
-                else "python -m bertnli")
+    from .launch import LAUNCHER_ENV
+
+    if not info.is_distributed:
+        launcher = "python -m bertnli"
+    elif os.environ.get(LAUNCHER_ENV):  # started by python -m bertnli.launch: continue the same way
+        launcher = f"python -m bertnli.launch --nproc-per-node={info.world_size}"
+    else:
+        launcher = f"torchrun --nproc-per-node={info.world_size} -m bertnli"
     return f"{launcher} finetune --out {shlex.quote(str(args.out))} --resume{device}"
 
 
@@ -94,7 +100,7 @@ def cmd_finetune(args: argparse.Namespace) -> int:
 
     from . import distributed, sample
     from .checkpoint import check_run_folder
-    from .profiles import get_profile
+    from .profiles import apply_env, get_profile
     from .recipe import finetune_job
 
     if args.out:  # first of all: never start over a saved run, never "resume" an empty folder
@@ -103,6 +109,8 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     # the rest of it goes (epochs, lr, batch size, ...), and finetune_job refuses those that
     # would make it another run (model, data, pair limits, max_len, truncation, seed).
     base = _run_profile(args.out) if args.resume else get_profile(args.profile)  # with the BERTNLI_* overrides
+    if args.resume:  # the BERTNLI_* variables set now count as options given now: applied or refused
+        base = apply_env(base)
     if args.resume and args.profile and args.profile != base.name:
         raise ValueError(f"--profile {args.profile}: the run in {args.out} was made with profile {base.name}, "
                          "and resuming cannot change what the run is; resume without --profile, or start a new "
