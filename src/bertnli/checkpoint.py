@@ -351,9 +351,16 @@ def _holder(path: Path) -> str:
     try:
         who = json.loads((path / HOLDER_FILE).read_text(encoding="utf-8"))
         return (f"process {who['pid']} on {who['host']}, started {who['started']}"
-                + (f" ({who['command']})" if who.get("command") else ""))
+                + (f", running: {who['command']}" if who.get("command") else ""))
     except (OSError, ValueError, KeyError, TypeError):
         return "another process (it has not said which yet)"
+
+
+def _command_line() -> str:
+    """This process's command, as a person would recognise it (``bertnli finetune --out x``)."""
+    program = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path("python")
+    name = program.parent.name if program.name == "__main__.py" else program.name
+    return " ".join([name, *sys.argv[1:]])
 
 
 _held: dict[str, int] = {}  # run folders this process holds, and how many holds on each
@@ -388,7 +395,7 @@ def hold_run_folder(path: str | Path, made: bool | None = None) -> Iterator[None
     try:
         write_json(path / HOLDER_FILE, {"pid": os.getpid(), "host": socket.gethostname(),
                                         "started": time.strftime("%Y-%m-%d %H:%M:%S %z"),
-                                        "command": " ".join(sys.argv)})
+                                        "command": _command_line()})
         yield
     finally:
         del _held[key]
