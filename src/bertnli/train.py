@@ -94,7 +94,7 @@ class History:
     # The settings each stretch of epochs ran with: [{"from_epoch": 1, "lr": ..., ...}, ...];
     # a resume that changes how the run goes (lr, epochs, batch size, device, ...) starts one.
     segments: list[dict] = field(default_factory=list)
-    stopped_by: str | None = None  # "SIGINT" or "SIGTERM" when a signal stopped the run
+    stopped_by: str | None = None  # "SIGINT", "SIGTERM" or "SIGHUP" when a signal stopped the run
 
     def to_dict(self) -> dict:
         return {"epochs": [asdict(e) for e in self.epochs], "interrupted": self.interrupted,
@@ -208,8 +208,9 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
     (``resume_command``: the caller's own words for it, e.g. the command line's). While
     it runs, the run folder is locked: a second run into it is refused at once. On
     resume, ``epochs``, ``lr``, ``device``, ``amp`` and ``progress`` apply from the next
-    epoch (the restored optimizer takes ``lr``) and ``history.segments`` records them. A loss that becomes NaN or infinite stops the run with
-    :class:`TrainingDiverged`, keeping the last good checkpoint.
+    epoch (the restored optimizer takes ``lr``) and ``history.segments`` records them.
+    A loss that becomes NaN or infinite stops the run with :class:`TrainingDiverged`,
+    keeping the last good checkpoint.
     """
     info = as_dist(device)
     check_lr(lr)
