@@ -357,7 +357,7 @@ def _holder(path: Path) -> str:
 
 
 def _command_line() -> str:
-    """This process's command, as a person would recognise it (``bertnli finetune --out x``)."""
+    """This process's command, as a person would recognize it (``bertnli finetune --out x``)."""
     program = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path("python")
     name = program.parent.name if program.name == "__main__.py" else program.name
     return " ".join([name, *sys.argv[1:]])
