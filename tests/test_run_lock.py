@@ -163,3 +163,22 @@ def test_evaluate_and_predict_read_a_folder_while_a_run_holds_it(tmp_path, capsy
         assert cli.main(["evaluate", str(folder)]) == 0
         assert cli.main(["predict", str(folder), "A man sleeps.", "A person rests."]) == 0
     assert names(folder) == RUN_FILES
+
+
+@pytest.mark.parametrize("flag", ["--resume", "--overwrite"])
+def test_resume_or_overwrite_of_a_run_that_is_training_is_refused(tmp_path, capsys, flag):
+    """Neither continuing nor replacing a run is allowed while it trains: its files stay as they are."""
+    folder = tmp_path / "r"
+    assert cli.main(["finetune", "--epochs", "1", "--out", str(folder), "--device", "cpu"]) == 0
+    before = {name: (folder / name).read_bytes() for name in RUN_FILES}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(folder)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        capsys.readouterr()
+        code = cli.main(["finetune", "--out", str(folder), flag, "--epochs", "2", "--device", "cpu"])
+        assert code == 2 and f"process {holder.pid}" in capsys.readouterr().err
+    finally:
+        holder.communicate("", timeout=30)
+    assert {name: (folder / name).read_bytes() for name in RUN_FILES} == before
