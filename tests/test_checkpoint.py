@@ -100,8 +100,10 @@ def test_run_json_describes_the_run_without_the_weights(tmp_path):
     fine_tune(model, ONE_BATCH, None, epochs=2, device="cpu",
               checkpoint_dir=RunFolder(tmp_path, config={"profile": {"max_len": 32}, "seed": 4}, vocab=VOCAB))
     settings = read_run(tmp_path)
+    segments = [{"from_epoch": 1, "epochs": 2, "lr": 1e-4, "device": "cpu", "world_size": 1, "amp": None,
+                 "progress": False}]  # the settings epochs 1 on ran with
     assert settings == {"format": FORMAT, "epoch": 2, "config": {"profile": {"max_len": 32}, "seed": 4},
-                        "model_description": model.describe(), "vocab_size": len(VOCAB)}
+                        "model_description": model.describe(), "vocab_size": len(VOCAB), "segments": segments}
     assert load_checkpoint(tmp_path)["epoch"] == 2
     with pytest.raises(FileNotFoundError, match=str(tmp_path / "elsewhere")):
         read_run(tmp_path / "elsewhere")

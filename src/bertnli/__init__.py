@@ -24,7 +24,8 @@ Module map (one job each):
                   job's owner (``session()``).
 - ``train``       ``fine_tune()`` (the loop) and ``History``.
 - ``checkpoint``  run folders (``checkpoint.pt``, ``run.json``, ``history.json``), safe loading,
-                  resume; ``atomic_write()``, the one way the package writes a file.
+                  resume and what it may change, the lock a training run holds on its folder;
+                  ``atomic_write()``, the one way the package writes a file.
 - ``inference``   ``evaluate()`` and ``predict()``.
 - ``recipe``      the whole job in one call (command line, notebooks).
 - ``profiles``    ``sample`` (offline CPU) vs ``full`` (reference run) settings.
@@ -32,6 +33,8 @@ Module map (one job each):
 - ``korean``      ``josa()``: the right Korean particle after a number or code name in messages.
 - ``plots``       training curves, confusion matrix, probability bars (bilingual labels).
 - ``cli``         ``python -m bertnli ...`` / the ``bertnli`` console script.
+- ``launch``      ``python -m bertnli.launch``: torchrun that ends as its ranks end (their
+                  message and exit code on Ctrl-C or SIGTERM, not torchrun's traceback).
 - ``assignments`` ``classroom assignment``: exercise chapters -> an nbgrader course folder.
 - ``licenses``    who made each file ``classroom mirror`` passes on, and its license text.
 """

@@ -17,6 +17,11 @@ sees the old file or the whole new one, and a failed write leaves nothing behind
 disk is a :class:`DiskFullError` naming the file). Every file the package writes goes
 through it (dataset caches, classroom copies, vocabularies).
 
+While a run trains, :func:`hold_run_folder` keeps a lock (``.lock``, with who holds it in
+``.lock.holder``) in its folder, so a second run into the same folder is refused at once,
+naming the first; both files go when the run ends. On ``--resume``,
+:func:`check_same_run` refuses settings that would make it another run (``IDENTITY``).
+
 Before a run starts, :func:`check_run_folder` refuses to train over a saved run (unless
 asked to resume or overwrite it) and to resume a folder that holds none, naming what it
 found (:func:`describe_run`); :func:`check_writable` finds a folder where nothing can be
@@ -31,11 +36,17 @@ import os
 import pickle
 import random
 import re
+import socket
+import sys
+import time
 import uuid
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Union
+from typing import TYPE_CHECKING, Callable, Iterator, Union
+
+import filelock
 
 import numpy as np
 import torch
@@ -50,6 +61,12 @@ if TYPE_CHECKING:
 CHECKPOINT_FILE = "checkpoint.pt"
 RUN_FILE = "run.json"
 HISTORY_FILE = "history.json"
+LOCK_FILE = ".lock"                # held (flock) by the run training in the folder
+HOLDER_FILE = ".lock.holder"       # who holds it: pid, host, start time, command
+# The profile's fields that say what a run IS (its model, its data, what the model reads):
+# changing one on --resume would make another run, so it is refused. The rest (epochs, lr,
+# batch size, device, ...) only changes how the rest of the run goes, and is applied.
+IDENTITY = ("model", "data", "train_pairs", "test_pairs", "max_len", "truncation")
 FORMAT = "bertnli-finetune-2"
 
 
@@ -109,6 +126,10 @@ class NotWritableError(_Said, PermissionError):
     """Nothing can be saved in the output folder."""
 
 
+class RunInUseError(_Said, BlockingIOError):
+    """Another run is training into the same folder (it holds the folder's lock)."""
+
+
 def write_json(path: str | os.PathLike[str], obj) -> None:
     atomic_write(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
@@ -157,7 +178,7 @@ def describe_model(model: nn.Module) -> dict | None:
 
 def save_checkpoint(path: str | Path, model: nn.Module, optimizer=None, scaler=None, epoch: int = 0,
                     history: "History | None" = None, config: dict | None = None,
-                    vocab: "Vocab | None" = None) -> None:
+                    vocab: "Vocab | None" = None, rng_ranks: list[dict] | None = None) -> None:
     """Everything needed to resume or to use the model, written atomically to ``path``."""
     payload = {
         "format": FORMAT,
@@ -167,6 +188,7 @@ def save_checkpoint(path: str | Path, model: nn.Module, optimizer=None, scaler=N
         "scaler": scaler.state_dict() if scaler is not None and scaler.is_enabled() else None,
         "epoch": epoch,
         "rng": rng_state(),
+        "rng_ranks": rng_ranks,  # under torchrun: every rank's states, in rank order
         "config": config or {},
         "vocab": list(vocab.idx_to_token) if vocab is not None else None,
         "history": history.to_dict() if history is not None else None,
@@ -305,6 +327,90 @@ def check_writable(path: str | Path) -> None:
                                              "choose a folder you can write to", path) from None
 
 
+def check_same_run(saved: dict, config: dict, where: str | Path, *, cli: bool = False) -> None:
+    """Refuse to resume with settings that change what the run is (``IDENTITY`` and the seed),
+    naming each; ``saved`` and ``config`` are run configs (``{"profile": {...}, "seed": N}``)."""
+    old, new = saved.get("profile") or {}, config.get("profile") or {}
+    names = [name for name in IDENTITY if name in old and name in new]
+    pairs = [(name, old[name], new[name]) for name in names]
+    if "seed" in saved and "seed" in config:
+        pairs.append(("seed", saved["seed"], config["seed"]))
+    sources = {line.split("=", 1)[0]: line.rsplit(" (", 1)[-1].rstrip(")")  # "max_len=32 (--max-len)"
+               for line in new.get("overrides") or () if " (" in line}
+    flag = lambda name: "--" + name.replace("_", "-") if cli else None  # noqa: E731
+    changed = [f"{name} {theirs!r} -> {ours!r}" + (f" ({sources.get(name) or flag(name)})" if cli or name in sources
+                                                  else "")
+               for name, theirs, ours in pairs if theirs != ours]
+    if changed:
+        again = "another --out, or --overwrite" if cli else "another checkpoint_dir, or overwrite=True"
+        raise ValueError(f"{where}: resuming cannot change what the run is: " + "; ".join(changed) +
+                         f" (the run's value -> the one given now). Resume without them to continue the run, "
+                         f"or start a new run with them ({again})")
+
+
+def _holder(path: Path) -> str:
+    """Who holds a run folder's lock, in words (from its holder file, if written yet)."""
+    try:
+        who = json.loads((path / HOLDER_FILE).read_text(encoding="utf-8"))
+        return (f"process {who['pid']} on {who['host']}, started {who['started']}"
+                + (f", running: {who['command']}" if who.get("command") else ""))
+    except (OSError, ValueError, KeyError, TypeError):
+        return "another process (it has not said which yet)"
+
+
+def _command_line() -> str:
+    """This process's command, as a person would recognize it (``bertnli finetune --out x``)."""
+    program = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path("python")
+    name = program.parent.name if program.name == "__main__.py" else program.name
+    return " ".join([name, *sys.argv[1:]])
+
+
+_held: dict[str, int] = {}  # run folders this process holds, and how many holds on each
+
+
+@contextmanager
+def hold_run_folder(path: str | Path, made: bool | None = None) -> Iterator[None]:
+    """Hold ``path``'s lock while the block runs: a second run into the folder (another
+    process, or another call here) is refused at once with :class:`RunInUseError` naming
+    the holder. Nested holds in one process are one hold. The lock and holder files are
+    removed at the end, and the folder too if this made it (or ``made`` says the caller
+    did) and it stayed empty."""
+    path = Path(path)
+    key = os.path.abspath(path)
+    if key in _held:
+        _held[key] += 1
+        try:
+            yield
+        finally:
+            _held[key] -= 1
+        return
+    made = not path.exists() if made is None else made
+    check_writable(path)
+    lock = filelock.FileLock(str(path / LOCK_FILE), timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise RunInUseError(errno.EBUSY, f"{path} is in use: a run is training into it now ({_holder(path)}). "
+                                         "Wait for it to finish (or stop it), or choose another folder",
+                            path) from None
+    _held[key] = 1
+    try:
+        write_json(path / HOLDER_FILE, {"pid": os.getpid(), "host": socket.gethostname(),
+                                        "started": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+                                        "command": _command_line()})
+        yield
+    finally:
+        del _held[key]
+        (path / HOLDER_FILE).unlink(missing_ok=True)
+        (path / LOCK_FILE).unlink(missing_ok=True)  # a waiting run re-checks the folder under its lock
+        lock.release()
+        if made:
+            try:
+                path.rmdir()  # only if empty: a run that saved nothing leaves no folder behind
+            except OSError:
+                pass
+
+
 def check_same_architecture(model: nn.Module, theirs: dict | None, where: Path) -> None:
     """Refuse to load weights trained with another architecture, naming the differences."""
     ours = describe_model(model)
@@ -357,11 +463,16 @@ class RunFolder:
 
     ``config`` (e.g. ``{"profile": ..., "seed": ...}``) goes to ``run.json``; ``vocab`` is
     saved so the model can be used later (``evaluate``, ``predict``). Both are optional.
+    ``settings`` are the caller's part of a segment (e.g. ``batch_size``, ``num_workers``):
+    ``run.json`` and ``history.json`` list the run's ``segments``, the settings each
+    stretch of epochs ran with (a resume that changes them starts a new one).
     """
 
     path: Path
     config: dict = field(default_factory=dict)
     vocab: "Vocab | None" = None
+    settings: dict = field(default_factory=dict)  # how this session runs (batch size, workers): segments
+
 
     def __post_init__(self):
         self.path = Path(self.path)
@@ -373,21 +484,27 @@ class RunFolder:
     def exists(self) -> bool:
         return self.checkpoint.is_file()
 
-    def save(self, model: nn.Module, optimizer, scaler, epoch: int, history: "History") -> None:
-        """Checkpoint first, then the small files that describe it."""
-        save_checkpoint(self.checkpoint, model, optimizer, scaler, epoch, history, self.config, self.vocab)
+    def save(self, model: nn.Module, optimizer, scaler, epoch: int, history: "History",
+             rng_ranks: list[dict] | None = None) -> None:
+        """Checkpoint first, then the small files that describe it. ``rng_ranks``: every
+        rank's RNG states, under torchrun (rank 0's alone are not the others')."""
+        save_checkpoint(self.checkpoint, model, optimizer, scaler, epoch, history, self.config, self.vocab,
+                        rng_ranks=rng_ranks)
         write_json(self.path / RUN_FILE, {
             "format": FORMAT, "epoch": epoch, "config": self.config, "model_description": describe_model(model),
-            "vocab_size": len(self.vocab) if self.vocab is not None else None})
+            "vocab_size": len(self.vocab) if self.vocab is not None else None,
+            "segments": list(history.segments)})
         history.save(self.path / HISTORY_FILE)
 
-    def restore(self, model: nn.Module, optimizer, scaler) -> tuple[int, dict]:
-        """Load weights, optimizer, scaler and RNG states; returns ``(epoch, history dict)``.
+    def restore(self, model: nn.Module, optimizer, scaler, rank: int = 0, world_size: int = 1) -> tuple[int, dict]:
+        """Load weights, optimizer, scaler and RNG states (``rank``'s own, when the run saved
+        every rank's with this ``world_size``); returns ``(epoch, history dict)``.
 
         Read onto the CPU: the RNG states must stay there (``torch.set_rng_state`` takes a
         CPU tensor), and ``load_state_dict`` copies weights and optimizer state onto the
         device of the parameters anyway."""
         payload = load_checkpoint(self.checkpoint)
+        check_same_run(payload.get("config") or {}, self.config, self.checkpoint)
         check_same_architecture(model, payload.get("model_description"), self.checkpoint)
         if self.vocab is not None and payload.get("vocab") and list(self.vocab.idx_to_token) != payload["vocab"]:
             raise ValueError(f"{self.checkpoint}: the run was trained with another vocabulary ({len(payload['vocab'])} "
@@ -398,8 +515,9 @@ class RunFolder:
         optimizer.load_state_dict(payload["optimizer"])
         if payload.get("scaler") and scaler.is_enabled():
             scaler.load_state_dict(payload["scaler"])
+        ranks = payload.get("rng_ranks")
         try:
-            set_rng_state(payload["rng"])
+            set_rng_state(ranks[rank] if isinstance(ranks, list) and len(ranks) == world_size else payload["rng"])
         except (KeyError, TypeError, ValueError) as err:
             raise ValueError(f"{self.checkpoint}: its random-number states ('rng') are incomplete ({err}); "
                              "fine-tune again") from None

@@ -11,6 +11,7 @@ import math
 import os
 import platform
 import shlex
+import signal
 import sys
 import warnings
 from pathlib import Path
@@ -88,8 +89,14 @@ def _run_seed(folder: str) -> int:
 def _resume_command(args: argparse.Namespace, info) -> str:
     """The exact command that continues this run (its settings come back from run.json)."""
     device = f" --device {shlex.quote(args.device)}" if args.device else ""
-    launcher = (f"torchrun --nproc-per-node={info.world_size} -m bertnli" if info.is_distributed
-                else "python -m bertnli")
+    from .launch import LAUNCHER_ENV
+
+    if not info.is_distributed:
+        launcher = "python -m bertnli"
+    elif os.environ.get(LAUNCHER_ENV):  # started by python -m bertnli.launch: continue the same way
+        launcher = f"python -m bertnli.launch --nproc-per-node={info.world_size}"
+    else:
+        launcher = f"torchrun --nproc-per-node={info.world_size} -m bertnli"
     return f"{launcher} finetune --out {shlex.quote(str(args.out))} --resume{device}"
 
 
@@ -98,13 +105,21 @@ def cmd_finetune(args: argparse.Namespace) -> int:
 
     from . import distributed, sample
     from .checkpoint import check_run_folder
-    from .profiles import get_profile
+    from .profiles import apply_env, get_profile
     from .recipe import finetune_job
 
     if args.out:  # first of all: never start over a saved run, never "resume" an empty folder
         check_run_folder(args.out, resume=args.resume, overwrite=args.overwrite, cli=True)
-    # A resumed run continues with its own settings (and seed); arguments given now win.
+    # A resumed run continues with its own settings (and seed); arguments given now change how
+    # the rest of it goes (epochs, lr, batch size, ...), and finetune_job refuses those that
+    # would make it another run (model, data, pair limits, max_len, truncation, seed).
     base = _run_profile(args.out) if args.resume else get_profile(args.profile, check_paths=False)  # + BERTNLI_*
+    if args.resume:  # the BERTNLI_* variables set now count as options given now: applied or refused
+        base = apply_env(base)
+    if args.resume and args.profile and args.profile != base.name:
+        raise ValueError(f"--profile {args.profile}: the run in {args.out} was made with profile {base.name}, "
+                         "and resuming cannot change what the run is; resume without --profile, or start a new "
+                         "run with it (another --out, or --overwrite)")
     if args.seed is None:
         args.seed = _run_seed(args.out) if args.resume else 0
     profile = base
@@ -122,7 +137,7 @@ def cmd_finetune(args: argparse.Namespace) -> int:
                                      progress=args.progress, overwrite=args.overwrite,
                                      resume_command=_resume_command(args, info) if args.out else None)
         if history.interrupted:  # fine_tune said what was saved and how to continue
-            return 130
+            return 128 + signal.Signals[history.stopped_by or "SIGINT"]  # 130 for Ctrl-C, 143 for SIGTERM
         info.print(f"done: {history.summary()}" + (f"; checkpoint in {args.out}" if args.out else ""))
     return 0
 
@@ -298,6 +313,21 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     print(f"warning: {message}", file=sys.stderr if file is None else file)
 
 
+def _stop_on_sigterm() -> dict:
+    """SIGTERM (a scheduler, ``timeout``, ``docker stop``) and SIGHUP (the terminal closed) end a
+    command as Ctrl-C does: what it was doing stops, says so, and exits 128 + the signal (143,
+    129), instead of vanishing without a word. Returns the handlers to put back."""
+    import threading
+
+    from .train import _raise_stopped
+
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    signals = [signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
+    return {signum: signal.signal(signum, _raise_stopped) for signum in signals
+            if signal.getsignal(signum) == signal.SIG_DFL}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -305,13 +335,25 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("argument --resume: needs --out (the run folder to resume)")
     if getattr(args, "resume", False) and getattr(args, "overwrite", False):
         parser.error("argument --overwrite: not allowed with --resume (continue the run, or replace it)")
+    previous = _stop_on_sigterm()
+    try:
+        return _run(args)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """One parsed command, its errors as one line and an exit code (2: bad input, 130/143: stopped)."""
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         try:
             return args.func(args)
-        except KeyboardInterrupt:
-            print(f"bertnli {args.command}: interrupted", file=sys.stderr)
-            return 130
+        except KeyboardInterrupt as err:
+            signum = getattr(err, "signum", signal.SIGINT)
+            said = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+            print(f"bertnli {args.command}: {said}", file=sys.stderr)
+            return 128 + signum
         except (OSError, ValueError, RuntimeError) as err:  # HubError is a RuntimeError
             if os.environ.get(DEBUG_ENV):
                 raise

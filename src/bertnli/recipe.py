@@ -14,12 +14,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .checkpoint import RUN_FILE, RunFolder, check_run_folder, check_same_architecture, check_writable, read_run
+from .checkpoint import (RUN_FILE, RunFolder, check_run_folder, check_same_architecture, check_same_run,
+                         check_writable, hold_run_folder, read_run)
 from .classifier import BERTClassifier
 from .dataset import SNLIBERTDataset
 from .distributed import DistInfo, as_dist
@@ -90,12 +92,33 @@ def finetune_job(profile: Profile, *, out: str | Path | RunFolder | None = None,
 
     Everything that can be checked before training is, before the slow steps: the
     settings, the output folder (writable; no run in it unless ``resume`` or
-    ``overwrite``), the cache folder, the checkpoint, the data, and that a resumed run
-    was trained with this checkpoint.
+    ``overwrite``; no other run training into it: it stays locked until the job ends),
+    the cache folder, the checkpoint, the data, and that a resumed run was trained with
+    this checkpoint. Resuming applies a new ``epochs``, ``lr``, ``batch_size``, device,
+    ``amp``, ``num_workers`` or ``progress`` from the next epoch (recorded as a new
+    segment in ``run.json`` and the history) and refuses a new model, data, pair limits,
+    ``max_len``, truncation or seed (:func:`~bertnli.checkpoint.check_same_run`).
     """
     info = as_dist(device)
     out_path = (out.path if isinstance(out, RunFolder) else Path(out)) if out else None
-    preflight(profile, out=out_path, resume=resume, overwrite=overwrite, info=info, cli=resume_command is not None)
+    cli = resume_command is not None
+    made = out_path is not None and not out_path.exists()  # then a run that saves nothing leaves no folder
+    preflight(profile, out=out_path, resume=resume, overwrite=overwrite, info=info, cli=cli)
+    with hold_run_folder(out_path, made) if out_path and info.is_main else nullcontext():
+        if out_path and info.is_main:  # again, now that no other run can write there
+            check_run_folder(out_path, resume=resume, overwrite=overwrite, cli=cli)
+        if resume and out_path:
+            check_same_run(read_run(out_path).get("config") or {}, {"profile": profile.to_dict(), "seed": seed},
+                           out_path / RUN_FILE, cli=cli)
+        return _finetune_job(profile, out, out_path, resume=resume, seed=seed, info=info, amp=amp, compile=compile,
+                             num_workers=num_workers, dropout=dropout, callbacks=callbacks, progress=progress,
+                             overwrite=overwrite, resume_command=resume_command)
+
+
+def _finetune_job(profile: Profile, out, out_path: Path | None, *, resume: bool, seed: int, info: DistInfo, amp,
+                  compile: bool, num_workers: int, dropout: float, callbacks, progress, overwrite: bool,
+                  resume_command: str | None):
+    """``finetune_job`` once its checks passed and its run folder is held."""
     bert, vocab = load_pretrained(profile.model, dropout=0.1, device="cpu")
     if profile.max_len > bert.config.max_len:
         raise ValueError(f"--max-len {profile.max_len} exceeds the checkpoint's max_len {bert.config.max_len}")
@@ -113,6 +136,8 @@ def finetune_job(profile: Profile, *, out: str | Path | RunFolder | None = None,
         run.vocab = run.vocab or vocab
     else:
         run = RunFolder(out_path, config={"profile": profile.to_dict(), "seed": seed}, vocab=vocab) if out else None
+    if run is not None:  # this session's part of the run's settings (fine_tune adds lr, epochs, device, ...)
+        run.settings = {**run.settings, "batch_size": profile.batch_size, "num_workers": num_workers}
     history: History = fine_tune(model, train_loader, test_loader, valid_loader=valid_loader, epochs=profile.epochs,
                                  lr=profile.lr, device=info, amp=amp, compile=compile, checkpoint_dir=run,
                                  resume=resume, seed=seed, callbacks=callbacks, progress=progress,

@@ -10,24 +10,27 @@ DistributedDataParallel, each rank reads its own share of every step (see
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import signal
 import sys
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
 from ._jupyter import progress_bar, want_progress
-from .checkpoint import HISTORY_FILE, RunFolder, atomic_write, check_run_folder, check_writable
 from . import hardware
+from .checkpoint import (HISTORY_FILE, RunFolder, atomic_write, check_run_folder, check_writable, hold_run_folder,
+                         rng_state)
 from .distributed import DistInfo, as_dist
 from .inference import evaluate, to_device
 
@@ -37,6 +40,19 @@ MEMORY_HINT = ("out of GPU memory. Lower the memory a step needs: a smaller --ba
                "(--amp, on by default on CUDA).")
 # Steps between two looks at the loss for NaN/inf in a single process (each look waits for the device).
 CHECK_FINITE_EVERY = 20
+# Steps between two looks, under torchrun, at whether any rank was asked to stop (Ctrl-C, SIGTERM):
+# the ranks agree on it in one collective, so all of them stop at the same step.
+CHECK_STOP_EVERY = 20
+STOP_SIGNALS = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM",
+                **({signal.SIGHUP: "SIGHUP (the terminal closed)"} if hasattr(signal, "SIGHUP") else {})}
+
+
+class Stopped(KeyboardInterrupt):
+    """The run was asked to stop by a signal (``signum``): handled like Ctrl-C."""
+
+    def __init__(self, signum: int = signal.SIGINT):
+        super().__init__(signum)
+        self.signum = int(signum)
 
 
 class TrainingDiverged(RuntimeError):
@@ -76,15 +92,29 @@ class History:
     epochs: list[EpochRecord] = field(default_factory=list)
     interrupted: bool = False
     test_acc: float | None = None
+    # The settings each stretch of epochs ran with: [{"from_epoch": 1, "lr": ..., ...}, ...];
+    # a resume that changes how the run goes (lr, epochs, batch size, device, ...) starts one.
+    segments: list[dict] = field(default_factory=list)
+    stopped_by: str | None = None  # "SIGINT", "SIGTERM" or "SIGHUP" when a signal stopped the run
 
     def to_dict(self) -> dict:
         return {"epochs": [asdict(e) for e in self.epochs], "interrupted": self.interrupted,
-                "test_acc": self.test_acc}
+                "test_acc": self.test_acc, "segments": list(self.segments), "stopped_by": self.stopped_by}
 
     @classmethod
     def from_dict(cls, data: dict) -> "History":
+        """A saved history; files from before segments and ``stopped_by`` read as having none."""
         return cls([EpochRecord(**e) for e in data.get("epochs", [])], bool(data.get("interrupted", False)),
-                   data.get("test_acc"))
+                   data.get("test_acc"), list(data.get("segments") or []), data.get("stopped_by"))
+
+    def begin_segment(self, settings: dict, from_epoch: int) -> None:
+        """Record that epochs from ``from_epoch`` on run with ``settings``: a new segment when
+        they differ from the last one's (replacing it if it never finished an epoch)."""
+        if self.segments and {k: v for k, v in self.segments[-1].items() if k != "from_epoch"} == settings:
+            return
+        if self.segments and self.segments[-1].get("from_epoch", 0) >= from_epoch:
+            self.segments.pop()
+        self.segments.append({"from_epoch": from_epoch, **settings})
 
     def save(self, path: str | Path) -> None:
         atomic_write(path, json.dumps(self.to_dict(), indent=2))
@@ -133,6 +163,25 @@ def _set_epoch(loader, epoch: int) -> None:
 
 # ----------------------------------------------------------------------------- loop
 
+def _holding_run_folder(function):
+    """Hold the run folder's lock (``checkpoint.hold_run_folder``) for the whole call, on rank 0:
+    a second run into the same folder is refused at once instead of overwriting this one."""
+
+    @functools.wraps(function)
+    def wrapper(*args, checkpoint_dir=None, resume: bool = False, overwrite: bool = False, device=None,
+                **kwargs):
+        path = checkpoint_dir.path if isinstance(checkpoint_dir, RunFolder) else checkpoint_dir
+        main = not isinstance(device, DistInfo) or device.is_main
+        if path is not None and main:
+            check_run_folder(path, resume=resume, overwrite=overwrite)  # its words first (a file, no run, ...)
+        with hold_run_folder(path) if path is not None and main else nullcontext():
+            return function(*args, checkpoint_dir=checkpoint_dir, resume=resume, overwrite=overwrite, device=device,
+                            **kwargs)
+
+    return wrapper
+
+
+@_holding_run_folder
 def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | None, *, epochs: int = 5,
               lr: float = 1e-4, device: str | torch.device | DistInfo | None = None, amp: bool | None = None,
               compile: bool = False, checkpoint_dir: str | Path | RunFolder | None = None, resume: bool = False,
@@ -155,10 +204,14 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
     ``overwrite``. ``callbacks`` are called after every epoch, and once after resuming.
     ``progress`` shows a bar per epoch (batches, examples/s, running loss) on rank 0;
     ``None`` means: when stderr is a terminal or in a notebook, unless ``TQDM_DISABLE``
-    is set. Ctrl-C stops the run, records ``history.interrupted`` and says how to
-    continue (``resume_command``: the caller's own words for it, e.g. the command
-    line's). A loss that becomes NaN or infinite stops the run with
-    :class:`TrainingDiverged`, keeping the last good checkpoint.
+    is set. Ctrl-C or SIGTERM stops the run (under torchrun every rank, at the same
+    step), records ``history.interrupted`` (and ``stopped_by``) and says how to continue
+    (``resume_command``: the caller's own words for it, e.g. the command line's). While
+    it runs, the run folder is locked: a second run into it is refused at once. On
+    resume, ``epochs``, ``lr``, ``device``, ``amp`` and ``progress`` apply from the next
+    epoch (the restored optimizer takes ``lr``) and ``history.segments`` records them.
+    A loss that becomes NaN or infinite stops the run with :class:`TrainingDiverged`,
+    keeping the last good checkpoint.
     """
     info = as_dist(device)
     check_lr(lr)
@@ -183,9 +236,11 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
 
     history, start_epoch = History(), 0
     if resume:
-        start_epoch, saved = run.restore(model, optimizer, scaler)
+        start_epoch, saved = run.restore(model, optimizer, scaler, info.rank, info.world_size)
+        for group in optimizer.param_groups:  # the lr asked for now, not the one the run saved
+            group["lr"] = lr
         history = History.from_dict(saved)
-        history.interrupted = False
+        history.interrupted, history.stopped_by = False, None
         info.print(f"resuming from {run.checkpoint} after epoch {start_epoch}")
         if start_epoch >= epochs:
             info.print(f"the run already finished {start_epoch} epoch(s), the {epochs} asked for: nothing to train "
@@ -193,6 +248,10 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
         for callback in callbacks:  # e.g. redraw the curve of the epochs already done
             callback(history)
     saved_epoch = start_epoch if resume else None  # the epoch the run folder's checkpoint holds
+    history.begin_segment({"epochs": epochs, "lr": lr, "device": str(info.device), "world_size": info.world_size,
+                           "amp": str(dtype).removeprefix("torch.") if dtype is not None else None,
+                           "progress": bool(want_progress(progress)), **(run.settings if run is not None else {})},
+                          start_epoch + 1)
 
     train_model: nn.Module = model
     if info.is_distributed:
@@ -204,11 +263,12 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
     described = info.describe()
     info.print(f"training on {described}: {hardware.precision_note(info.device, dtype)}", flush=True)
     epoch = start_epoch
+    stop = _StopRequest(info).listen()
     try:
         for epoch in range(start_epoch, epochs):
             _set_epoch(train_loader, epoch)
             stats = _train_one_epoch(train_model, train_loader, optimizer, scaler, info, dtype,
-                                     f"epoch {epoch + 1}/{epochs}" if show_bar else None)
+                                     f"epoch {epoch + 1}/{epochs}" if show_bar else None, stop)
             if stats["nonfinite"]:
                 raise TrainingDiverged(_diverged_message(epoch + 1, lr, run, saved_epoch, dtype))
             watched = valid_loader if valid_loader is not None else test_loader
@@ -219,11 +279,12 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
             # Save first, then announce: whoever reads "epoch N/M" (a person, a script that
             # sends Ctrl-C on it) finds epoch N on disk. A Ctrl-C in between waits until the
             # record, the checkpoint, run.json and history.json agree.
-            with _sigint_deferred():
+            with _signals_deferred():
                 history.epochs.append(record)
                 if run is not None:
+                    rng_ranks = _every_ranks_rng(info)  # a collective: every rank takes part
                     if info.is_main:
-                        run.save(model, optimizer, scaler, epoch + 1, history)
+                        run.save(model, optimizer, scaler, epoch + 1, history, rng_ranks)
                     saved_epoch = epoch + 1
             name = "dev acc" if valid_loader is not None else "test acc"
             info.print(f"epoch {epoch + 1}/{epochs}: loss {record.train_loss:.3f}, train acc {record.train_acc:.3f}, "
@@ -231,44 +292,119 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
                        f"examples/sec, {record.seconds:.1f}s on {described}", flush=True)
             for callback in callbacks:
                 callback(history)
+            stop.check()  # under torchrun: a signal that came during evaluation or saving
         if valid_loader is not None and test_loader is not None and len(history):
             history.test_acc = evaluate(model, test_loader, device=info, amp=amp)["accuracy"]
             info.print(f"test acc {history.test_acc:.3f} (measured once, after epoch {len(history)})", flush=True)
             if run is not None and info.is_main:
                 history.save(run.path / HISTORY_FILE)
-    except KeyboardInterrupt:
-        history.interrupted = True
+    except KeyboardInterrupt as err:
+        signum = err.signum if isinstance(err, Stopped) else signal.SIGINT
+        history.interrupted, history.stopped_by = True, signal.Signals(signum).name
         if run is not None and saved_epoch is not None and info.is_main:  # record it next to the checkpoint
-            History([e for e in history.epochs if e.epoch <= saved_epoch], interrupted=True).save(
-                run.path / HISTORY_FILE)
+            History([e for e in history.epochs if e.epoch <= saved_epoch], interrupted=True,
+                    segments=[s for s in history.segments if s["from_epoch"] <= saved_epoch],
+                    stopped_by=history.stopped_by).save(run.path / HISTORY_FILE)
         finished = bool(history.epochs) and history.epochs[-1].epoch == epoch + 1  # stopped between epochs
-        info.print(_interrupted_message(epoch + 1, finished, run, saved_epoch, resume_command), flush=True)
+        info.print(_interrupted_message(epoch + 1, finished, run, saved_epoch, resume_command, signum), flush=True)
     except hardware.OutOfMemoryError as err:
         raise RuntimeError(f"{MEMORY_HINT} ({err})") from err
+    finally:
+        stop.close()
     return history
 
 
+def _every_ranks_rng(info: DistInfo) -> list[dict] | None:
+    """Under torchrun, every rank's RNG states in rank order (for rank 0 to save); else None.
+    Each rank's dropout draws differ, so rank 0's states alone would not resume rank 1."""
+    if not info.is_distributed:
+        return None
+    gathered: list = [None] * info.world_size
+    dist.all_gather_object(gathered, rng_state())
+    return gathered
+
+
+class _StopRequest:
+    """Ctrl-C (SIGINT) and SIGTERM while training, on the main thread.
+
+    Alone, SIGINT raises ``KeyboardInterrupt`` as usual and SIGTERM (or SIGHUP) raises
+    :class:`Stopped`, at once; a signal the caller ignores (``nohup``, a background job)
+    stays ignored. Under torchrun a rank that raised in the middle of a step would leave the others
+    waiting in a collective: there a signal only raises a flag, and every ``CHECK_STOP_EVERY``
+    steps and after each epoch the ranks agree (one all-reduce) and all raise ``Stopped``."""
+
+    def __init__(self, info: DistInfo):
+        self.info, self.signum, self.previous = info, 0, {}
+
+    def listen(self) -> "_StopRequest":
+        if threading.current_thread() is threading.main_thread():
+            for signum in STOP_SIGNALS:
+                if signal.getsignal(signum) == signal.SIG_IGN:
+                    continue
+                if self.info.is_distributed:
+                    handler = self._note
+                elif signum != signal.SIGINT:
+                    handler = _raise_stopped
+                else:
+                    continue
+                self.previous[signum] = signal.signal(signum, handler)
+        return self
+
+    def _note(self, signum, frame) -> None:
+        self.signum = self.signum or signum
+
+    def check(self) -> None:
+        """Under torchrun (a collective: call it on every rank at the same point), raise
+        :class:`Stopped` on every rank if any rank was asked to stop."""
+        if not self.info.is_distributed:
+            return
+        asked = torch.tensor([float(self.signum == signum) for signum in STOP_SIGNALS], device=self.info.device)
+        counts = self.info.all_reduce(asked).tolist()
+        if any(counts):  # the first signal in STOP_SIGNALS order that some rank got
+            raise Stopped(next(signum for signum, n in zip(STOP_SIGNALS, counts) if n))
+
+    def close(self) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+        self.previous = {}
+
+
+def _raise_stopped(signum, frame) -> None:
+    raise Stopped(signum)
+
+
 @contextmanager
-def _sigint_deferred():
-    """Hold back Ctrl-C (SIGINT) while the block runs, then raise it: a checkpoint, run.json and
-    history.json are written together or not at all. Only the main thread can do this."""
+def _signals_deferred():
+    """Hold back Ctrl-C (SIGINT) and SIGTERM while the block runs, then stop as they asked: a
+    checkpoint, run.json and history.json are written together or not at all. A handler that
+    only notes the signal (under torchrun) keeps doing so. Only the main thread can do this."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    caught = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    caught: list[int] = []
+    previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, lambda signum, frame: caught.append(signum))
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-    if caught:
-        raise KeyboardInterrupt
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    for signum in caught:
+        handler = previous[signum]
+        if handler is signal.default_int_handler:
+            raise KeyboardInterrupt
+        if callable(handler):
+            handler(signum, None)  # raises, or notes it for the ranks to agree on
+        elif handler == signal.SIG_DFL:
+            raise Stopped(signum)
 
 
 def _interrupted_message(epoch: int, finished: bool, run: RunFolder | None, saved_epoch: int | None,
-                         resume_command: str | None) -> str:
-    """What Ctrl-C left behind, and the exact way to continue; never an epoch the checkpoint lacks."""
-    said = f"stopped by Ctrl-C {'after' if finished else 'during'} epoch {epoch}"
+                         resume_command: str | None, signum: int = signal.SIGINT) -> str:
+    """What Ctrl-C (or SIGTERM) left behind, and the exact way to continue; never an epoch the
+    checkpoint lacks."""
+    said = f"stopped by {STOP_SIGNALS.get(signum, 'a signal')} {'after' if finished else 'during'} epoch {epoch}"
     if run is None:
         return f"{said}; nothing was saved (no checkpoint_dir was given)."
     if saved_epoch is None:
@@ -295,7 +431,7 @@ def _diverged_message(epoch: int, lr: float, run: RunFolder | None, saved_epoch:
 
 
 def _train_one_epoch(model: nn.Module, loader: Iterable, optimizer, scaler, info: DistInfo,
-                     dtype: torch.dtype | None, bar_title: str | None) -> dict:
+                     dtype: torch.dtype | None, bar_title: str | None, stop: "_StopRequest | None" = None) -> dict:
     """One pass over this rank's batches; loss and accuracy summed over all ranks."""
     device = info.device
     model.train()
@@ -330,6 +466,8 @@ def _train_one_epoch(model: nn.Module, loader: Iterable, optimizer, scaler, info
             # it at the epoch's end (one collective, no chance of ranks waiting on each other).
             if not info.is_distributed and steps % CHECK_FINITE_EVERY == 0 and nonfinite.item():
                 break
+            if stop is not None and steps % CHECK_STOP_EVERY == 0:
+                stop.check()  # under torchrun: every rank stops at the same step when one was asked to
             if bar is not None:
                 now = time.perf_counter()
                 if now - shown >= BAR_SECONDS:  # reading the loss waits for the GPU: once a second at most
