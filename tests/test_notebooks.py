@@ -14,6 +14,8 @@ from pathlib import Path
 import jupytext
 import pytest
 
+from bertnli.prose import fields_of, template_of
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 GLOSSARY = ROOT / "book" / "glossary.md"
@@ -100,9 +102,17 @@ def _lang(cell) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
+def _prose(cell) -> str:
+    """A prose cell's text: a Markdown cell's source, or the paragraph a code cell says
+    (``say(f\"\"\"...\"\"\")``, bertnli.prose), with its ``{...}`` fields as written."""
+    if cell.cell_type == "code":
+        return template_of(cell.source) or ""
+    return cell.source
+
+
 def _prose_pairs(nb) -> list[tuple[str, str]]:
     cells = nb.cells
-    return [(cells[i].source, cells[i + 1].source) for i in range(len(cells) - 1)
+    return [(_prose(cells[i]), _prose(cells[i + 1])) for i in range(len(cells) - 1)
             if _lang(cells[i]) == "lang-en" and _lang(cells[i + 1]) == "lang-ko"]
 
 
@@ -191,8 +201,11 @@ def test_every_prose_cell_is_tagged_with_one_language(path):
         if cell.cell_type == "markdown":
             assert _lang(cell), f"{path.name}, cell {i}: markdown cell without exactly one of {LANGS}: " \
                                 f"{cell.source[:60]!r}"
-        else:
-            assert not set(_tags(cell)) & set(LANGS), f"{path.name}, cell {i}: a {cell.cell_type} cell has a language tag"
+        elif set(_tags(cell)) & set(LANGS):
+            # Prose that states a computed figure: a code cell whose output is the paragraph.
+            assert _lang(cell) and template_of(cell.source) is not None and "remove-input" in _tags(cell), \
+                f"{path.name}, cell {i}: a code cell with a language tag must be prose: tagged remove-input and " \
+                f"ending in say(f\"\"\"...\"\"\") (bertnli.prose), not {cell.source[:60]!r}"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
@@ -211,11 +224,12 @@ def test_prose_cells_come_in_english_korean_pairs(path):
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
 def test_korean_cells_have_hangul_and_english_cells_have_none(path):
     for i, cell in enumerate(_read(path).cells):
+        text = _prose(cell)
         if _lang(cell) == "lang-ko":
-            assert HANGUL.search(cell.source), f"{path.name}, cell {i}: Korean cell without Hangul"
+            assert HANGUL.search(text), f"{path.name}, cell {i}: Korean cell without Hangul"
         elif _lang(cell) == "lang-en":
-            found = HANGUL.search(cell.source)
-            assert not found, f"{path.name}, cell {i}: English cell contains Hangul near {cell.source[max(0, found.start() - 30):found.end() + 10]!r}"
+            found = HANGUL.search(text)
+            assert not found, f"{path.name}, cell {i}: English cell contains Hangul near {text[max(0, found.start() - 30):found.end() + 10]!r}"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
@@ -224,6 +238,54 @@ def test_partners_have_the_same_headings_structure(path):
     for en, ko in _prose_pairs(_read(path)):
         levels = lambda s: [len(m) for m in re.findall(r"^(#+) ", _without_code(s), flags=re.M)]  # noqa: E731
         assert levels(en) == levels(ko), f"{path.name}: headings differ between\n{en[:80]!r}\nand\n{ko[:80]!r}"
+
+
+# MyST that only the book build fills in; JupyterLab, Notebook 7, VS Code and Colab show it as typed:
+# a substitution {{ x }}, a role {glue:text}`x` / {eval}`x` / {ref}`x`, a directive or ::: fence.
+RAW_MARKUP = re.compile(r"\{\{.*?\}\}|\{[a-zA-Z][\w:.-]*\}`|^[ \t]*(?:```|~~~)[ \t]*\{|^[ \t]*:::", flags=re.M | re.S)
+
+
+@pytest.mark.parametrize("path", [*CHAPTERS, *(p.with_suffix(".ipynb") for p in CHAPTERS)], ids=lambda p: p.name)
+def test_no_markdown_cell_holds_markup_a_plain_notebook_shows_raw(path):
+    """A figure in the prose is a code cell's output (bertnli.prose.say), which every notebook
+    front end renders; a role or substitution would reach a Colab reader as raw text."""
+    raw = [(i, m.group(0)) for i, cell in enumerate(_read(path).cells) if cell.cell_type == "markdown"
+           for m in RAW_MARKUP.finditer(cell.source)]
+    assert not raw, f"{path.name}: markdown cells show raw MyST in Jupyter/Colab: {raw[:5]}; state a computed " \
+                    "figure with a lang-tagged code cell say(f\"\"\"...\"\"\") (bertnli.prose) instead"
+
+
+def test_the_raw_markup_pattern_catches_what_notebooks_show_raw():
+    for raw in ("{glue:text}`share:.1%`", "{glue}`fig`", "{eval}`x`", "{{ profiles.laptop.epochs }}",
+                "```{note}\nhi\n```", ":::{tip}\nhi\n:::", "{ref}`chapter-3`"):
+        assert RAW_MARKUP.search(raw), raw
+    for fine in ("a set {1, 2}", "`code`", "```python\nx = {1: 2}\n```", "**bold** and *emphasis*"):
+        assert not RAW_MARKUP.search(fine), fine
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_both_languages_state_the_same_computed_figures(path):
+    """An English paragraph that states computed figures has a Korean partner that states the same
+    ones (the same expressions, in any order); each is a valid Python expression."""
+    problems = []
+    cells = _read(path).cells
+    for i in range(len(cells) - 1):
+        en, ko = cells[i], cells[i + 1]
+        if _lang(en) != "lang-en" or _lang(ko) != "lang-ko":
+            continue
+        if (en.cell_type == "code") != (ko.cell_type == "code"):
+            problems.append(f"cell {i}: a {en.cell_type} cell's partner is a {ko.cell_type} cell")
+            continue
+        if en.cell_type != "code":
+            continue
+        en_fields, ko_fields = fields_of(_prose(en)), fields_of(_prose(ko))
+        if not en_fields:
+            problems.append(f"cell {i}: a say() cell that states no computed figure: make it a markdown cell")
+        if sorted(en_fields) != sorted(ko_fields):
+            problems.append(f"cell {i}: English states {sorted(en_fields)}, Korean {sorted(ko_fields)}")
+        for field in en_fields + ko_fields:
+            compile(field, f"{path.name} cell {i}", "eval")  # a SyntaxError names the field
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
@@ -246,7 +308,7 @@ def test_no_competing_korean_renderings(path):
     problems = []
     for i, cell in enumerate(_read(path).cells):
         if _lang(cell) == "lang-ko":
-            text = _without_code(cell.source)
+            text = _without_code(_prose(cell))
             for term, korean in glossary.items():
                 for other in _competitors_in(text, term, korean):
                     problems.append(f"cell {i}: '{other}' for '{term}'; the glossary's term is '{korean}'")
@@ -308,16 +370,19 @@ def test_ipynb_is_stored_without_outputs(path):
 # ----------------------------------------------------------------------------- profiles
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
-def test_first_code_cell_installs_bertnli_at_the_books_version(path):
-    """Colab has no bertnli: the first cell installs this book's version of it, and only then."""
+def test_first_code_cell_installs_bertnli_from_the_books_branch(path):
+    """Colab has no bertnli: the first cell installs the book's branch of it, and only then."""
     import tomllib
+
+    import yaml
 
     import bertnli
 
     first = _code_cells(_read(path))[0]
     assert "install-bertnli" in _tags(first), f"{path.name}: the first code cell must be the install cell"
+    branch = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["branch"]
+    assert f'BOOK_REVISION = "{branch}"' in first.source, f"{path.name}: install cell not at branch {branch}"
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-    assert f'BOOK_VERSION = "{version}"' in first.source, f"{path.name}: install cell not at version {version}"
     assert bertnli.__version__ == version
     assert 'find_spec("bertnli") is None' in first.source
     assert first.source == _code_cells(_read(CHAPTERS[0]))[0].source, "one install cell, the same in every chapter"

@@ -17,6 +17,7 @@ import jupytext
 import pytest
 
 from bertnli.korean import particle, wrong_particles
+from bertnli.prose import template_of
 
 ROOT = Path(__file__).resolve().parents[1]
 STYLE = ROOT / "book" / "style-ko.md"
@@ -81,7 +82,10 @@ def _tags(cell) -> list[str]:
 
 
 def _cells(path: Path, lang: str) -> list[str]:
-    return [c.source for c in jupytext.read(path).cells if lang in _tags(c)]
+    """A chapter's prose in ``lang``: Markdown cells, and the paragraphs that code cells say
+    (``say(f\"\"\"...\"\"\")``, bertnli.prose) with their ``{...}`` fields as written."""
+    return [(template_of(c.source) or "") if c.cell_type == "code" else c.source
+            for c in jupytext.read(path).cells if lang in _tags(c)]
 
 
 def _divs(path: Path, lang: str) -> list[str]:
@@ -166,17 +170,18 @@ PAIR_OF = {"을": "을/를", "를": "을/를", "이": "이/가", "가": "이/가
            "와": "과/와", "으로": "으로/로", "로": "으로/로"}
 
 
-GLUED_PARTICLE = re.compile(rf"\{{glue(?::\w+)?\}}`([^`\n]+)`(으로|로|을|를|이|가|은|는|과|와)(?![{HANGUL}])")
+# A number the code fills in (a ``{field}`` of a prose cell's f-string; ``{{`` is a literal brace).
+GLUED_PARTICLE = re.compile(rf"(?<!\{{)\{{([^{{}}\n]+)\}}(?!\}})(으로|로|을|를|이|가|은|는|과|와)(?![{HANGUL}])")
 
 
 def code_particle_problems(block: str) -> list[str]:
     """`code`+particle whose particle does not fit how the code name is read (bertnli.korean), and
     a varying particle after a glued number, whose final sound nobody knows when writing."""
     text = re.sub(r"```.*?```", " ", block, flags=re.S)
+    prose = re.sub(r"`[^`\n]*`", " ", text)  # `f"{max_len}를"` in a code span is an example, not a field
     found = [f"{m.group(0)}: a glued number takes a counter or a fixed postposition (에서, 에, 의), "
-             "not 을/를, 이/가 ...; or use a percent format" for m in GLUED_PARTICLE.finditer(text)
+             "not 을/를, 이/가 ...; or use a percent format" for m in GLUED_PARTICLE.finditer(prose)
              if not m[1].endswith("%")]
-    text = GLUED_PARTICLE.sub(" ", text)
     for m in CODE_PARTICLE.finditer(text):
         right = particle(m[1], PAIR_OF[m[2]])
         if right != m[2] and "(" not in right:
@@ -276,6 +281,7 @@ def test_the_checks_catch_what_they_should():
     assert korean_comment_problems("```bash\n# GPU 한 개\n```") == []
     assert code_particle_problems("`max_len`를 `bert.base`을") == ["`max_len`를 -> `max_len`을",
                                                                  "`bert.base`을 -> `bert.base`를"]
-    assert code_particle_problems("{glue:text}`n`를 보면") and not code_particle_problems("{glue:text}`s:.1%`를")
-    assert not code_particle_problems("{glue:text}`n`개를") and BRITISH.search("unlabelled text")
+    assert code_particle_problems("{n}를 보면") and not code_particle_problems("{s:.1%}를")
+    assert code_particle_problems("{laptop.epochs}이 지나면") and not code_particle_problems("{{literal}}를")
+    assert not code_particle_problems("{n}개를") and BRITISH.search("unlabelled text")
     assert BRITISH.search("we summarise") and BRITISH.search("labelled data") and not BRITISH.search("tokenize, premise")
