@@ -15,6 +15,7 @@ import base64
 import hashlib
 import importlib.metadata
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -99,6 +100,118 @@ def test_running_a_chapter_in_jupyter_leaves_tracked_files_alone(tmp_path):
         assert any(c.get("outputs") for c in again["cells"] if c["cell_type"] == "code"), "outputs lost on reopening"
     ignored = subprocess.run(["git", "check-ignore", "-q", "notebooks/outputs/01_pretrained_bert.ipynb"], cwd=ROOT)
     assert ignored.returncode == 0, "notebooks/outputs/ must be git-ignored"
+
+
+def _git(*args: str, cwd: Path) -> str:
+    who = {"GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@localhost",
+           "GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "test@localhost"}
+    done = subprocess.run(["git", "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false", *args], cwd=cwd,
+                          check=True, capture_output=True, text=True, env={**os.environ, **who}, timeout=60)
+    return done.stdout
+
+
+def _run_and_save_in_jupyter(book: Path, rel: str) -> None:
+    """What a reader's JupyterLab does with a tracked .ipynb: open it (jupytext's contents manager,
+    with the server configuration `make venv` installs), run every cell, save: outputs, counts,
+    kernel info, cell timings."""
+    from jupyter_server.services.contents.filemanager import FileContentsManager
+    from jupytext.sync_contentsmanager import build_sync_jupytext_contents_manager_class
+    from traitlets.config import Config
+
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "cp tools/jupyter_server_config.json $(VENV)/etc/jupyter/jupyter_server_config.d/bertnli.json" in makefile
+    config = Config(json.loads((ROOT / "tools" / "jupyter_server_config.json").read_text(encoding="utf-8")))
+    manager = build_sync_jupytext_contents_manager_class(FileContentsManager)(root_dir=str(book), config=config)
+    nb = nbformat.from_dict(manager.get(rel)["content"])
+    _run(nb)
+    manager.save({"type": "notebook", "content": nb}, rel)
+
+
+def _run(nb) -> None:
+    for n, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"ran cell {n}\n"),
+                        nbformat.v4.new_output("display_data", data={"text/markdown": f"**{n}**"})]
+        cell.execution_count = n + 1
+        cell.metadata["execution"] = {"iopub.execute_input": "2026-01-01T00:00:00.000000Z"}
+    nb.metadata["language_info"] = {"name": "python", "version": sys.version.split()[0]}
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+
+
+def _book_clone(tmp_path: Path, chapters: list[str]) -> Path:
+    """A git repository set up as `make venv` sets up a clone: .gitattributes, .gitignore, the filter."""
+    book = tmp_path / "book"
+    (book / "notebooks").mkdir(parents=True)
+    for name in (".gitattributes", ".gitignore"):
+        shutil.copy2(ROOT / name, book / name)
+    for chapter in chapters:
+        for twin in (chapter, chapter.replace(".ipynb", ".md")):
+            shutil.copy2(ROOT / "notebooks" / twin, book / "notebooks" / twin)
+    _git("init", "--quiet", cwd=book)
+    subprocess.run(["sh", str(ROOT / "tools" / "git_filters.sh"), sys.executable], cwd=book, check=True,
+                   capture_output=True, timeout=60)
+    _git("add", "-A", cwd=book)
+    _git("commit", "--quiet", "-m", "the book", cwd=book)
+    assert _git("status", "--porcelain", cwd=book) == "", "the tracked notebook is not what the filter keeps"
+    return book
+
+
+@pytest.mark.parametrize("chapter", [p.with_suffix(".ipynb").name for p in CHAPTERS[:1] + CHAPTERS[-1:]])
+def test_running_and_saving_a_tracked_ipynb_leaves_git_status_clean(tmp_path, chapter):
+    """JupyterLab with the server configuration of `make venv` saves a run tracked chapter as it
+    was: `git status` is empty, so a `git pull` never stops at it."""
+    book = _book_clone(tmp_path, [chapter])
+    before = (book / "notebooks" / chapter).read_bytes()
+    _run_and_save_in_jupyter(book, f"notebooks/{chapter}")
+    assert _git("status", "--porcelain", cwd=book) == "", f"running and saving {chapter} dirtied the checkout"
+    assert (book / "notebooks" / chapter).read_bytes() == before
+
+
+def test_the_save_hook_keeps_outputs_of_every_other_notebook(tmp_path):
+    """Only a tracked chapter (notebooks/NN_*.ipynb beside its .md) is saved without outputs: a
+    run copy in notebooks/outputs/ or the reader's own notebook keeps them."""
+    book = _book_clone(tmp_path, [CHAPTERS[0].with_suffix(".ipynb").name])
+    for rel in ("notebooks/outputs/01_pretrained_bert.ipynb", "mine/01_pretrained_bert.ipynb",
+                "notebooks/99_my_own.ipynb"):
+        (book / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(CHAPTERS[0].with_suffix(".ipynb"), book / rel)
+        _run_and_save_in_jupyter(book, rel)
+        assert "ran cell 0" in (book / rel).read_text(encoding="utf-8"), f"{rel} lost its outputs"
+
+
+def test_outputs_saved_by_another_editor_never_reach_a_diff_or_commit(tmp_path):
+    """VS Code or a script writes outputs into a tracked chapter: the nbstripout filter hides them
+    from `git diff`, and `git add` stores nothing new."""
+    chapter = CHAPTERS[-1].with_suffix(".ipynb").name
+    book = _book_clone(tmp_path, [chapter])
+    path = book / "notebooks" / chapter
+    nb = nbformat.read(path, as_version=4)
+    _run(nb)
+    nbformat.write(nb, path)
+    assert "ran cell 0" in path.read_text(encoding="utf-8")
+    assert _git("diff", cwd=book) == ""
+    _git("add", "-A", cwd=book)
+    assert _git("diff", "--cached", cwd=book) == "" and _git("status", "--porcelain", cwd=book) == ""
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_tracked_ipynb_is_what_the_git_filter_keeps(path, tmp_path):
+    """`make notebooks` writes each tracked .ipynb exactly as the filter would store it: a fresh
+    clone with the filter shows no change, and the filter never rewrites a file nobody ran."""
+    _git("init", "--quiet", cwd=tmp_path)
+    subprocess.run(["sh", str(ROOT / "tools" / "git_filters.sh"), sys.executable], cwd=tmp_path, check=True,
+                   capture_output=True, timeout=60)
+    clean = _git("config", "filter.nbstripout.clean", cwd=tmp_path).strip()
+    tracked = path.with_suffix(".ipynb")
+    kept = subprocess.run(clean, shell=True, stdin=tracked.open("rb"), capture_output=True, check=True, timeout=120)
+    assert kept.stdout == tracked.read_bytes(), f"{tracked.name}: the nbstripout filter would store it differently"
+
+
+def test_git_filters_script_names_a_missing_nbstripout(tmp_path):
+    _git("init", "--quiet", cwd=tmp_path)
+    done = subprocess.run(["sh", str(ROOT / "tools" / "git_filters.sh"), "/no/such/python"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "has no nbstripout; install it" in done.stderr
+    assert "nbstripout" not in _git("config", "--local", "--list", cwd=tmp_path)
 
 
 # ----------------------------------------------------------------------------- Colab's install cell

@@ -23,6 +23,7 @@ Module map (one job each):
 - ``profiles``    ``sample`` (offline CPU) vs ``full`` (reference run) settings.
 - ``prose``       ``say()``: a paragraph that states computed figures, as a code cell's Markdown
                   output (read in Jupyter, Colab and on the site alike).
+- ``jupyter_save`` a Jupyter pre-save hook: a tracked chapter ``.ipynb`` is saved without outputs.
 - ``korean``      ``josa()``: the right Korean particle after a number or code name in messages.
 - ``plots``       training curves, confusion matrix, probability bars (bilingual labels).
 - ``cli``         ``python -m bertnli ...`` / the ``bertnli`` console script.
