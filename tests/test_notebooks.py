@@ -434,3 +434,41 @@ def test_solution_cells_are_tagged_hidden_and_follow_a_starter(path):
 def test_exercise_chapters_have_starter_and_solution(name):
     nb = _read(NOTEBOOKS / f"{name}.md")
     assert len(_by_tag(nb, "exercise")) == 1 and len(_by_tag(nb, "solution")) == 1
+
+
+# ----------------------------------------------------------------------------- table headers
+
+def _markdown_tables(text: str) -> list[list[str]]:
+    """The header row of every Markdown table in ``text``."""
+    lines = text.splitlines()
+    return [[c.strip() for c in line.strip().strip("|").split("|")] for i, line in enumerate(lines[:-1])
+            if line.lstrip().startswith("|") and re.fullmatch(r"\s*\|?[\s:|-]+\|?\s*", lines[i + 1])
+            and "-" in lines[i + 1]]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_no_table_header_is_ambiguous_in_either_language(path):
+    """Every table of the chapter's prose (English and Korean cells) names each column once; the
+    tables its code draws are checked by show_table itself whenever a chapter runs."""
+    from bertnli.plots import header_problems
+
+    problems = [f"cell {i}: {header}: {'; '.join(header_problems(header))}"
+                for i, cell in enumerate(_read(path).cells) if _lang(cell)
+                for header in _markdown_tables(_prose(cell)) if header_problems(header)]
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)
+
+
+def test_header_checks_find_what_a_reader_of_one_language_cannot_tell_apart():
+    from bertnli.plots import header_halves, header_problems, show_table
+
+    assert header_halves(["max_len", "pairs cut · 잘린 쌍", "a · b"]) == (["max_len", "pairs cut", "a · b"],
+                                                                        ["max_len", "잘린 쌍", "a · b"])
+    assert header_problems(["part · 부분", "bert.small (estimate · 추정치)", "bert.base (estimate · 추정치)"]) == [
+        "English header has unbalanced parentheses in ['bert.small (estimate', 'bert.base (estimate']",
+        "Korean header repeats ['추정치)']", "Korean header has unbalanced parentheses in ['추정치)', '추정치)']"]
+    assert header_problems(["longest_first input · 입력", "proportional input · 입력"]) == ["Korean header repeats ['입력']"]
+    assert header_problems(["a · 가", "a · 나"]) == ["English header repeats ['a']"]
+    assert not header_problems(["bert.small, estimate · bert.small 추정치", "bert.base, estimate · bert.base 추정치"])
+    assert _markdown_tables("| 전제 | 가설 |\n|---|---|\n| a | b |") == [["전제", "가설"]]
+    with pytest.raises(ValueError, match=r"show_table: the header .* is ambiguous: Korean header repeats \['입력'\]"):
+        show_table(["x input · 입력", "y input · 입력"], [[1, 2]])
