@@ -472,3 +472,17 @@ def test_header_checks_find_what_a_reader_of_one_language_cannot_tell_apart():
     assert _markdown_tables("| 전제 | 가설 |\n|---|---|\n| a | b |") == [["전제", "가설"]]
     with pytest.raises(ValueError, match=r"show_table: the header .* is ambiguous: Korean header repeats \['입력'\]"):
         show_table(["x input · 입력", "y input · 입력"], [[1, 2]])
+
+
+BARE_FIGURE = re.compile(r"\(\{[^{}]*\}\)")  # "(63%)": a figure alone in parentheses does not say of what
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_a_stated_figure_says_what_it_measures(path):
+    """A computed figure stands in a phrase that names it ("down to 63% of the slots"), never
+    alone in parentheses after a claim, where a reader cannot tell what it is a share of."""
+    bare = [(i, m.group(0)) for i, cell in enumerate(_read(path).cells) if cell.cell_type == "code" and _lang(cell)
+            for m in BARE_FIGURE.finditer(_prose(cell))]
+    assert not bare, f"{path.name}: figures alone in parentheses: {bare}"
+    assert BARE_FIGURE.search("helps a lot already ({pad_share_dynamic:.0%}), because")
+    assert not BARE_FIGURE.search("(here {pad_share_fixed:.0%} of the token slots)")

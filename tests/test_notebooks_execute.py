@@ -209,3 +209,14 @@ def test_every_prose_cell_shows_its_sentence_once_with_the_figures_filled_in(exe
         elif fields_of(shown[0]) or "{{" in shown[0]:
             problems.append(f"cell {i}: a field is left unfilled: {shown[0][:120]!r}")
     assert not problems, f"{chapter}:\n" + "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_fine_tuning_reference_row_shows_the_prose_figures(executed_notebooks):
+    """The reference run's loss, training and test accuracy read the same in the prose and in the
+    table (0.520, not 0.52)."""
+    nb = executed_notebooks["notebooks/03_fine_tuning"]
+    prose = "\n".join(_text(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    tables = "\n".join(_text(out.get("data", {}).get("text/html", "")) for _, out in _outputs(nb))
+    for figure in ("0.520", "0.791", "0.786"):
+        assert figure in prose and re.search(rf">{re.escape(figure)}<", tables), figure
