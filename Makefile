@@ -10,7 +10,7 @@ LABCONFIG := $(VENV)/etc/jupyter/labconfig/default_setting_overrides.json
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml tools/torch_choice.py
+$(STAMP): pyproject.toml tools/torch_choice.py tools/git_filters.sh tools/jupyter_server_config.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python tools/torch_choice.py
@@ -20,6 +20,13 @@ $(STAMP): pyproject.toml tools/torch_choice.py
 	# JupyterLab and Notebook 7 of this environment open a chapter's .md as a notebook on a
 	# double click (jupytext's viewer; settings read from <env>/etc/jupyter/labconfig).
 	$(BIN)/jupytext-config --settings-file $(LABCONFIG) set-default-viewer markdown myst
+	# A tracked notebooks/*.ipynb saved with outputs (by any editor) shows no diff and commits none:
+	# git reads it through nbstripout (.gitattributes names the filter; this registers it here).
+	sh tools/git_filters.sh "$(CURDIR)/$(BIN)/python"
+	# ... and Jupyter saves a tracked chapter .ipynb without its outputs (bertnli.jupyter_save):
+	# otherwise git still reports the file as modified (its size changed) and `git pull` stops.
+	mkdir -p $(VENV)/etc/jupyter/jupyter_server_config.d
+	cp tools/jupyter_server_config.json $(VENV)/etc/jupyter/jupyter_server_config.d/bertnli.json
 	touch $(STAMP)
 
 # Debian packages the browser test and the Korean figures need (chromium, its driver,
@@ -34,8 +41,11 @@ sample: venv
 	$(BIN)/python -m bertnli finetune --profile sample --out runs/sample
 	$(MAKE) book
 
+# Then the chapters' own test: nbval runs every chapter in a fresh kernel, in the sample profile
+# (notebooks/conftest.py sets it, before any kernel starts); both run, and either failing fails.
+NBVAL := BERTNLI_PROFILE=sample $(BIN)/python -m pytest --nbval-lax notebooks/
 test: venv system-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest; suite=$$?; $(NBVAL); chapters=$$?; test $$suite -eq 0 && test $$chapters -eq 0
 
 # For developers: everything but the book build and the browser (those are `slow`/`browser`).
 test-fast: venv

@@ -109,6 +109,25 @@ def test_language_marks_go_on_the_cells_own_nodes_not_on_its_section():
     assert para[0]["classes"] == []  # its parent carries the mark
 
 
+def test_a_prose_code_cell_gives_its_output_the_language_mark():
+    """A say() cell (code tagged lang-ko, remove-input): the site's stylesheet never hides a code
+    cell, so its output must carry the mark for the language switch to hide it."""
+    langmarks = load("langmarks")
+    doc = new_document("<test>", get_default_settings(Parser))
+    prose = nodes.container(classes=["cell", "tag_lang-ko", "tag_remove-input"])
+    said = nodes.container(classes=["cell_output"])
+    said += nodes.paragraph(text="한국어 문단")
+    prose += said
+    code = nodes.container(classes=["cell"])
+    code_output = nodes.container(classes=["cell_output"])
+    code += code_output
+    doc += [prose, code]
+    langmarks.mark_prose_outputs(None, doc)
+    assert said["classes"] == ["cell_output", "tag_lang-ko"] and said[0]["classes"] == []
+    assert code_output["classes"] == ["cell_output"], "a code cell without a language tag is left alone"
+    assert prose["classes"] == ["cell", "tag_lang-ko", "tag_remove-input"]
+
+
 def test_make_book_builds_as_the_tests_do(book_env):
     """The Makefile's book recipe sets the environment the tests build the book in."""
     makefile = (ROOT / "Makefile").read_text()

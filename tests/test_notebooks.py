@@ -14,6 +14,8 @@ from pathlib import Path
 import jupytext
 import pytest
 
+from bertnli.prose import fields_of, template_of
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 GLOSSARY = ROOT / "book" / "glossary.md"
@@ -100,9 +102,17 @@ def _lang(cell) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
+def _prose(cell) -> str:
+    """A prose cell's text: a Markdown cell's source, or the paragraph a code cell says
+    (``say(f\"\"\"...\"\"\")``, bertnli.prose), with its ``{...}`` fields as written."""
+    if cell.cell_type == "code":
+        return template_of(cell.source) or ""
+    return cell.source
+
+
 def _prose_pairs(nb) -> list[tuple[str, str]]:
     cells = nb.cells
-    return [(cells[i].source, cells[i + 1].source) for i in range(len(cells) - 1)
+    return [(_prose(cells[i]), _prose(cells[i + 1])) for i in range(len(cells) - 1)
             if _lang(cells[i]) == "lang-en" and _lang(cells[i + 1]) == "lang-ko"]
 
 
@@ -191,8 +201,11 @@ def test_every_prose_cell_is_tagged_with_one_language(path):
         if cell.cell_type == "markdown":
             assert _lang(cell), f"{path.name}, cell {i}: markdown cell without exactly one of {LANGS}: " \
                                 f"{cell.source[:60]!r}"
-        else:
-            assert not set(_tags(cell)) & set(LANGS), f"{path.name}, cell {i}: a {cell.cell_type} cell has a language tag"
+        elif set(_tags(cell)) & set(LANGS):
+            # Prose that states a computed figure: a code cell whose output is the paragraph.
+            assert _lang(cell) and template_of(cell.source) is not None and "remove-input" in _tags(cell), \
+                f"{path.name}, cell {i}: a code cell with a language tag must be prose: tagged remove-input and " \
+                f"ending in say(f\"\"\"...\"\"\") (bertnli.prose), not {cell.source[:60]!r}"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
@@ -211,11 +224,12 @@ def test_prose_cells_come_in_english_korean_pairs(path):
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
 def test_korean_cells_have_hangul_and_english_cells_have_none(path):
     for i, cell in enumerate(_read(path).cells):
+        text = _prose(cell)
         if _lang(cell) == "lang-ko":
-            assert HANGUL.search(cell.source), f"{path.name}, cell {i}: Korean cell without Hangul"
+            assert HANGUL.search(text), f"{path.name}, cell {i}: Korean cell without Hangul"
         elif _lang(cell) == "lang-en":
-            found = HANGUL.search(cell.source)
-            assert not found, f"{path.name}, cell {i}: English cell contains Hangul near {cell.source[max(0, found.start() - 30):found.end() + 10]!r}"
+            found = HANGUL.search(text)
+            assert not found, f"{path.name}, cell {i}: English cell contains Hangul near {text[max(0, found.start() - 30):found.end() + 10]!r}"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
@@ -224,6 +238,54 @@ def test_partners_have_the_same_headings_structure(path):
     for en, ko in _prose_pairs(_read(path)):
         levels = lambda s: [len(m) for m in re.findall(r"^(#+) ", _without_code(s), flags=re.M)]  # noqa: E731
         assert levels(en) == levels(ko), f"{path.name}: headings differ between\n{en[:80]!r}\nand\n{ko[:80]!r}"
+
+
+# MyST that only the book build fills in; JupyterLab, Notebook 7, VS Code and Colab show it as typed:
+# a substitution {{ x }}, a role {glue:text}`x` / {eval}`x` / {ref}`x`, a directive or ::: fence.
+RAW_MARKUP = re.compile(r"\{\{.*?\}\}|\{[a-zA-Z][\w:.-]*\}`|^[ \t]*(?:```|~~~)[ \t]*\{|^[ \t]*:::", flags=re.M | re.S)
+
+
+@pytest.mark.parametrize("path", [*CHAPTERS, *(p.with_suffix(".ipynb") for p in CHAPTERS)], ids=lambda p: p.name)
+def test_no_markdown_cell_holds_markup_a_plain_notebook_shows_raw(path):
+    """A figure in the prose is a code cell's output (bertnli.prose.say), which every notebook
+    front end renders; a role or substitution would reach a Colab reader as raw text."""
+    raw = [(i, m.group(0)) for i, cell in enumerate(_read(path).cells) if cell.cell_type == "markdown"
+           for m in RAW_MARKUP.finditer(cell.source)]
+    assert not raw, f"{path.name}: markdown cells show raw MyST in Jupyter/Colab: {raw[:5]}; state a computed " \
+                    "figure with a lang-tagged code cell say(f\"\"\"...\"\"\") (bertnli.prose) instead"
+
+
+def test_the_raw_markup_pattern_catches_what_notebooks_show_raw():
+    for raw in ("{glue:text}`share:.1%`", "{glue}`fig`", "{eval}`x`", "{{ profiles.laptop.epochs }}",
+                "```{note}\nhi\n```", ":::{tip}\nhi\n:::", "{ref}`chapter-3`"):
+        assert RAW_MARKUP.search(raw), raw
+    for fine in ("a set {1, 2}", "`code`", "```python\nx = {1: 2}\n```", "**bold** and *emphasis*"):
+        assert not RAW_MARKUP.search(fine), fine
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_both_languages_state_the_same_computed_figures(path):
+    """An English paragraph that states computed figures has a Korean partner that states the same
+    ones (the same expressions, in any order); each is a valid Python expression."""
+    problems = []
+    cells = _read(path).cells
+    for i in range(len(cells) - 1):
+        en, ko = cells[i], cells[i + 1]
+        if _lang(en) != "lang-en" or _lang(ko) != "lang-ko":
+            continue
+        if (en.cell_type == "code") != (ko.cell_type == "code"):
+            problems.append(f"cell {i}: a {en.cell_type} cell's partner is a {ko.cell_type} cell")
+            continue
+        if en.cell_type != "code":
+            continue
+        en_fields, ko_fields = fields_of(_prose(en)), fields_of(_prose(ko))
+        if not en_fields:
+            problems.append(f"cell {i}: a say() cell that states no computed figure: make it a markdown cell")
+        if sorted(en_fields) != sorted(ko_fields):
+            problems.append(f"cell {i}: English states {sorted(en_fields)}, Korean {sorted(ko_fields)}")
+        for field in en_fields + ko_fields:
+            compile(field, f"{path.name} cell {i}", "eval")  # a SyntaxError names the field
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
@@ -246,7 +308,7 @@ def test_no_competing_korean_renderings(path):
     problems = []
     for i, cell in enumerate(_read(path).cells):
         if _lang(cell) == "lang-ko":
-            text = _without_code(cell.source)
+            text = _without_code(_prose(cell))
             for term, korean in glossary.items():
                 for other in _competitors_in(text, term, korean):
                     problems.append(f"cell {i}: '{other}' for '{term}'; the glossary's term is '{korean}'")
@@ -308,16 +370,19 @@ def test_ipynb_is_stored_without_outputs(path):
 # ----------------------------------------------------------------------------- profiles
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
-def test_first_code_cell_installs_bertnli_at_the_books_version(path):
-    """Colab has no bertnli: the first cell installs this book's version of it, and only then."""
+def test_first_code_cell_installs_bertnli_from_the_books_branch(path):
+    """Colab has no bertnli: the first cell installs the book's branch of it, and only then."""
     import tomllib
+
+    import yaml
 
     import bertnli
 
     first = _code_cells(_read(path))[0]
     assert "install-bertnli" in _tags(first), f"{path.name}: the first code cell must be the install cell"
+    branch = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["branch"]
+    assert f'BOOK_REVISION = "{branch}"' in first.source, f"{path.name}: install cell not at branch {branch}"
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-    assert f'BOOK_VERSION = "{version}"' in first.source, f"{path.name}: install cell not at version {version}"
     assert bertnli.__version__ == version
     assert 'find_spec("bertnli") is None' in first.source
     assert first.source == _code_cells(_read(CHAPTERS[0]))[0].source, "one install cell, the same in every chapter"
@@ -369,3 +434,55 @@ def test_solution_cells_are_tagged_hidden_and_follow_a_starter(path):
 def test_exercise_chapters_have_starter_and_solution(name):
     nb = _read(NOTEBOOKS / f"{name}.md")
     assert len(_by_tag(nb, "exercise")) == 1 and len(_by_tag(nb, "solution")) == 1
+
+
+# ----------------------------------------------------------------------------- table headers
+
+def _markdown_tables(text: str) -> list[list[str]]:
+    """The header row of every Markdown table in ``text``."""
+    lines = text.splitlines()
+    return [[c.strip() for c in line.strip().strip("|").split("|")] for i, line in enumerate(lines[:-1])
+            if line.lstrip().startswith("|") and re.fullmatch(r"\s*\|?[\s:|-]+\|?\s*", lines[i + 1])
+            and "-" in lines[i + 1]]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_no_table_header_is_ambiguous_in_either_language(path):
+    """Every table of the chapter's prose (English and Korean cells) names each column once; the
+    tables its code draws are checked by show_table itself whenever a chapter runs."""
+    from bertnli.plots import header_problems
+
+    problems = [f"cell {i}: {header}: {'; '.join(header_problems(header))}"
+                for i, cell in enumerate(_read(path).cells) if _lang(cell)
+                for header in _markdown_tables(_prose(cell)) if header_problems(header)]
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)
+
+
+def test_header_checks_find_what_a_reader_of_one_language_cannot_tell_apart():
+    from bertnli.plots import header_halves, header_problems, show_table
+
+    assert header_halves(["max_len", "pairs cut · 잘린 쌍", "a · b"]) == (["max_len", "pairs cut", "a · b"],
+                                                                        ["max_len", "잘린 쌍", "a · b"])
+    assert header_problems(["part · 부분", "bert.small (estimate · 추정치)", "bert.base (estimate · 추정치)"]) == [
+        "English header has unbalanced parentheses in ['bert.small (estimate', 'bert.base (estimate']",
+        "Korean header repeats ['추정치)']", "Korean header has unbalanced parentheses in ['추정치)', '추정치)']"]
+    assert header_problems(["longest_first input · 입력", "proportional input · 입력"]) == ["Korean header repeats ['입력']"]
+    assert header_problems(["a · 가", "a · 나"]) == ["English header repeats ['a']"]
+    assert not header_problems(["bert.small, estimate · bert.small 추정치", "bert.base, estimate · bert.base 추정치"])
+    assert _markdown_tables("| 전제 | 가설 |\n|---|---|\n| a | b |") == [["전제", "가설"]]
+    with pytest.raises(ValueError, match=r"show_table: the header .* is ambiguous: Korean header repeats \['입력'\]"):
+        show_table(["x input · 입력", "y input · 입력"], [[1, 2]])
+
+
+BARE_FIGURE = re.compile(r"\(\{[^{}]*\}\)")  # "(63%)": a figure alone in parentheses does not say of what
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_a_stated_figure_says_what_it_measures(path):
+    """A computed figure stands in a phrase that names it ("down to 63% of the slots"), never
+    alone in parentheses after a claim, where a reader cannot tell what it is a share of."""
+    bare = [(i, m.group(0)) for i, cell in enumerate(_read(path).cells) if cell.cell_type == "code" and _lang(cell)
+            for m in BARE_FIGURE.finditer(_prose(cell))]
+    assert not bare, f"{path.name}: figures alone in parentheses: {bare}"
+    assert BARE_FIGURE.search("helps a lot already ({pad_share_dynamic:.0%}), because")
+    assert not BARE_FIGURE.search("(here {pad_share_fixed:.0%} of the token slots)")

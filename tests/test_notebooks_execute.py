@@ -174,3 +174,49 @@ def test_bert_base_plan_with_a_wrong_learning_rate_fails():
     plan = _exec(_cell(BERT_BASE, "solution"))["my_plan"]
     result = check_bert_base_plan(**dict(plan, lr=1e-3))
     assert not result.passed and "lr=" in str(result)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chapter", [p.stem for p in CHAPTERS])
+def test_every_drawn_table_names_each_column_once_in_both_languages(executed_notebooks, chapter):
+    """Each table a chapter's code drew, as the site shows its header in English and in Korean."""
+    import html
+
+    from bertnli.plots import header_problems
+
+    problems = []
+    for i, out in _outputs(executed_notebooks[f"notebooks/{chapter}"]):
+        for thead in re.findall(r"<thead>(.*?)</thead>", _text(out.get("data", {}).get("text/html", "")), flags=re.S):
+            header = [html.unescape(re.sub(r"<[^>]+>", "", th)) for th in re.findall(r"<th\b[^>]*>(.*?)</th>", thead, re.S)]
+            problems += [f"cell {i}: {header}: {p}" for p in header_problems(header)]
+    assert not problems, f"{chapter}:\n" + "\n".join(problems)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chapter", [p.stem for p in CHAPTERS])
+def test_every_prose_cell_shows_its_sentence_once_with_the_figures_filled_in(executed_notebooks, chapter):
+    """A say() cell's one output is its paragraph as Markdown, every ``{field}`` replaced."""
+    from bertnli.prose import fields_of, template_of
+
+    problems = []
+    for i, cell in enumerate(executed_notebooks[f"notebooks/{chapter}"]["cells"]):
+        template = template_of(_text(cell["source"])) if cell["cell_type"] == "code" else None
+        if template is None:
+            continue
+        shown = [_text(o.get("data", {}).get("text/markdown", "")) for o in cell.get("outputs", [])]
+        if len(shown) != 1 or not shown[0]:
+            problems.append(f"cell {i}: {len(shown)} outputs, expected its paragraph once")
+        elif fields_of(shown[0]) or "{{" in shown[0]:
+            problems.append(f"cell {i}: a field is left unfilled: {shown[0][:120]!r}")
+    assert not problems, f"{chapter}:\n" + "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_fine_tuning_reference_row_shows_the_prose_figures(executed_notebooks):
+    """The reference run's loss, training and test accuracy read the same in the prose and in the
+    table (0.520, not 0.52)."""
+    nb = executed_notebooks["notebooks/03_fine_tuning"]
+    prose = "\n".join(_text(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    tables = "\n".join(_text(out.get("data", {}).get("text/html", "")) for _, out in _outputs(nb))
+    for figure in ("0.520", "0.791", "0.786"):
+        assert figure in prose and re.search(rf">{re.escape(figure)}<", tables), figure

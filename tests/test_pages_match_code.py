@@ -121,11 +121,7 @@ def test_readme_reference_command_is_the_full_profile():
         (full.epochs, full.batch_size, full.max_len, full.lr)
 
 
-# ----------------------------------------------------------------------------- glued numbers
-
-GLUE_REF = re.compile(r"\{glue(?::\w+)?\}`([\w.-]+)(?::[^`]*)?`")
-GLUE_CALL = re.compile(r"""\bglue\(\s*(?:f?["'])([\w.-]+)["']""")
-
+# ----------------------------------------------------------------------------- computed figures in the prose
 
 def _chapter(path: Path):
     import jupytext
@@ -133,47 +129,77 @@ def _chapter(path: Path):
     return jupytext.read(path)
 
 
+def _namespace_before(cells, index: int) -> set[str]:
+    """Names that the code cells before ``index`` bind (assignments, imports, defs, for targets)."""
+    import ast
+
+    names: set[str] = set()
+    for cell in cells[:index]:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+            elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                names.add(node.name)
+    return names
+
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
-def test_every_glued_reference_is_glued_by_the_chapter(path):
-    """``{glue:text}`name``` in the prose needs ``glue("name", ...)`` in a code cell of the same chapter,
-    and both languages refer to the same names."""
-    nb = _chapter(path)
-    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-    glued = set(GLUE_CALL.findall(code))
-    refs = {lang: set() for lang in ("lang-en", "lang-ko")}
-    for cell in nb.cells:
-        for lang in refs:
-            if lang in cell.get("metadata", {}).get("tags", []):
-                refs[lang] |= set(GLUE_REF.findall(cell.source))
-    missing = (refs["lang-en"] | refs["lang-ko"]) - glued
-    assert not missing, f"{path.name}: prose refers to {sorted(missing)}, which no code cell glues"
-    assert refs["lang-en"] == refs["lang-ko"], f"{path.name}: only in English {sorted(refs['lang-en'] - refs['lang-ko'])}, " \
-                                               f"only in Korean {sorted(refs['lang-ko'] - refs['lang-en'])}"
+def test_every_stated_figure_is_computed_before_its_sentence(path):
+    """A prose cell's ``{field}`` uses only names that code earlier in the chapter (or the cell
+    itself) computes: run top to bottom, the sentence states the run's value (never a stale one)."""
+    import ast
+    import builtins
+
+    from bertnli.prose import fields_of, template_of
+
+    cells = _chapter(path).cells
+    problems, said = [], 0
+    for i, cell in enumerate(cells):
+        template = template_of(cell.source) if cell.cell_type == "code" else None
+        if template is None:
+            continue
+        said += 1
+        known = _namespace_before(cells, i + 1) | set(dir(builtins))
+        for field in fields_of(template):
+            used = {n.id for n in ast.walk(ast.parse(field, mode="eval")) if isinstance(n, ast.Name)}
+            if used - known:
+                problems.append(f"cell {i}: {{{field}}} uses {sorted(used - known)}, computed nowhere before it")
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)
+    if path.stem != "03_fine_tuning":
+        assert said, f"{path.name}: no prose cell states a computed figure (this test would check nothing)"
 
 
-def test_glue_returns_the_value_and_the_patterns_match():
-    from bertnli.glue import glue
+def test_say_shows_its_paragraph_as_markdown(monkeypatch):
+    from IPython.display import Markdown
 
-    assert glue("answer", 42) == 42
-    assert GLUE_REF.findall("kept {glue:text}`keep_p` of {glue:text}`share:.1%` and {glue}`fig`") == \
-        ["keep_p", "share", "fig"]
-    assert GLUE_CALL.findall('glue("keep_p", k)\nx = glue(\'share\', s, display=False)') == ["keep_p", "share"]
+    import bertnli.prose as prose
+
+    shown = []
+    monkeypatch.setattr(prose, "display", shown.append)
+    share = 0.25
+    returned = prose.say(f"""
+        In this profile {share:.1%} of the pairs are cut.
+        """)
+    assert returned is None, "a returned value would be shown twice (as the cell's result too)"
+    [result] = shown
+    assert isinstance(result, Markdown) and result.data == "In this profile 25.0% of the pairs are cut."
+    assert result._repr_markdown_() == result.data  # what Jupyter, Colab and myst-nb render
+    with pytest.raises(TypeError, match=r"say\(\) takes the paragraph as a str"):
+        prose.say(0.25)
 
 
-def test_glue_stores_numpy_and_torch_scalars_as_plain_numbers(monkeypatch):
-    """myst-nb formats a glued number from its repr: np.float64(0.5) would fail `{glue:text}`x:.1%``."""
-    import numpy as np
-    import torch
-    from myst_nb.core.variables import format_plain_text
+def test_template_of_reads_a_prose_cell_and_only_that():
+    from bertnli.prose import fields_of, template_of
 
-    import myst_nb
-    from bertnli.glue import glue
-
-    stored = {}
-    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display=True: stored.update({name: value}))
-    assert glue("share", np.float64(0.25)) == 0.25 and type(stored["share"]) is float
-    assert type(glue("count", np.int64(7))) is int and type(glue("t", torch.tensor(3))) is int
-    assert format_plain_text(repr(stored["share"]), ".1%") == "25.0%"
+    cell = 'laptop = PROFILES["laptop"]\nsay(f"""\nA subset of {laptop.train_pairs:,} pairs, {{not a field}}.\n""")'
+    assert template_of(cell) == "A subset of {laptop.train_pairs:,} pairs, {{not a field}}."
+    assert fields_of(template_of(cell)) == ["laptop.train_pairs"]
+    for other in ("print(1)", "say(text)", "say(f'x', end='')", "x = say", "say(f'x')\nprint(2)", "def ("):
+        assert template_of(other) is None, other
 
 
 @pytest.mark.parametrize("page", ["book/intro.md", "notebooks/01_pretrained_bert.md", "book/setup.md"])

@@ -15,6 +15,7 @@ import base64
 import hashlib
 import importlib.metadata
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -101,25 +102,155 @@ def test_running_a_chapter_in_jupyter_leaves_tracked_files_alone(tmp_path):
     assert ignored.returncode == 0, "notebooks/outputs/ must be git-ignored"
 
 
+def _git(*args: str, cwd: Path) -> str:
+    who = {"GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@localhost",
+           "GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "test@localhost"}
+    done = subprocess.run(["git", "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false", *args], cwd=cwd,
+                          check=True, capture_output=True, text=True, env={**os.environ, **who}, timeout=60)
+    return done.stdout
+
+
+def _run_and_save_in_jupyter(book: Path, rel: str) -> None:
+    """What a reader's JupyterLab does with a tracked .ipynb: open it (jupytext's contents manager,
+    with the server configuration `make venv` installs), run every cell, save: outputs, counts,
+    kernel info, cell timings."""
+    from jupyter_server.services.contents.filemanager import FileContentsManager
+    from jupytext.sync_contentsmanager import build_sync_jupytext_contents_manager_class
+    from traitlets.config import Config
+
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "cp tools/jupyter_server_config.json $(VENV)/etc/jupyter/jupyter_server_config.d/bertnli.json" in makefile
+    config = Config(json.loads((ROOT / "tools" / "jupyter_server_config.json").read_text(encoding="utf-8")))
+    manager = build_sync_jupytext_contents_manager_class(FileContentsManager)(root_dir=str(book), config=config)
+    nb = nbformat.from_dict(manager.get(rel)["content"])
+    _run(nb)
+    manager.save({"type": "notebook", "content": nb}, rel)
+
+
+def _run(nb) -> None:
+    for n, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"ran cell {n}\n"),
+                        nbformat.v4.new_output("display_data", data={"text/markdown": f"**{n}**"})]
+        cell.execution_count = n + 1
+        cell.metadata["execution"] = {"iopub.execute_input": "2026-01-01T00:00:00.000000Z"}
+    nb.metadata["language_info"] = {"name": "python", "version": sys.version.split()[0]}
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+
+
+def _book_clone(tmp_path: Path, chapters: list[str]) -> Path:
+    """A git repository set up as `make venv` sets up a clone: .gitattributes, .gitignore, the filter."""
+    book = tmp_path / "book"
+    (book / "notebooks").mkdir(parents=True)
+    for name in (".gitattributes", ".gitignore"):
+        shutil.copy2(ROOT / name, book / name)
+    for chapter in chapters:
+        for twin in (chapter, chapter.replace(".ipynb", ".md")):
+            shutil.copy2(ROOT / "notebooks" / twin, book / "notebooks" / twin)
+    _git("init", "--quiet", cwd=book)
+    subprocess.run(["sh", str(ROOT / "tools" / "git_filters.sh"), sys.executable], cwd=book, check=True,
+                   capture_output=True, timeout=60)
+    _git("add", "-A", cwd=book)
+    _git("commit", "--quiet", "-m", "the book", cwd=book)
+    assert _git("status", "--porcelain", cwd=book) == "", "the tracked notebook is not what the filter keeps"
+    return book
+
+
+@pytest.mark.parametrize("chapter", [p.with_suffix(".ipynb").name for p in CHAPTERS[:1] + CHAPTERS[-1:]])
+def test_running_and_saving_a_tracked_ipynb_leaves_git_status_clean(tmp_path, chapter):
+    """JupyterLab with the server configuration of `make venv` saves a run tracked chapter as it
+    was: `git status` is empty, so a `git pull` never stops at it."""
+    book = _book_clone(tmp_path, [chapter])
+    before = (book / "notebooks" / chapter).read_bytes()
+    _run_and_save_in_jupyter(book, f"notebooks/{chapter}")
+    assert _git("status", "--porcelain", cwd=book) == "", f"running and saving {chapter} dirtied the checkout"
+    assert (book / "notebooks" / chapter).read_bytes() == before
+
+
+def test_the_save_hook_keeps_outputs_of_every_other_notebook(tmp_path):
+    """Only a tracked chapter (notebooks/NN_*.ipynb beside its .md) is saved without outputs: a
+    run copy in notebooks/outputs/ or the reader's own notebook keeps them."""
+    book = _book_clone(tmp_path, [CHAPTERS[0].with_suffix(".ipynb").name])
+    for rel in ("notebooks/outputs/01_pretrained_bert.ipynb", "mine/01_pretrained_bert.ipynb",
+                "notebooks/99_my_own.ipynb"):
+        (book / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(CHAPTERS[0].with_suffix(".ipynb"), book / rel)
+        _run_and_save_in_jupyter(book, rel)
+        assert "ran cell 0" in (book / rel).read_text(encoding="utf-8"), f"{rel} lost its outputs"
+
+
+def test_outputs_saved_by_another_editor_never_reach_a_diff_or_commit(tmp_path):
+    """VS Code or a script writes outputs into a tracked chapter: the nbstripout filter hides them
+    from `git diff`, and `git add` stores nothing new."""
+    chapter = CHAPTERS[-1].with_suffix(".ipynb").name
+    book = _book_clone(tmp_path, [chapter])
+    path = book / "notebooks" / chapter
+    nb = nbformat.read(path, as_version=4)
+    _run(nb)
+    nbformat.write(nb, path)
+    assert "ran cell 0" in path.read_text(encoding="utf-8")
+    assert _git("diff", cwd=book) == ""
+    _git("add", "-A", cwd=book)
+    assert _git("diff", "--cached", cwd=book) == "" and _git("status", "--porcelain", cwd=book) == ""
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_tracked_ipynb_is_what_the_git_filter_keeps(path, tmp_path):
+    """`make notebooks` writes each tracked .ipynb exactly as the filter would store it: a fresh
+    clone with the filter shows no change, and the filter never rewrites a file nobody ran."""
+    _git("init", "--quiet", cwd=tmp_path)
+    subprocess.run(["sh", str(ROOT / "tools" / "git_filters.sh"), sys.executable], cwd=tmp_path, check=True,
+                   capture_output=True, timeout=60)
+    clean = _git("config", "filter.nbstripout.clean", cwd=tmp_path).strip()
+    tracked = path.with_suffix(".ipynb")
+    kept = subprocess.run(clean, shell=True, stdin=tracked.open("rb"), capture_output=True, check=True, timeout=120)
+    assert kept.stdout == tracked.read_bytes(), f"{tracked.name}: the nbstripout filter would store it differently"
+
+
+def test_git_filters_script_names_a_missing_nbstripout(tmp_path):
+    _git("init", "--quiet", cwd=tmp_path)
+    done = subprocess.run(["sh", str(ROOT / "tools" / "git_filters.sh"), "/no/such/python"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "has no nbstripout; install it" in done.stderr
+    assert "nbstripout" not in _git("config", "--local", "--list", cwd=tmp_path)
+
+
 # ----------------------------------------------------------------------------- Colab's install cell
 
 def sync_tool():
     return load_tool("sync_notebooks")
 
 
-def test_install_cells_name_the_repository_of_config_and_the_version_of_pyproject():
-    """The one place for the URL is _config.yml; `make notebooks` copies it into every install cell."""
-    url = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["repository"]["url"]
-    assert sync_tool().book_release() == (url.rstrip("/"), VERSION)
+def test_install_cells_name_the_repository_and_branch_the_colab_buttons_open():
+    """The one place for the URL and the branch is _config.yml: Jupyter Book's Colab buttons open
+    `<url>/blob/<branch>/notebooks/...`, and `make notebooks` copies both into every install cell
+    (the .md and the tracked .ipynb Colab opens), so Colab installs the package of that notebook."""
+    repository = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["repository"]
+    url, branch = repository["url"].rstrip("/"), repository["branch"]
+    assert sync_tool().install_source() == (url, branch)
     for md in CHAPTERS:
-        cell = next(c for c in jupytext.read(md).cells if c.cell_type == "code")
-        assert "install-bertnli" in cell.metadata.get("tags", []), f"{md.name}: first code cell is not the install cell"
-        assert re.search(rf'^BOOK_REPOSITORY = "{re.escape(url.rstrip("/"))}"$', cell.source, flags=re.M) and \
-            re.search(rf'^BOOK_VERSION = "{re.escape(VERSION)}"$', cell.source, flags=re.M), \
-            f"{md.name}: install cell disagrees with _config.yml / pyproject.toml; run `make notebooks`"
-        # From the repository at the release tag: never a name on PyPI that anyone could register.
-        assert 'package = f"bertnli @ git+{BOOK_REPOSITORY}@v{BOOK_VERSION}"' in cell.source
-        assert "bertnli==" not in cell.source
+        for path, nb in ((md, jupytext.read(md)), (md.with_suffix(".ipynb"), nbformat.read(md.with_suffix(".ipynb"), 4))):
+            cell = next(c for c in nb.cells if c.cell_type == "code")
+            assert "install-bertnli" in cell.metadata.get("tags", []), f"{path.name}: first code cell is not the install cell"
+            assert re.search(rf'^BOOK_REPOSITORY = "{re.escape(url)}"$', cell.source, flags=re.M), \
+                f"{path.name}: install cell's repository is not _config.yml's; run `make notebooks`"
+            revision = re.search(r'^BOOK_REVISION = "([^"]*)"$', cell.source, flags=re.M)
+            assert revision and revision.group(1) == branch, \
+                f"{path.name}: install cell installs {revision and revision.group(1)!r}, the Colab button opens " \
+                f"branch {branch!r}; run `make notebooks`"
+            # From the repository at that branch: never a name on PyPI that anyone could register.
+            assert 'package = f"bertnli @ git+{BOOK_REPOSITORY}@{BOOK_REVISION}"' in cell.source
+            assert "bertnli==" not in cell.source
+
+
+def test_the_branch_of_config_exists_in_this_repository():
+    """The revision the install cells name is one that exists (checked locally, no network)."""
+    branch = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["repository"]["branch"]
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    refs = subprocess.run(["git", "for-each-ref", "--format=%(refname)"], cwd=ROOT, capture_output=True, text=True)
+    names = {r.split("/", 2)[-1] for r in refs.stdout.split() if r.startswith(("refs/heads/", "refs/remotes/"))}
+    names |= {r.split("/", 3)[-1] for r in refs.stdout.split() if r.startswith("refs/remotes/")}
+    assert branch in names, f"_config.yml: `repository: branch: {branch}` is no branch of this repository ({sorted(names)})"
 
 
 def test_a_fork_changes_one_line_and_make_notebooks_fills_the_cells(tmp_path):
@@ -132,24 +263,29 @@ def test_a_fork_changes_one_line_and_make_notebooks_fills_the_cells(tmp_path):
     fork = "https://github.com/a-teacher/bertnli-class"
     url_line = re.search(r"^  url: .*$", config, flags=re.M).group(0)
     (tmp_path / "_config.yml").write_text(config.replace(url_line, f"  url: {fork}/"), encoding="utf-8")
-    assert tool.book_release(tmp_path) == (fork, VERSION)
+    assert tool.install_source(tmp_path) == (fork, "main")
     chapter = CHAPTERS[0].read_text(encoding="utf-8")
-    filled = tool.fill_install_cell(chapter, fork, VERSION)
+    filled = tool.fill_install_cell(chapter, fork, "main")
     changed = [(a, b) for a, b in zip(chapter.splitlines(), filled.splitlines()) if a != b]
     assert len(chapter.splitlines()) == len(filled.splitlines())
     assert changed and all(b == f'BOOK_REPOSITORY = "{fork}"' for _, b in changed), "only the URL line changes"
-    assert tool.fill_install_cell(filled, fork, VERSION) == filled
+    assert tool.fill_install_cell(filled, fork, "main") == filled
+    class_branch = tool.fill_install_cell(filled, fork, "class-2026")
+    assert 'BOOK_REVISION = "class-2026"' in class_branch and class_branch.count("class-2026") == 1
     # Clear errors, naming the file and the fix.
     (tmp_path / "_config.yml").write_text(config.replace(url_line, "  url: 'my fork'"), encoding="utf-8")
     with pytest.raises(tool.SyncError, match=r"_config.yml: `repository: url:` is 'my fork'"):
-        tool.book_release(tmp_path)
+        tool.install_source(tmp_path)
     (tmp_path / "_config.yml").write_text(config, encoding="utf-8")
     init = tmp_path / "src" / "bertnli" / "__init__.py"
     init.write_text(init.read_text(encoding="utf-8").replace(f'"{VERSION}"', '"9.9.9"'), encoding="utf-8")
     with pytest.raises(tool.SyncError, match=r"src/bertnli/__init__.py says __version__ = '9.9.9'"):
-        tool.book_release(tmp_path)
+        tool.install_source(tmp_path)
     with pytest.raises(tool.SyncError, match=r"03_x.md: expected one code cell tagged install-bertnli"):
-        tool.fill_install_cell("# no cells\n", fork, VERSION, "03_x.md")
+        tool.fill_install_cell("# no cells\n", fork, "main", "03_x.md")
+    (tmp_path / "_config.yml").write_text(config.replace("  branch: main", "  branch: 'my branch'"), encoding="utf-8")
+    with pytest.raises(tool.SyncError, match=r"_config.yml: `repository: branch:` is 'my branch'"):
+        tool.install_source(tmp_path)
 
 
 def wheel_of_installed(name: str, folder: Path) -> Path:
@@ -206,20 +342,21 @@ def pointed_at(source: str, repository: str) -> str:
 
 
 @pytest.mark.slow
-def test_install_cell_installs_the_books_version_only_where_missing(tmp_path):
+def test_install_cell_installs_the_books_branch_only_where_missing(tmp_path):
     """A fresh venv (a Colab runtime without bertnli) installs it from a local git repository of this
-    checkout at the tag v<version>; pip reads only local files: no index, no network."""
+    checkout at the branch of _config.yml; pip reads only local files: no index, no network."""
     source = install_cell()
-    assert re.search(rf'^BOOK_VERSION = "{re.escape(VERSION)}"$', source, flags=re.M)
+    branch = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["repository"]["branch"]
+    assert re.search(rf'^BOOK_REVISION = "{re.escape(branch)}"$', source, flags=re.M)
     # The book's repository: this checkout's package in a local git repository (a copy, so nothing
     # is left in the checkout and uncommitted work is what is tested).
     repo = tmp_path / "book-repository"
     shutil.copytree(ROOT / "src", repo / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, repo / name)
-    git("init", "--quiet", cwd=repo)
+    git("init", "--quiet", "--initial-branch=draft", cwd=repo)
     git("add", "-A", cwd=repo)
-    git("commit", "--quiet", "-m", f"release {VERSION}", cwd=repo)
+    git("commit", "--quiet", "-m", f"version {VERSION}", cwd=repo)
     # The build backend (pyproject's build-system), for pip's isolated build, from this environment.
     backend, empty = tmp_path / "backend", tmp_path / "empty"
     backend.mkdir()
@@ -232,19 +369,19 @@ def test_install_cell_installs_the_books_version_only_where_missing(tmp_path):
     # file://localhost/...: the fresh venv's pip may be old enough to reject git+file:///... (no host).
     cell = pointed_at(source, f"file://localhost{repo.as_posix()}")
 
-    # Missing, and the release is not tagged yet: pip's failure is the cell's error, not a silent pass.
+    # Missing, and the repository has no such branch: pip's failure is the cell's error, not a silent pass.
     failed = run_cell(python, cell, offline, tmp_path)
     assert failed.returncode != 0 and "CalledProcessError" in failed.stderr
-    assert re.search(rf"'v{re.escape(VERSION)}' did not match", failed.stderr), failed.stderr
+    assert re.search(rf"'{re.escape(branch)}' did not match", failed.stderr), failed.stderr
     assert installed_version(python) is None
 
-    # Tagged, and the branch has moved on since: the tag is what gets installed.
-    git("tag", f"v{VERSION}", cwd=repo)
+    # The branch exists, and another branch has moved on: the named branch is what gets installed.
+    git("branch", branch, cwd=repo)
     pyproject = repo / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace(f'version = "{VERSION}"', 'version = "99.0.0.dev0"'))
-    git("commit", "--quiet", "-am", "work after the release", cwd=repo)
+    git("commit", "--quiet", "-am", "work on another branch", cwd=repo)
 
-    # Missing (a fresh Colab runtime): installed, at the book's version.
+    # Missing (a fresh Colab runtime): installed, from the book's branch.
     first = run_cell(python, cell, offline, tmp_path)
     assert first.returncode == 0, first.stderr
     assert installed_version(python) == VERSION

@@ -33,13 +33,16 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 # Visibility of the language-marked blocks and of code, measured in one script per page.
 VISIBILITY_JS = r"""
 const shown = el => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+// Prose: language-marked blocks outside code cells, and the outputs of prose code cells
+// (bertnli.prose.say: a code cell tagged lang-en / lang-ko whose output is the sentence).
 const pick = sel => Array.from(document.querySelectorAll(sel))
-  .filter(el => !el.closest('.cell, details, .toggle-hidden, nav, .bd-toc, .bd-sidebar-secondary'));
+  .filter(el => el.matches('.cell > .cell_output')
+    || !el.closest('.cell, details, .toggle-hidden, nav, .bd-toc, .bd-sidebar-secondary'));
 const count = (els) => ({total: els.length, shown: els.filter(shown).length});
 const code = Array.from(document.querySelectorAll('.cell'))
   .filter(c => !/tag_(hide|remove)-(cell|input)/.test(c.className) && c.querySelector('.cell_input'));
 const outputs = Array.from(document.querySelectorAll('.cell'))
-  .filter(c => !/tag_(hide|remove)-(cell|output)/.test(c.className) && c.querySelector('.cell_output'));
+  .filter(c => !/tag_(hide|remove)-(cell|output)|tag_lang-/.test(c.className) && c.querySelector('.cell_output'));
 const h1 = Array.from(document.querySelectorAll('article h1, main h1')).find(shown);
 return {
   en: count(pick('.tag_lang-en, .lang-en')),

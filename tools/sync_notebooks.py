@@ -8,10 +8,11 @@ never rewrites the ``.md``). Cell ids are kept from the previous ``.ipynb`` wher
 is unchanged, so a sync changes only what changed.
 
 Each chapter's first code cell (tag ``install-bertnli``) installs the package in Colab from
-the book's repository at its release tag, ``v<version>``. Both come from one place each,
-``_config.yml`` (``repository: url:``) and ``pyproject.toml`` (``[project] version``), and
-this tool writes them into that cell of every ``.md`` first: a fork changes one line of
-``_config.yml`` and runs ``make notebooks``. Nothing else in a ``.md`` is ever rewritten.
+the book's repository at the branch whose notebooks the site's "Open in Colab" buttons open, so
+the package always matches the notebook it runs in. Both come from ``_config.yml``
+(``repository: url:`` and ``branch:``, which Jupyter Book's launch buttons read too), and this
+tool writes them into that cell of every ``.md`` first: a fork changes ``_config.yml`` and runs
+``make notebooks``. Nothing else in a ``.md`` is ever rewritten.
 
     python tools/sync_notebooks.py          # write the .ipynb files that differ
     python tools/sync_notebooks.py --check  # exit 1 (and say which) when one is out of date
@@ -41,37 +42,44 @@ INSTALL_TAG = "install-bertnli"
 INSTALL_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n:tags: \[[^\]\n]*\b" + INSTALL_TAG + r"\b[^\]\n]*\]\n.*?^```$",
                           flags=re.M | re.S)
 GIT_URL = re.compile(r"^(https|ssh|git|file)://[^\s\"'@\\]+(@[^\s\"'@\\]+)?$")  # no quote: it lands in a string
+# A branch name git accepts and that is safe inside a Python string and a pip requirement.
+BRANCH = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/-]+(?<![./])$")
 
 
 class SyncError(Exception):
     """A source the tool reads is not as expected; the message names the file and the fix."""
 
 
-def book_release(root: Path = ROOT) -> tuple[str, str]:
-    """(repository URL, version) for the install cells: from _config.yml and pyproject.toml."""
+def install_source(root: Path = ROOT) -> tuple[str, str]:
+    """(repository URL, branch) for the install cells: the repository and branch of _config.yml,
+    the ones the Colab buttons open (pyproject's version is checked against ``__version__``)."""
     config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
-    url = (config.get("repository") or {}).get("url")
+    repository = config.get("repository") or {}
+    url, branch = repository.get("url"), repository.get("branch")
     if not isinstance(url, str) or not GIT_URL.match(url.rstrip("/")):
         raise SyncError(f"_config.yml: `repository: url:` is {url!r}; set it to the book's git repository, "
                         "e.g. https://github.com/OWNER/bertnli")
+    if not isinstance(branch, str) or not BRANCH.match(branch):
+        raise SyncError(f"_config.yml: `repository: branch:` is {branch!r}; set it to the branch the Colab "
+                        "buttons open and the install cells install from, e.g. main")
     version = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
     init = (root / "src" / "bertnli" / "__init__.py").read_text(encoding="utf-8")
     found = re.search(r'^__version__ = "([^"]+)"$', init, flags=re.M)
     if found is None or found.group(1) != version:
         raise SyncError(f"pyproject.toml says version {version!r} but src/bertnli/__init__.py says "
                         f"__version__ = {found.group(1) if found else None!r}; make them the same")
-    return url.rstrip("/"), version
+    return url.rstrip("/"), branch
 
 
-def fill_install_cell(text: str, url: str, version: str, name: str = "chapter") -> str:
-    """``text`` (a chapter's MyST source) with its install cell set to ``url`` and ``version``."""
+def fill_install_cell(text: str, url: str, revision: str, name: str = "chapter") -> str:
+    """``text`` (a chapter's MyST source) with its install cell set to ``url`` at ``revision``."""
     cells = INSTALL_CELL.findall(text)
     if len(cells) != 1:
         raise SyncError(f"{name}: expected one code cell tagged {INSTALL_TAG}, found {len(cells)}; "
                         f"copy the first code cell of notebooks/01_pretrained_bert.md")
     cell = cells[0]
     filled = cell
-    for variable, value in (("BOOK_REPOSITORY", url), ("BOOK_VERSION", version)):
+    for variable, value in (("BOOK_REPOSITORY", url), ("BOOK_REVISION", revision)):
         line = f'{variable} = "{value}"'
         filled, n = re.subn(rf'^{variable} = "[^"\n]*"$', lambda _, line=line: line, filled, flags=re.M)
         if n != 1:
@@ -118,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="only report files that are out of date")
     args = parser.parse_args(argv)
     try:
-        url, version = book_release()
+        url, revision = install_source()
     except SyncError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -126,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     for md in chapters():
         source = md.read_text(encoding="utf-8")
         try:
-            filled = single_blank_lines(fill_install_cell(source, url, version, str(md.relative_to(ROOT))))
+            filled = single_blank_lines(fill_install_cell(source, url, revision, str(md.relative_to(ROOT))))
         except SyncError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
@@ -134,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             stale.append(md)
             if not args.check:
                 atomic_write(md, filled)  # whole or not at all
-                print(f"wrote {md.relative_to(ROOT)} (install cell: {url} at v{version}; blank lines between cells)")
+                print(f"wrote {md.relative_to(ROOT)} (install cell: {url} at {revision}; blank lines between cells)")
         target = md.with_suffix(".ipynb")
         text = tracked_notebook(md, target, filled)
         if target.is_file() and target.read_text(encoding="utf-8") == text:

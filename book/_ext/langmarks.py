@@ -13,6 +13,13 @@ written for myst-nb 1.1 to 1.4 (pinned in pyproject's ``book`` extra). Should a 
 release drop or rename that method, the build stops with a message saying so.
 Chapter titles are bilingual in the notebooks themselves ("# 3. Fine-tuning · 3. 미세 조정",
 one untagged cell), so nothing here touches titles.
+
+Prose that states a computed number is a *code* cell tagged ``lang-en`` / ``lang-ko`` and
+``remove-input`` whose output is the paragraph (``bertnli.prose.say``). myst-nb marks the cell's
+container ``tag_lang-en``, but the site's stylesheet never hides a code cell (``.cell``), only
+prose; so ``mark_prose_outputs`` gives the language mark to the children of such a cell (its
+output), which the language switch then hides like any prose. That uses only docutils nodes and
+Sphinx's ``doctree-read`` event, no myst-nb internals.
 """
 
 from __future__ import annotations
@@ -45,6 +52,22 @@ def _mark_new_nodes(document: nodes.document, before: set[int], classes: list[st
         node["classes"].extend(c for c in classes if c not in node["classes"])
 
 
+def _cell_lang_classes(node: nodes.Element) -> list[str]:
+    classes = node.get("classes", [])
+    if "cell" not in classes:
+        return []
+    return [c for c in classes if c.startswith("tag_" + PREFIX)]
+
+
+def mark_prose_outputs(app: Any, doctree: nodes.document) -> None:
+    """Give a language-tagged code cell's children (its output) the cell's language mark."""
+    for cell in doctree.findall(nodes.container):
+        classes = _cell_lang_classes(cell)
+        for child in cell.children if classes else ():
+            if isinstance(child, nodes.Element):
+                child["classes"].extend(c for c in classes if c not in child["classes"])
+
+
 def _renderer_class() -> type:
     """myst-nb's renderer mixin, checked to still have the method we wrap (else a clear error)."""
     where = f"book/_ext/langmarks.py wraps {PATCHED} (written for {TESTED})"
@@ -68,6 +91,7 @@ def _installed() -> str:
 
 
 def setup(app: Any) -> dict[str, Any]:
+    app.connect("doctree-read", mark_prose_outputs)
     MditRenderMixin = _renderer_class()  # noqa: N806 (the class we patch, by its name)
     original = MditRenderMixin.render_nb_cell_markdown
     if getattr(original, "_bertnli_langmarks", False):

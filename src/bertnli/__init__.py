@@ -29,7 +29,9 @@ Module map (one job each):
 - ``inference``   ``evaluate()`` and ``predict()``.
 - ``recipe``      the whole job in one call (command line, notebooks).
 - ``profiles``    ``sample`` (offline CPU) vs ``full`` (reference run) settings.
-- ``glue``        ``glue()``: a computed number, named for the chapters' prose (myst-nb).
+- ``prose``       ``say()``: a paragraph that states computed figures, as a code cell's Markdown
+                  output (read in Jupyter, Colab and on the site alike).
+- ``jupyter_save`` a Jupyter pre-save hook: a tracked chapter ``.ipynb`` is saved without outputs.
 - ``korean``      ``josa()``: the right Korean particle after a number or code name in messages.
 - ``plots``       training curves, confusion matrix, probability bars (bilingual labels).
 - ``cli``         ``python -m bertnli ...`` / the ``bertnli`` console script.

@@ -7,6 +7,7 @@ picks the system's or the bundled NanumGothic, so every machine draws the same l
 
 from __future__ import annotations
 
+import re
 import warnings
 from typing import Sequence
 
@@ -248,6 +249,42 @@ def _is_number(value) -> bool:
     return True
 
 
+BILINGUAL_SEP = " · "  # "field · 항목": the site's language switch shows the half before or after it
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+def header_halves(header: Sequence) -> tuple[list[str], list[str]]:
+    """Each header cell as a reader of one language sees it on the site: (English, Korean).
+
+    ``book/_static/lang.js`` splits a header cell at its first " · " when Hangul follows;
+    any other cell reads the same in both languages.
+    """
+    english, korean = [], []
+    for cell in map(str, header):
+        before, sep, after = cell.partition(BILINGUAL_SEP)
+        if sep and _HANGUL.search(after):
+            english.append(before)
+            korean.append(after)
+        else:
+            english.append(cell)
+            korean.append(cell)
+    return english, korean
+
+
+def header_problems(header: Sequence) -> list[str]:
+    """What makes a table's header ambiguous in either language: two columns that read the
+    same, or a half with unbalanced parentheses ("bert.base (estimate · 추정치)" -> "추정치)")."""
+    problems = []
+    for language, cells in zip(("English", "Korean"), header_halves(header)):
+        repeated = sorted({c for c in cells if cells.count(c) > 1})
+        if repeated:
+            problems.append(f"{language} header repeats {repeated}")
+        broken = [c for c in cells if c.count("(") != c.count(")")]
+        if broken:
+            problems.append(f"{language} header has unbalanced parentheses in {broken}")
+    return problems
+
+
 def show_table(header: Sequence, rows: Sequence[Sequence]):
     """A small HTML table for notebooks (the book does not depend on pandas).
 
@@ -259,6 +296,10 @@ def show_table(header: Sequence, rows: Sequence[Sequence]):
 
     from IPython.display import HTML
 
+    problems = header_problems(header)
+    if problems:
+        raise ValueError(f"show_table: the header {list(map(str, header))} is ambiguous: {'; '.join(problems)}; "
+                         "give each column its own name in both halves of \"English · 한국어\"")
     pad = "padding:0.3em 0.8em"
     numeric_columns = {j for j in range(len(header)) if rows and all(j < len(r) and _is_number(r[j]) for r in rows)}
 
