@@ -407,7 +407,7 @@ def test_chapters_run_with_overrides_and_chapter3_resumes(files, tmp_path):
     texts = {p.stem: p.read_text(encoding="utf-8") for p in out.glob("*.ipynb")}
     assert "BERTNLI_TRAIN_PAIRS" in texts["01_pretrained_bert"]  # the banner lists the overrides
     assert texts["02_snli_dataset"].count("pairs longer than 128") == 1  # reference and profile: one row
-    assert "bert.small (loaded" in texts["01_pretrained_bert"] and "bert.base (estimate" in texts["01_pretrained_bert"]
+    assert "bert.small, loaded" in texts["01_pretrained_bert"] and "bert.base, estimate" in texts["01_pretrained_bert"]
     assert "resuming from" in texts["03_fine_tuning"]  # the second run of chapter 3
     assert len(list((tmp_path / "runs").glob("chapter3-full-*"))) == 1
     assert len(list((tmp_path / "runs").glob("chapter4-*"))) == 2
