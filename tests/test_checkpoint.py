@@ -15,7 +15,7 @@ import torch
 from bertnli import BERTClassifier, fine_tune
 from bertnli.checkpoint import (CHECKPOINT_FILE, FORMAT, RUN_FILE, RunFolder, atomic_write, load_checkpoint,
                                 model_from_checkpoint, read_run, rng_state, save_checkpoint, set_rng_state)
-from tiny_task import VOCAB, tiny_bert
+from tiny_task import VOCAB, tiny_bert, tiny_loader
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "bertnli"
 # ((tokens, segments, valid_lens), labels): one pair "<cls> man <sep> woman <sep>", label 1
@@ -146,13 +146,13 @@ def test_an_old_or_foreign_file_is_a_clear_error(tmp_path):
 def test_a_run_folder_keeps_files_that_are_not_the_runs(tmp_path):
     """Probe: ``finetune --out`` a folder holding someone's notes, then ``--overwrite``: the run's three
     files are written and replaced, the notes are never touched."""
-    from bertnli import BERTClassifier, SNLIBERTDataset, fine_tune, make_loader
-    from tiny_task import VOCAB, tiny_bert, tiny_data
+    from bertnli import BERTClassifier, fine_tune
+    from tiny_task import VOCAB, tiny_bert
 
     folder = tmp_path / "run"
     folder.mkdir()
     (folder / "notes.txt").write_text("mine")
-    data = make_loader(SNLIBERTDataset(tiny_data(16), VOCAB, max_len=32, cache=False), 8, shuffle=False)
+    data = tiny_loader()
     for overwrite in (False, True):
         fine_tune(BERTClassifier(tiny_bert()), data, None, epochs=1, device="cpu", checkpoint_dir=folder,
                   overwrite=overwrite)

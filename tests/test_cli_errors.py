@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from bertnli import BERTClassifier, SNLIBERTDataset, cli, fine_tune, load_pretrained, make_loader
+from bertnli import BERTClassifier, cli, fine_tune, load_pretrained
 from bertnli.checkpoint import CHECKPOINT_FILE, FORMAT, HISTORY_FILE, RUN_FILE, load_checkpoint
 from bertnli.sample import NOTICE
 from snli_files import HEADER, ROWS, row_line, write_corpus
-from tiny_task import VOCAB, tiny_bert, tiny_data
+from tiny_task import tiny_bert, tiny_loader
 
 class WritesAFile:
     """Unpickling this calls ``exec``: it would create ``self.target``."""
@@ -67,7 +67,7 @@ def copy_run(good_run: Path, tmp_path: Path) -> Path:
 
 def api_run(tmp_path: Path) -> Path:
     """A run folder written by the Python API with a plain checkpoint_dir: no profile, no vocabulary."""
-    data = make_loader(SNLIBERTDataset(tiny_data(16), VOCAB, max_len=32, cache=False), 8, shuffle=False)
+    data = tiny_loader()
     fine_tune(BERTClassifier(tiny_bert()), data, None, epochs=1, device="cpu", checkpoint_dir=tmp_path / "api")
     return tmp_path / "api"
 

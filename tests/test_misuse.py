@@ -34,7 +34,8 @@ from bertnli.distributed import DistInfo
 from bertnli.inference import UnreliablePrediction
 from bertnli.profiles import get_profile
 from bertnli.train import CHECK_FINITE_EVERY, TrainingDiverged
-from tiny_task import VOCAB, tiny_bert, tiny_data
+from tiny_task import VOCAB, tiny_bert, tiny_data, tiny_loader
+from cli_runs import run_cli
 
 SAMPLE_PROFILE = {"name": "sample", "model": "sample", "data": "sample", "epochs": 2, "batch_size": 64,
                   "max_len": 64, "lr": 1e-3}
@@ -47,13 +48,6 @@ def cache(tmp_path, monkeypatch) -> Path:
     monkeypatch.delenv("BERTNLI_PROFILE", raising=False)
     monkeypatch.delenv("BERTNLI_DEBUG", raising=False)
     return folder
-
-
-def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +127,7 @@ def test_resume_without_a_run_says_so_instead_of_starting_over(tmp_path, capsys,
 
 
 def test_the_api_keeps_runs_too(tmp_path):
-    data = make_loader(SNLIBERTDataset(tiny_data(16), VOCAB, max_len=32, cache=False), 8, shuffle=False)
+    data = tiny_loader()
     fine_tune(BERTClassifier(tiny_bert()), data, None, epochs=1, device="cpu", checkpoint_dir=tmp_path / "run")
     before = snapshot(tmp_path / "run")
     with pytest.raises(RunExistsError, match="resume=True.*overwrite=True"):
@@ -257,7 +251,7 @@ def test_ctrl_c_while_saving_leaves_the_three_files_in_agreement(tmp_path, capsy
             os.kill(os.getpid(), signal.SIGINT)
 
     monkeypatch.setattr(checkpoint, "save_checkpoint", save_then_ctrl_c)
-    data = make_loader(SNLIBERTDataset(tiny_data(16), VOCAB, max_len=32, cache=False), 8, shuffle=False)
+    data = tiny_loader()
     history = fine_tune(BERTClassifier(tiny_bert()), data, None, epochs=4, device="cpu",
                         checkpoint_dir=tmp_path / "run")
     out = capsys.readouterr().out
@@ -280,7 +274,7 @@ class CtrlCOnEpochLine(DistInfo):
 def test_ctrl_c_on_the_epoch_line_finds_that_epoch_saved(tmp_path, capsys):
     """The epoch line is printed only after its checkpoint is on disk: a Ctrl-C sent the
     moment the line appears (the exact moment, not a lucky one) keeps that epoch."""
-    data = make_loader(SNLIBERTDataset(tiny_data(16), VOCAB, max_len=32, cache=False), 8, shuffle=False)
+    data = tiny_loader()
     history = fine_tune(BERTClassifier(tiny_bert()), data, None, epochs=4,
                         device=CtrlCOnEpochLine(torch.device("cpu")), checkpoint_dir=tmp_path / "run")
     out = capsys.readouterr().out
@@ -333,7 +327,7 @@ def test_the_command_line_refuses_learning_rates_that_cannot_train(capsys, monke
 def test_the_api_refuses_learning_rates_before_any_work(tmp_path, monkeypatch, lr):
     from bertnli import recipe
 
-    data = make_loader(SNLIBERTDataset(tiny_data(16), VOCAB, max_len=32, cache=False), 8, shuffle=False)
+    data = tiny_loader()
     Spy(monkeypatch, train, "_train_one_epoch", fail=True)
     with pytest.raises(ValueError, match="learning rate"):
         fine_tune(BERTClassifier(tiny_bert()), data, None, epochs=1, lr=lr, device="cpu")
@@ -409,7 +403,7 @@ def test_a_cache_path_that_is_a_file_is_refused_before_the_data(tmp_path, capsys
 def test_resuming_with_another_checkpoint_is_refused_before_the_data(tmp_path, capsys, monkeypatch):
     """The run was trained from a tiny BERT; resuming it with the sample checkpoint cannot work."""
     model = BERTClassifier(tiny_bert())
-    data = make_loader(SNLIBERTDataset(tiny_data(16), VOCAB, max_len=32, cache=False), 8, shuffle=False)
+    data = tiny_loader()
     fine_tune(model, data, None, epochs=1, device="cpu",
               checkpoint_dir=RunFolder(tmp_path / "run", config={"profile": SAMPLE_PROFILE}, vocab=VOCAB))
     loads, epochs = spies(monkeypatch)

@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from bertnli import BERTClassifier, SNLIBERTDataset, cli, fine_tune, make_loader, train
+from bertnli import BERTClassifier, cli, fine_tune, train
 from bertnli.checkpoint import CHECKPOINT_FILE, HISTORY_FILE, RUN_FILE, RunFolder, load_checkpoint, read_run
 from bertnli.profiles import get_profile
 from bertnli.recipe import finetune_job
-from tiny_task import VOCAB, tiny_bert, tiny_data
+from tiny_task import tiny_bert, tiny_loader
+from cli_runs import run_cli
 
 
 @pytest.fixture(autouse=True)
@@ -29,13 +30,6 @@ def cache(tmp_path, monkeypatch) -> Path:
     for variable in ("BERTNLI_PROFILE", "BERTNLI_DEBUG", "BERTNLI_EPOCHS", "BERTNLI_MODEL", "BERTNLI_DATA"):
         monkeypatch.delenv(variable, raising=False)
     return tmp_path / "cache"
-
-
-def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +105,7 @@ def test_resume_with_the_same_settings_adds_no_segment(run, capsys):
 
 
 def test_the_api_applies_a_new_lr_on_resume(tmp_path):
-    data = make_loader(SNLIBERTDataset(tiny_data(16), VOCAB, max_len=32, cache=False), 8, shuffle=False)
+    data = tiny_loader()
     fine_tune(BERTClassifier(tiny_bert()), data, None, epochs=1, lr=1e-3, device="cpu", checkpoint_dir=tmp_path)
     history = fine_tune(BERTClassifier(tiny_bert()), data, None, epochs=2, lr=3e-5, device="cpu",
                         checkpoint_dir=tmp_path, resume=True)
@@ -195,7 +189,7 @@ def test_the_api_refuses_them_with_a_value_error_before_loading(run, monkeypatch
 
 
 def test_fine_tune_refuses_a_run_folder_whose_config_changes_what_the_run_is(tmp_path):
-    data = make_loader(SNLIBERTDataset(tiny_data(16), VOCAB, max_len=32, cache=False), 8, shuffle=False)
+    data = tiny_loader()
     fine_tune(BERTClassifier(tiny_bert()), data, None, epochs=1, device="cpu",
               checkpoint_dir=RunFolder(tmp_path, config={"profile": {"max_len": 32}, "seed": 1}))
     before = snapshot(tmp_path)

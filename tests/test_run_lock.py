@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from bertnli import BERTClassifier, SNLIBERTDataset, cli, fine_tune, make_loader, train
+from bertnli import BERTClassifier, cli, fine_tune, train
 from bertnli.checkpoint import (CHECKPOINT_FILE, HISTORY_FILE, HOLDER_FILE, LOCK_FILE, RUN_FILE, RunInUseError,
                                 hold_run_folder, load_checkpoint)
-from tiny_task import VOCAB, tiny_bert, tiny_data
+from tiny_task import tiny_bert, tiny_loader
 
 RUN_FILES = [CHECKPOINT_FILE, HISTORY_FILE, RUN_FILE]
 
@@ -32,10 +32,6 @@ def cache(tmp_path, monkeypatch) -> Path:
     monkeypatch.delenv("BERTNLI_PROFILE", raising=False)
     monkeypatch.delenv("BERTNLI_DEBUG", raising=False)
     return tmp_path / "cache"
-
-
-def tiny_loader():
-    return make_loader(SNLIBERTDataset(tiny_data(16), VOCAB, max_len=32, cache=False), 8, shuffle=False)
 
 
 def names(folder: Path) -> list[str]:

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from bertnli import BERTClassifier, SNLIBERTDataset, cli, fine_tune, make_loader
+from bertnli import BERTClassifier, cli, fine_tune
 from bertnli.checkpoint import CHECKPOINT_FILE, HISTORY_FILE, load_checkpoint, read_run
 from bertnli.distributed import DistInfo
-from tiny_task import VOCAB, tiny_bert, tiny_data
+from tiny_task import tiny_bert, tiny_loader
 
 WORKER = Path(__file__).with_name("dist_worker.py")
 
@@ -33,10 +33,6 @@ def cache(tmp_path, monkeypatch) -> Path:
     monkeypatch.delenv("BERTNLI_PROFILE", raising=False)
     monkeypatch.delenv("BERTNLI_DEBUG", raising=False)
     return tmp_path / "cache"
-
-
-def tiny_loader(n: int = 16):
-    return make_loader(SNLIBERTDataset(tiny_data(n), VOCAB, max_len=32, cache=False), 8, shuffle=False)
 
 
 class SignalOnEpochLine(DistInfo):

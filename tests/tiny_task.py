@@ -1,4 +1,5 @@
-"""A toy task and a tiny BERT for the training tests (tests/test_train.py, tests/dist_worker.py)."""
+"""A toy task, a tiny BERT and their loader for the training tests (tests/test_train.py, tests/dist_worker.py,
+the run-folder, resume and signal tests)."""
 
 import random
 
@@ -26,3 +27,10 @@ def tiny_bert(seed=0, dropout=0.0):
     torch.manual_seed(seed)
     return BERTModel(len(VOCAB), num_hiddens=32, ffn_num_hiddens=64, num_heads=2, num_blks=1, dropout=dropout,
                      max_len=32)
+
+
+def tiny_loader(n=16, batch_size=8):
+    """``n`` toy pairs packed for the tiny BERT, in fixed order: the usual input of a quick ``fine_tune``."""
+    from bertnli import SNLIBERTDataset, make_loader
+
+    return make_loader(SNLIBERTDataset(tiny_data(n), VOCAB, max_len=32, cache=False), batch_size, shuffle=False)
