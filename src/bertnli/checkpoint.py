@@ -348,14 +348,22 @@ def check_same_run(saved: dict, config: dict, where: str | Path, *, cli: bool = 
                          f"or start a new run with them ({again})")
 
 
+HOLDER_WAIT_S = 2.0  # the holder writes its file right after taking the lock: wait this long for it
+
+
 def _holder(path: Path) -> str:
-    """Who holds a run folder's lock, in words (from its holder file, if written yet)."""
-    try:
-        who = json.loads((path / HOLDER_FILE).read_text(encoding="utf-8"))
-        return (f"process {who['pid']} on {who['host']}, started {who['started']}"
-                + (f", running: {who['command']}" if who.get("command") else ""))
-    except (OSError, ValueError, KeyError, TypeError):
-        return "another process (it has not said which yet)"
+    """Who holds a run folder's lock, in words, from its holder file. A run that has just taken
+    the lock writes that file a moment later, so a missing file is waited for, briefly."""
+    deadline = time.monotonic() + HOLDER_WAIT_S
+    while True:
+        try:
+            who = json.loads((path / HOLDER_FILE).read_text(encoding="utf-8"))
+            return (f"process {who['pid']} on {who['host']}, started {who['started']}"
+                    + (f", running: {who['command']}" if who.get("command") else ""))
+        except (OSError, ValueError, KeyError, TypeError):
+            if time.monotonic() >= deadline:
+                return "another process (it has not said which yet)"
+            time.sleep(0.05)
 
 
 def _command_line() -> str:
