@@ -48,6 +48,20 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.browser)
 
 
+# --------------------------------------------------------------------------- one run's surroundings
+
+
+@pytest.fixture
+def isolated_cache(tmp_path, monkeypatch):
+    """An empty cache folder of the test's own, and no BERTNLI_PROFILE / BERTNLI_DEBUG from the
+    caller's shell: what the command-line, run-folder and signal tests start from."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("BERTNLI_CACHE", str(folder))
+    monkeypatch.delenv("BERTNLI_PROFILE", raising=False)
+    monkeypatch.delenv("BERTNLI_DEBUG", raising=False)
+    return folder
+
+
 # --------------------------------------------------------------------------- the book, built once
 
 

@@ -41,13 +41,7 @@ SAMPLE_PROFILE = {"name": "sample", "model": "sample", "data": "sample", "epochs
                   "max_len": 64, "lr": 1e-3}
 
 
-@pytest.fixture(autouse=True)
-def cache(tmp_path, monkeypatch) -> Path:
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("BERTNLI_CACHE", str(folder))
-    monkeypatch.delenv("BERTNLI_PROFILE", raising=False)
-    monkeypatch.delenv("BERTNLI_DEBUG", raising=False)
-    return folder
+pytestmark = pytest.mark.usefixtures("isolated_cache")  # conftest.py
 
 
 @pytest.fixture(scope="module")

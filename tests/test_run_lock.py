@@ -26,12 +26,7 @@ from tiny_task import tiny_bert, tiny_loader
 RUN_FILES = [CHECKPOINT_FILE, HISTORY_FILE, RUN_FILE]
 
 
-@pytest.fixture(autouse=True)
-def cache(tmp_path, monkeypatch) -> Path:
-    monkeypatch.setenv("BERTNLI_CACHE", str(tmp_path / "cache"))
-    monkeypatch.delenv("BERTNLI_PROFILE", raising=False)
-    monkeypatch.delenv("BERTNLI_DEBUG", raising=False)
-    return tmp_path / "cache"
+pytestmark = pytest.mark.usefixtures("isolated_cache")  # conftest.py
 
 
 def names(folder: Path) -> list[str]:

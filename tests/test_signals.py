@@ -27,12 +27,7 @@ from tiny_task import tiny_bert, tiny_loader
 WORKER = Path(__file__).with_name("dist_worker.py")
 
 
-@pytest.fixture(autouse=True)
-def cache(tmp_path, monkeypatch) -> Path:
-    monkeypatch.setenv("BERTNLI_CACHE", str(tmp_path / "cache"))
-    monkeypatch.delenv("BERTNLI_PROFILE", raising=False)
-    monkeypatch.delenv("BERTNLI_DEBUG", raising=False)
-    return tmp_path / "cache"
+pytestmark = pytest.mark.usefixtures("isolated_cache")  # conftest.py
 
 
 class SignalOnEpochLine(DistInfo):
