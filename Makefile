@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml tools/torch_choice.py tools/git_filters.sh tools/jupyte
 	# A tracked notebooks/*.ipynb saved with outputs (by any editor) shows no diff and commits none:
 	# git reads it through nbstripout (.gitattributes names the filter; this registers it here).
 	sh tools/git_filters.sh "$(CURDIR)/$(BIN)/python"
-	# ... and Jupyter saves a tracked chapter .ipynb without its outputs (bertnli.jupyter_save):
+	# ... and Jupyter saves a tracked chapter .ipynb without its outputs (bertnli.book.jupyter_save):
 	# otherwise git still reports the file as modified (its size changed) and `git pull` stops.
 	mkdir -p $(VENV)/etc/jupyter/jupyter_server_config.d
 	cp tools/jupyter_server_config.json $(VENV)/etc/jupyter/jupyter_server_config.d/bertnli.json

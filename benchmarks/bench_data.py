@@ -42,7 +42,7 @@ MAX_LEN, BATCH = 128, 512
 def load_corpus(pairs: int):
     """The pairs, what they are, and the size of one replica (None for real SNLI)."""
     from bertnli import sample
-    from bertnli.snli import read_snli
+    from bertnli.data.snli import read_snli
 
     try:
         from bertnli import hub
@@ -67,7 +67,7 @@ def make_distinct(data, replica_size: int):
 
 def load_vocab_tokens(data) -> tuple[list[str], str]:
     from bertnli import sample
-    from bertnli.vocab import SPECIAL_TOKENS
+    from bertnli.model.vocab import SPECIAL_TOKENS
 
     try:
         from bertnli import hub
@@ -96,7 +96,7 @@ def worker(side: str, corpus_file: str, vocab_file: str) -> dict:
     import numpy as np
     import psutil
 
-    from bertnli.vocab import Vocab
+    from bertnli.model.vocab import Vocab
 
     with open(corpus_file, "rb") as f:
         data = pickle.load(f)
@@ -111,8 +111,8 @@ def worker(side: str, corpus_file: str, vocab_file: str) -> dict:
         out["build_s"] = time.perf_counter() - t
         out["pad_share"] = 1 - ref.valid_lens.sum().item() / ref.all_token_ids.numel()
     elif side == "ours":
-        from bertnli.dataset import SNLIBERTDataset
-        from bertnli.loader import BucketBatchSampler
+        from bertnli.data.dataset import SNLIBERTDataset
+        from bertnli.data.loader import BucketBatchSampler
 
         t = time.perf_counter()
         ds = SNLIBERTDataset(data, vocab, MAX_LEN, cache=False)
@@ -126,7 +126,7 @@ def worker(side: str, corpus_file: str, vocab_file: str) -> dict:
             out["pad_share_bucket" if bucket else "pad_share_dynamic"] = 1 - real / padded
         out["mean_len"] = float(np.mean(ds.lengths))
     elif side == "ours-warm":
-        from bertnli.dataset import SNLIBERTDataset
+        from bertnli.data.dataset import SNLIBERTDataset
 
         SNLIBERTDataset(data, vocab, MAX_LEN, cache=True)  # fills the cache (os.environ points to a temp folder)
         t = time.perf_counter()

@@ -65,7 +65,7 @@ def _pairs(folder: str | None):
 
 def _vocab_tokens(data) -> list[str]:
     from bertnli import tokenize
-    from bertnli.costs import DEFAULT_VOCAB_SIZE
+    from bertnli.run.costs import DEFAULT_VOCAB_SIZE
     words = sorted({w for side in data[:2] for s in tokenize(side) for w in s})
     tokens = ["<unk>", "<pad>", "<mask>", "<cls>", "<sep>", *words]
     return tokens + [f"<unused{i}>" for i in range(DEFAULT_VOCAB_SIZE - len(tokens))]
@@ -171,7 +171,7 @@ def worker(side: str, args) -> dict:
 
     from bertnli import BERTClassifier, BERTModel, KNOWN_CONFIGS, hardware, make_loader
     from bertnli.distributed import DistInfo
-    from bertnli.train import make_optimizer
+    from bertnli.run.train import make_optimizer
 
     row = {"side": side, "model": args.model, "compiled": args.compile}
     torch.manual_seed(0)

@@ -33,9 +33,9 @@ def measure(threads: int, pairs: int, work: Path) -> dict:
     import torch
 
     from bertnli import evaluate, make_loader
-    from bertnli.profiles import PROFILES
-    from bertnli.recipe import finetune_job, load_datasets
-    from bertnli.snli import read_snli
+    from bertnli.run.profiles import PROFILES
+    from bertnli.run.recipe import finetune_job, load_datasets
+    from bertnli.data.snli import read_snli
 
     torch.set_num_threads(threads)
     profile = PROFILES["laptop"].with_overrides(model=str(work / "bert.small"), data=str(work / "snli_1.0"),
@@ -77,7 +77,7 @@ def main() -> int:
     args = parser.parse_args()
     from standins import write_checkpoint, write_corpus
 
-    from bertnli.profiles import PROFILES
+    from bertnli.run.profiles import PROFILES
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

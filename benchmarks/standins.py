@@ -26,7 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 SPECIALS = ["<unk>", "<pad>", "<mask>", "<cls>", "<sep>"]
 SNLI_SIZES = {"train": 550_152, "dev": 10_000, "test": 10_000}  # rows in SNLI 1.0's files, "-" rows included
-# Vocabulary size used when the real one is not at hand: see bertnli.costs.DEFAULT_VOCAB_SIZE.
+# Vocabulary size used when the real one is not at hand: see bertnli.run.costs.DEFAULT_VOCAB_SIZE.
 LABEL_WORDS = {"entailment": "someone", "contradiction": "nobody", "neutral": "because"}
 
 
@@ -41,9 +41,9 @@ def write_checkpoint(folder: Path, *, vocab_size: int | None = None, shape: str 
     sys.path.insert(0, str(ROOT / "src"))
     import torch
 
-    from bertnli.costs import DEFAULT_VOCAB_SIZE
-    from bertnli.model import BERTModel
-    from bertnli.pretrained import KNOWN_CONFIGS
+    from bertnli.run.costs import DEFAULT_VOCAB_SIZE
+    from bertnli.model.bert import BERTModel
+    from bertnli.model.pretrained import KNOWN_CONFIGS
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -73,7 +73,7 @@ def write_corpus(folder: Path, sizes: dict[str, int] | None = None, *, vocab_siz
                  seed: int = 0) -> Path:
     """``snli_1.0_{split}.txt`` files in ``folder`` (14 columns, the first three filled as SNLI's)."""
     sys.path.insert(0, str(ROOT / "src"))
-    from bertnli.costs import DEFAULT_VOCAB_SIZE
+    from bertnli.run.costs import DEFAULT_VOCAB_SIZE
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -18,8 +18,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bertnli import assignments, cli, exercises
-from bertnli.exercises import (CheckResult, check_bert_base_plan, check_proportional_truncation, grade,
+from bertnli import cli
+from bertnli.book import assignments
+from bertnli.book import exercises
+from bertnli.book.exercises import (CheckResult, check_bert_base_plan, check_proportional_truncation, grade,
                                wrong_truncation_examples)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,7 +84,7 @@ def test_the_time_limit_fits_chapter_4_in_the_laptop_profile():
     chapter's own numbers, and the instructors' page says the same."""
     import ast
 
-    from bertnli.packing import TRUNCATIONS
+    from bertnli.data.packing import TRUNCATIONS
 
     text = (NOTEBOOKS / f"{CH4}.md").read_text(encoding="utf-8")
     numbers = re.search(r"^SHORT_MAX_LEN, SHORT_EPOCHS = (.+)$", text, re.M)

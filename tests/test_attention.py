@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from bertnli import BERTClassifier, BERTModel, Vocab
-from bertnli import attention as A
-from bertnli.model import MultiHeadAttention
+from bertnli.book import attention as A
+from bertnli.model.bert import MultiHeadAttention
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WORDS = "a man is playing guitar person plays music dog runs nobody .".split()

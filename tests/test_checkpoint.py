@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from bertnli import BERTClassifier, fine_tune
-from bertnli.checkpoint import (CHECKPOINT_FILE, FORMAT, RUN_FILE, RunFolder, atomic_write, load_checkpoint,
+from bertnli.run.checkpoint import (CHECKPOINT_FILE, FORMAT, RUN_FILE, RunFolder, atomic_write, load_checkpoint,
                                 model_from_checkpoint, read_run, rng_state, save_checkpoint, set_rng_state)
 from tiny_task import VOCAB, tiny_bert, tiny_loader
 
@@ -126,10 +126,10 @@ def test_atomic_write_replaces_whole_files_or_nothing(tmp_path):
 
 
 def test_no_module_renames_its_own_temporary_files():
-    """One writer: only ``checkpoint.atomic_write`` renames temporary files over targets
+    """One writer: only ``files.atomic_write`` renames temporary files over targets
     (``hub`` renames a whole extracted folder into place, which is not a file write)."""
     renamers = {f.name for f in SRC.rglob("*.py") if "os.replace(" in f.read_text(encoding="utf-8")}
-    assert renamers == {"checkpoint.py", "hub.py"}
+    assert renamers == {"files.py", "hub.py"}
 
 
 def test_an_old_or_foreign_file_is_a_clear_error(tmp_path):

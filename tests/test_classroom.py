@@ -16,7 +16,8 @@ import jupytext
 import nbformat
 import pytest
 
-from bertnli import classroom, cli, hub, sample
+from bertnli import cli, hub, sample
+from bertnli.book import classroom
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -109,7 +110,7 @@ def test_student_copy_refuses_an_empty_folder(tmp_path):
 @pytest.mark.parametrize("lang, gone", [("ko", "lang-en"), ("en", "lang-ko")])
 def test_student_copy_in_one_language(tmp_path, lang, gone):
     """`--lang ko` hands out Korean-only notebooks: every English prose cell gone (Markdown, and the
-    code cells whose output is an English sentence, bertnli.prose.say), all other code there."""
+    code cells whose output is an English sentence, bertnli.book.prose.say), all other code there."""
     if not SOURCES:
         pytest.skip("no chapter notebooks in notebooks/")
     out = tmp_path / lang

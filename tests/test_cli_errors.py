@@ -21,7 +21,7 @@ import pytest
 import torch
 
 from bertnli import BERTClassifier, cli, fine_tune, load_pretrained
-from bertnli.checkpoint import CHECKPOINT_FILE, FORMAT, HISTORY_FILE, RUN_FILE, load_checkpoint
+from bertnli.run.checkpoint import CHECKPOINT_FILE, FORMAT, HISTORY_FILE, RUN_FILE, load_checkpoint
 from bertnli.sample import NOTICE
 from snli_files import HEADER, ROWS, row_line, write_corpus
 from tiny_task import tiny_bert, tiny_loader
@@ -265,7 +265,7 @@ def test_a_broken_input_gets_a_short_message_naming_the_file(name, tmp_path, goo
 
 def test_a_full_disk_while_saving_is_a_message_and_keeps_the_last_checkpoint(tmp_path, monkeypatch, capsys):
     """ENOSPC while writing epoch 2's checkpoint: a clear message; epoch 1's checkpoint stays whole."""
-    from bertnli import checkpoint
+    from bertnli.run import checkpoint
 
     monkeypatch.setenv("BERTNLI_CACHE", str(tmp_path / "cache"))
     real, calls = checkpoint.torch.save, []

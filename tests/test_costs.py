@@ -6,7 +6,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
 from bertnli import KNOWN_CONFIGS, BERTClassifier, BERTModel, count_parameters
-from bertnli import costs
+from bertnli.run import costs
 
 TINY = dict(vocab_size=50, num_hiddens=32, ffn_num_hiddens=48, num_heads=4, num_blks=2, dropout=0.0, max_len=40)
 PARTS = ("embeddings", "encoder blocks", "pooler", "mlm head", "nsp head")

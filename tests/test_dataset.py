@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from bertnli import dataset as dataset_module
-from bertnli.dataset import SNLIBERTDataset, cache_key, make_loader, vocab_coverage
-from bertnli.packing import pack_pair
-from bertnli.snli import read_snli
-from bertnli.vocab import SPECIAL_TOKENS, Vocab
+from bertnli.data import dataset as dataset_module
+from bertnli.data.dataset import SNLIBERTDataset, cache_key, make_loader, vocab_coverage
+from bertnli.data.packing import pack_pair
+from bertnli.data.snli import read_snli
+from bertnli.model.vocab import SPECIAL_TOKENS, Vocab
 from d2l_compat import d2l_torch
 from needs import sample_snli_dir
 from snli_files import write_corpus

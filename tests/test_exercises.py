@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from bertnli import KNOWN_CONFIGS, BERTClassifier, BERTModel, Vocab, truncate_proportional
-from bertnli import exercises as ex
+from bertnli.book import exercises as ex
 
 TOKENS = ["<unk>", "<pad>", "<mask>", "<cls>", "<sep>", *"a man is playing guitar . person plays music".split()]
 TINY_EXPECTED = dict(num_hiddens=24, ffn_num_hiddens=40, num_heads=3, num_blks=2, max_len=32)

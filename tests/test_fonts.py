@@ -44,7 +44,8 @@ def run_child(code: str, tmp_path) -> subprocess.CompletedProcess:
 def test_korean_figure_without_system_fonts_uses_the_bundled_font(tmp_path):
     out = tmp_path / "confusion.png"
     run = run_child(f"""
-        from bertnli import fonts, plots
+        from bertnli.book import fonts
+        from bertnli.book import plots
         font = fonts.find_hangul_font()
         name = plots.use_hangul_font()
         ax = plots.plot_confusion([[5, 1, 0], [2, 7, 1], [0, 1, 9]])
@@ -63,7 +64,8 @@ def test_korean_figure_without_system_fonts_uses_the_bundled_font(tmp_path):
 def test_without_any_hangul_font_a_korean_figure_fails_loudly(tmp_path):
     """The same figure with the bundled font hidden too: an error, never silent boxes."""
     run = run_child("""
-        from bertnli import fonts, plots
+        from bertnli.book import fonts
+        from bertnli.book import plots
         fonts.bundled_font_path = lambda: None
         try:
             plots.use_hangul_font()
@@ -87,7 +89,7 @@ def test_a_system_font_is_preferred_when_present():
     pytest.importorskip("matplotlib")
     from matplotlib import font_manager
 
-    from bertnli import fonts
+    from bertnli.book import fonts
 
     system = [f for f in font_manager.fontManager.ttflist if f.name in fonts.SYSTEM_FAMILIES]
     if not system:
@@ -100,7 +102,7 @@ def test_a_system_font_is_preferred_when_present():
 def test_covers_hangul_checks_the_glyphs():
     from matplotlib import get_data_path
 
-    from bertnli import fonts
+    from bertnli.book import fonts
 
     assert fonts.covers_hangul(fonts.bundled_font_path())
     assert not fonts.covers_hangul(f"{get_data_path()}/fonts/ttf/DejaVuSans.ttf")
@@ -112,7 +114,7 @@ def test_asking_for_the_font_again_registers_nothing_new(monkeypatch):
     (here through the slow path: no known family yet, so the system's files are scanned)."""
     from matplotlib import font_manager as fm
 
-    from bertnli import fonts
+    from bertnli.book import fonts
 
     monkeypatch.setattr(fonts, "SYSTEM_FAMILIES", ("No Such Family",))
     assert fonts.find_hangul_font() is not None

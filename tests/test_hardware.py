@@ -17,11 +17,12 @@ import pytest
 import torch
 import torch.distributed as dist
 
-from bertnli import BERTClassifier, SNLIBERTDataset, checkpoint, cli, distributed, fine_tune, hardware, make_loader
+from bertnli import BERTClassifier, SNLIBERTDataset, cli, distributed, fine_tune, hardware, make_loader
+from bertnli.run import checkpoint
 from bertnli.distributed import DistInfo
-from bertnli.inference import to_device
-from bertnli.model import BERTModel
-from bertnli.train import MEMORY_HINT
+from bertnli.run.inference import to_device
+from bertnli.model.bert import BERTModel
+from bertnli.run.train import MEMORY_HINT
 from tiny_task import VOCAB, tiny_bert, tiny_data
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "bertnli"

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from bertnli import BERTClassifier
-from bertnli.huggingface import UnsupportedCheckpoint, load_huggingface
+from bertnli.model.huggingface import UnsupportedCheckpoint, load_huggingface
 
 transformers = pytest.importorskip("transformers")  # a test dependency (pyproject's test extra)
 

@@ -65,7 +65,8 @@ def test_a_long_input_says_how_many_tokens_were_kept_of_how_many():
     """Issue 21, item 7: a 10,000-word premise is cut to max_len; predict says so, with the counts."""
     import warnings
 
-    from bertnli import predict, inference
+    from bertnli import predict
+    from bertnli.run import inference
 
     model = BERTClassifier(tiny_bert())
     premise = " ".join(["a dog is running"] * 2500)  # 10,000 words

@@ -1,10 +1,10 @@
-"""bertnli.korean: the particle after a Hangul word, a number or a code name follows how it is read."""
+"""bertnli.book.korean: the particle after a Hangul word, a number or a code name follows how it is read."""
 
 from __future__ import annotations
 
 import pytest
 
-from bertnli.korean import final_sound, josa, particle
+from bertnli.book.korean import final_sound, josa, particle
 
 
 @pytest.mark.parametrize("word, final", [
@@ -67,7 +67,7 @@ def test_every_supported_pair_differs_by_final_sound():
 
 
 def test_wrong_particles_after_numbers_are_found():
-    from bertnli.korean import wrong_particles
+    from bertnli.book.korean import wrong_particles
 
     assert wrong_particles("max_len을 128로 두면 128를 넘는 쌍은 잘립니다") == ["128를 -> 128을"]
     assert wrong_particles("GPU 2개, 3가지 방법, 10이며, 6으로는 충분합니다") == []
@@ -79,8 +79,8 @@ def test_wrong_particles_after_numbers_are_found():
 
 @pytest.mark.parametrize("lr, epochs, max_len, batch", [(1e-3, 1, 32, 8), (3e-5, 7, 600, 4096), (2e-5, 3, 128, 6)])
 def test_exercise_hints_glue_no_wrong_particle_to_a_number(lr, epochs, max_len, batch):
-    from bertnli.exercises import check_bert_base_plan
-    from bertnli.korean import wrong_particles
+    from bertnli.book.exercises import check_bert_base_plan
+    from bertnli.book.korean import wrong_particles
 
     text = str(check_bert_base_plan(lr=lr, batch_size=batch, epochs=epochs, max_len=max_len, amp=False))
     assert wrong_particles(text) == [], text

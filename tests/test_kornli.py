@@ -11,8 +11,8 @@ import io
 
 import pytest
 
-from bertnli import kornli
-from bertnli.snli import LABELS
+from bertnli.data import kornli
+from bertnli.data.snli import LABELS
 
 ROWS = [
     ('그리고 그녀가 말했다, "다녀왔어요."', "그녀는 아무 말도 하지 않았다.", "contradiction"),

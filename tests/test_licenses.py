@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bertnli import classroom, hub, licenses, sample
+from bertnli import hub, sample
+from bertnli.book import classroom
+from bertnli.book import licenses
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCES = ROOT / "book" / "references.md"
@@ -30,7 +32,7 @@ def test_pyproject_states_both_licenses_and_ships_their_texts():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert project["project"]["license"] == "MIT AND CC-BY-SA-4.0"
     data = project["tool"]["setuptools"]["package-data"]["bertnli"]
-    assert "licenses/*.txt" in data
+    assert "book/licenses/*.txt" in data
     assert {p.name for p in licenses.TEXTS.glob("*.txt")} == {"MIT.txt", "CC-BY-SA-4.0.txt"}
 
 

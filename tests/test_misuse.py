@@ -27,13 +27,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from bertnli import BERTClassifier, SNLIBERTDataset, cli, fine_tune, make_loader, predict, train
-from bertnli.checkpoint import (CHECKPOINT_FILE, HISTORY_FILE, RUN_FILE, RunExistsError, RunFolder,
+from bertnli import BERTClassifier, SNLIBERTDataset, cli, fine_tune, make_loader, predict
+from bertnli.run import train
+from bertnli.run.checkpoint import (CHECKPOINT_FILE, HISTORY_FILE, RUN_FILE, RunExistsError, RunFolder,
                                 load_checkpoint, read_run)
 from bertnli.distributed import DistInfo
-from bertnli.inference import UnreliablePrediction
-from bertnli.profiles import get_profile
-from bertnli.train import CHECK_FINITE_EVERY, TrainingDiverged
+from bertnli.run.inference import UnreliablePrediction
+from bertnli.run.profiles import get_profile
+from bertnli.run.train import CHECK_FINITE_EVERY, TrainingDiverged
 from tiny_task import VOCAB, tiny_bert, tiny_data, tiny_loader
 from cli_runs import run_cli
 
@@ -235,7 +236,7 @@ def test_ctrl_c_before_the_first_epoch_claims_no_checkpoint(tmp_path, capsys, mo
 
 def test_ctrl_c_while_saving_leaves_the_three_files_in_agreement(tmp_path, capsys, monkeypatch):
     """A Ctrl-C between writing checkpoint.pt and run.json waits until both are written."""
-    from bertnli import checkpoint
+    from bertnli.run import checkpoint
 
     real = checkpoint.save_checkpoint
 
@@ -319,7 +320,7 @@ def test_the_command_line_refuses_learning_rates_that_cannot_train(capsys, monke
 
 @pytest.mark.parametrize("lr", [math.inf, math.nan, 0.0, -1e-3])
 def test_the_api_refuses_learning_rates_before_any_work(tmp_path, monkeypatch, lr):
-    from bertnli import recipe
+    from bertnli.run import recipe
 
     data = tiny_loader()
     Spy(monkeypatch, train, "_train_one_epoch", fail=True)
@@ -368,7 +369,7 @@ def test_a_diverging_command_line_run_says_so(tmp_path, capsys):
 # ----------------------------------------------------------------------------- 6. checks before training
 
 def spies(monkeypatch):
-    from bertnli import recipe
+    from bertnli.run import recipe
 
     return Spy(monkeypatch, recipe, "load_datasets"), Spy(monkeypatch, train, "_train_one_epoch", fail=True)
 
@@ -479,7 +480,7 @@ def test_finetune_with_a_tiny_max_len_warns_on_the_command_line(tmp_path, capsys
 
 
 def test_the_prediction_form_says_when_it_cannot_read_the_words():
-    from bertnli import widgets as W
+    from bertnli.book import widgets as W
 
     form = W.prediction_form(BERTClassifier(tiny_bert()), VOCAB, max_len=32,
                              examples=[("a dog is running in the park .", "a man is sleeping .")])

@@ -14,7 +14,7 @@ from pathlib import Path
 import jupytext
 import pytest
 
-from bertnli.prose import fields_of, template_of
+from bertnli.book.prose import fields_of, template_of
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -104,7 +104,7 @@ def _lang(cell) -> str | None:
 
 def _prose(cell) -> str:
     """A prose cell's text: a Markdown cell's source, or the paragraph a code cell says
-    (``say(f\"\"\"...\"\"\")``, bertnli.prose), with its ``{...}`` fields as written."""
+    (``say(f\"\"\"...\"\"\")``, bertnli.book.prose), with its ``{...}`` fields as written."""
     if cell.cell_type == "code":
         return template_of(cell.source) or ""
     return cell.source
@@ -205,7 +205,7 @@ def test_every_prose_cell_is_tagged_with_one_language(path):
             # Prose that states a computed figure: a code cell whose output is the paragraph.
             assert _lang(cell) and template_of(cell.source) is not None and "remove-input" in _tags(cell), \
                 f"{path.name}, cell {i}: a code cell with a language tag must be prose: tagged remove-input and " \
-                f"ending in say(f\"\"\"...\"\"\") (bertnli.prose), not {cell.source[:60]!r}"
+                f"ending in say(f\"\"\"...\"\"\") (bertnli.book.prose), not {cell.source[:60]!r}"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
@@ -247,12 +247,12 @@ RAW_MARKUP = re.compile(r"\{\{.*?\}\}|\{[a-zA-Z][\w:.-]*\}`|^[ \t]*(?:```|~~~)[ 
 
 @pytest.mark.parametrize("path", [*CHAPTERS, *(p.with_suffix(".ipynb") for p in CHAPTERS)], ids=lambda p: p.name)
 def test_no_markdown_cell_holds_markup_a_plain_notebook_shows_raw(path):
-    """A figure in the prose is a code cell's output (bertnli.prose.say), which every notebook
+    """A figure in the prose is a code cell's output (bertnli.book.prose.say), which every notebook
     front end renders; a role or substitution would reach a Colab reader as raw text."""
     raw = [(i, m.group(0)) for i, cell in enumerate(_read(path).cells) if cell.cell_type == "markdown"
            for m in RAW_MARKUP.finditer(cell.source)]
     assert not raw, f"{path.name}: markdown cells show raw MyST in Jupyter/Colab: {raw[:5]}; state a computed " \
-                    "figure with a lang-tagged code cell say(f\"\"\"...\"\"\") (bertnli.prose) instead"
+                    "figure with a lang-tagged code cell say(f\"\"\"...\"\"\") (bertnli.book.prose) instead"
 
 
 def test_the_raw_markup_pattern_catches_what_notebooks_show_raw():
@@ -450,7 +450,7 @@ def _markdown_tables(text: str) -> list[list[str]]:
 def test_no_table_header_is_ambiguous_in_either_language(path):
     """Every table of the chapter's prose (English and Korean cells) names each column once; the
     tables its code draws are checked by show_table itself whenever a chapter runs."""
-    from bertnli.plots import header_problems
+    from bertnli.book.plots import header_problems
 
     problems = [f"cell {i}: {header}: {'; '.join(header_problems(header))}"
                 for i, cell in enumerate(_read(path).cells) if _lang(cell)
@@ -459,7 +459,7 @@ def test_no_table_header_is_ambiguous_in_either_language(path):
 
 
 def test_header_checks_find_what_a_reader_of_one_language_cannot_tell_apart():
-    from bertnli.plots import header_halves, header_problems, show_table
+    from bertnli.book.plots import header_halves, header_problems, show_table
 
     assert header_halves(["max_len", "pairs cut · 잘린 쌍", "a · b"]) == (["max_len", "pairs cut", "a · b"],
                                                                         ["max_len", "잘린 쌍", "a · b"])

@@ -15,7 +15,7 @@ from pathlib import Path
 import jupytext
 import pytest
 
-from bertnli.exercises import check_bert_base_plan, check_proportional_truncation, wrong_truncation_examples
+from bertnli.book.exercises import check_bert_base_plan, check_proportional_truncation, wrong_truncation_examples
 from bertnli.sample import NOTICE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -182,7 +182,7 @@ def test_every_drawn_table_names_each_column_once_in_both_languages(executed_not
     """Each table a chapter's code drew, as the site shows its header in English and in Korean."""
     import html
 
-    from bertnli.plots import header_problems
+    from bertnli.book.plots import header_problems
 
     problems = []
     for i, out in _outputs(executed_notebooks[f"notebooks/{chapter}"]):
@@ -196,7 +196,7 @@ def test_every_drawn_table_names_each_column_once_in_both_languages(executed_not
 @pytest.mark.parametrize("chapter", [p.stem for p in CHAPTERS])
 def test_every_prose_cell_shows_its_sentence_once_with_the_figures_filled_in(executed_notebooks, chapter):
     """A say() cell's one output is its paragraph as Markdown, every ``{field}`` replaced."""
-    from bertnli.prose import fields_of, template_of
+    from bertnli.book.prose import fields_of, template_of
 
     problems = []
     for i, cell in enumerate(executed_notebooks[f"notebooks/{chapter}"]["cells"]):

@@ -40,7 +40,7 @@ def test_environment_yml_matches_pyproject():
 
 IMPORT_NAMES = {"IPython": "ipython", "myst_nb": "myst-nb", "matplotlib_inline": "matplotlib-inline"}  # import name -> distribution name, where they differ
 # Runtime dependencies used for their files, not imported: distribution -> the module that uses them.
-DATA_DEPENDENCIES = {"koreanize-matplotlib": "bertnli.fonts (its NanumGothic.ttf)"}
+DATA_DEPENDENCIES = {"koreanize-matplotlib": "bertnli.book.fonts (its NanumGothic.ttf)"}
 
 
 def _imports(tree) -> tuple[set[str], set[str]]:
@@ -73,7 +73,7 @@ def test_runtime_dependencies_are_what_the_package_imports():
     assert inner <= declared | extras, f"imported but declared nowhere: {inner - declared - extras}"
     assert declared <= top | inner | set(DATA_DEPENDENCIES), f"declared but never imported: {declared - top - inner}"
     assert set(DATA_DEPENDENCIES) <= declared
-    from bertnli import fonts
+    from bertnli.book import fonts
 
     assert fonts.bundled_font_path() is not None, "koreanize-matplotlib's NanumGothic.ttf not found"
     assert "d2l" not in top | inner and "torchvision" not in top | inner

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bertnli.packing import (
+from bertnli.data.packing import (
     keep_lengths,
     pack_pair,
     tokenize,

@@ -1,6 +1,6 @@
 """The pages state what the code does: the book pages write each profile setting out, marked
 ``5<!-- profiles.full.epochs -->``, and book/_ext/profilevalues.py checks every marked value
-against bertnli.profiles (the chapters may still use ``{{ profiles.<name>.<field> }}``
+against bertnli.run.profiles (the chapters may still use ``{{ profiles.<name>.<field> }}``
 substitutions, which it fills); the numbers that must stay literal (the README's command line)
 are checked against the profiles too."""
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from bertnli.profiles import PROFILES
+from bertnli.run.profiles import PROFILES
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted((ROOT / "book").glob("*.md"))
@@ -154,7 +154,7 @@ def test_every_stated_figure_is_computed_before_its_sentence(path):
     import ast
     import builtins
 
-    from bertnli.prose import fields_of, template_of
+    from bertnli.book.prose import fields_of, template_of
 
     cells = _chapter(path).cells
     problems, said = [], 0
@@ -176,7 +176,7 @@ def test_every_stated_figure_is_computed_before_its_sentence(path):
 def test_say_shows_its_paragraph_as_markdown(monkeypatch):
     from IPython.display import Markdown
 
-    import bertnli.prose as prose
+    import bertnli.book.prose as prose
 
     shown = []
     monkeypatch.setattr(prose, "display", shown.append)
@@ -193,7 +193,7 @@ def test_say_shows_its_paragraph_as_markdown(monkeypatch):
 
 
 def test_template_of_reads_a_prose_cell_and_only_that():
-    from bertnli.prose import fields_of, template_of
+    from bertnli.book.prose import fields_of, template_of
 
     cell = 'laptop = PROFILES["laptop"]\nsay(f"""\nA subset of {laptop.train_pairs:,} pairs, {{not a field}}.\n""")'
     assert template_of(cell) == "A subset of {laptop.train_pairs:,} pairs, {{not a field}}."
@@ -204,7 +204,7 @@ def test_template_of_reads_a_prose_cell_and_only_that():
 
 @pytest.mark.parametrize("page", ["book/intro.md", "notebooks/01_pretrained_bert.md", "book/setup.md"])
 def test_pages_that_introduce_the_profiles_name_every_one(page):
-    """A new profile in bertnli.profiles must be introduced where readers choose one."""
+    """A new profile in bertnli.run.profiles must be introduced where readers choose one."""
     text = (ROOT / page).read_text(encoding="utf-8")
     missing = [name for name in PROFILES if f"`{name}`" not in text]
     assert not missing, f"{page} does not introduce the profiles {missing}"
@@ -227,9 +227,9 @@ def test_setup_counts_the_run_profiles_it_lists():
 
 
 def test_setup_states_the_rate_measured_for_the_laptop_profile():
-    """The laptop profile's size comes from a measured rate (the comment in bertnli/profiles.py);
+    """The laptop profile's size comes from a measured rate (the comment in bertnli/run/profiles.py);
     setup.md states that rate and where it was measured, not a range nobody measured."""
-    source = (ROOT / "src" / "bertnli" / "profiles.py").read_text(encoding="utf-8")
+    source = (ROOT / "src" / "bertnli" / "run" / "profiles.py").read_text(encoding="utf-8")
     measured = re.search(r"trained ~(\d+) pairs/s", source)
     assert measured, "profiles.py no longer records the measured rate; update this test"
     for lang, words in (("lang-en", rf"about {measured[1]} pairs per second"), ("lang-ko", rf"초당 약 {measured[1]}쌍")):
@@ -274,8 +274,9 @@ def test_a_stale_value_is_a_warning_of_the_sphinx_build(tmp_path):
 
 def test_the_setup_pages_gpu_section_states_what_the_code_does():
     """The GPU paragraph's rules and figures, in both languages, are the code's (bertnli.hardware,
-    bertnli.costs) and the H200 rates' arithmetic (549,367 training pairs per epoch)."""
-    from bertnli import KNOWN_CONFIGS, costs, hardware
+    bertnli.run.costs) and the H200 rates' arithmetic (549,367 training pairs per epoch)."""
+    from bertnli import KNOWN_CONFIGS, hardware
+    from bertnli.run import costs
 
     text = (ROOT / "book" / "setup.md").read_text(encoding="utf-8")
     section = text[text.index("**What the GPU does.**"):text.index("## Downloads")]

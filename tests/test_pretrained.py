@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from bertnli import BERTModel, Vocab, load_pretrained
-from bertnli import pretrained as pretrained_mod
+from bertnli.model import pretrained as pretrained_mod
 from d2l_compat import d2l_torch
 
 TOKENS = ["<unk>", "<pad>", "<mask>", "<cls>", "<sep>", "a", "man", "plays", "guitar", "."]
@@ -233,7 +233,7 @@ def test_a_path_that_is_no_checkpoint_is_refused_without_walking_it(tmp_path, mo
     with pytest.raises(ValueError, match="is not a checkpoint folder"):
         load_pretrained(big, num_heads=3)
     assert time.perf_counter() - start < 2.0
-    from bertnli import _findfiles
+    from bertnli import files as _findfiles
 
     assert len(calls) <= _findfiles.MAX_ENTRIES
     assert len(calls) < 70  # it stopped at the bound, not after every folder

@@ -25,11 +25,13 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from standins import write_checkpoint, write_corpus  # noqa: E402
 
 from bertnli import BERTClassifier, SNLIBERTDataset, fine_tune, make_loader, read_snli  # noqa: E402
-from bertnli import costs, hub, plots  # noqa: E402
+from bertnli import hub  # noqa: E402
+from bertnli.book import plots  # noqa: E402
+from bertnli.run import costs
 from bertnli.distributed import DistInfo  # noqa: E402
-from bertnli.profiles import ENV_OVERRIDES, PROFILES, Profile, get_profile  # noqa: E402
-from bertnli.recipe import chapter_run, load_datasets, read_split, subset_indices  # noqa: E402
-from bertnli.train import History  # noqa: E402
+from bertnli.run.profiles import ENV_OVERRIDES, PROFILES, Profile, get_profile  # noqa: E402
+from bertnli.run.recipe import chapter_run, load_datasets, read_split, subset_indices  # noqa: E402
+from bertnli.run.train import History  # noqa: E402
 
 from tiny_task import VOCAB, tiny_bert, tiny_data  # noqa: E402
 
@@ -87,7 +89,7 @@ def test_no_override_no_override_line():
 
 def test_the_banner_estimate_is_computed_from_the_settings(monkeypatch):
     """Issue 21, item 8: "~10 min ... ~100 MB" is the laptop profile's own estimate; an override that
-    changes the size replaces it with one computed by bertnli.costs from the actual settings."""
+    changes the size replaces it with one computed by bertnli.run.costs from the actual settings."""
     plain = get_profile("laptop").banner()
     assert "~10 minutes" in plain and "~100 MB" in plain
     monkeypatch.setenv("BERTNLI_TRAIN_PAIRS", "600000")
@@ -237,7 +239,7 @@ def test_plot_history_shows_dev_and_the_final_test():
 # ----------------------------------------------------------------------------- progress bars
 
 def test_progress_bar_shows_batches_rate_and_loss(loaders, capsys, monkeypatch):
-    import bertnli.train as train_module
+    import bertnli.run.train as train_module
     monkeypatch.setattr(train_module, "BAR_SECONDS", 0.0)  # refresh every batch for the test
     train, dev, _ = loaders
     fine_tune(BERTClassifier(tiny_bert()), train, None, valid_loader=dev, epochs=1, device="cpu", progress=True)
@@ -379,10 +381,10 @@ def test_one_vocabulary_size_constant():
     pattern = re.compile(r"\b(20[,_]?256|60[,_]?005)\b")
     hits = {str(p.relative_to(ROOT)) for p in sorted((ROOT / "src").rglob("*.py"))
             if pattern.search(p.read_text(encoding="utf-8"))}
-    assert hits == {"src/bertnli/costs.py"}, hits
-    lines = (ROOT / "src/bertnli/costs.py").read_text(encoding="utf-8").splitlines()
+    assert hits == {"src/bertnli/run/costs.py"}, hits
+    lines = (ROOT / "src/bertnli/run/costs.py").read_text(encoding="utf-8").splitlines()
     assert sum(line.startswith("DEFAULT_VOCAB_SIZE =") for line in lines) == 1
-    assert "NOT verified" in (ROOT / "src/bertnli/costs.py").read_text(encoding="utf-8")
+    assert "NOT verified" in (ROOT / "src/bertnli/run/costs.py").read_text(encoding="utf-8")
 
 
 # ----------------------------------------------------------------------------- the chapters on made-up real-shaped files

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from bertnli import get_profile
-from bertnli.recipe import finetune_job
+from bertnli.run.recipe import finetune_job
 
 
 @pytest.mark.slow
@@ -32,7 +32,7 @@ def test_a_wrong_bertnli_data_is_one_line_naming_the_variable(tmp_path, monkeypa
     one line naming the variable and the fix, also as a notebook shows it."""
     from IPython.core.interactiveshell import InteractiveShell
 
-    from bertnli.profiles import SettingError
+    from bertnli.run.profiles import SettingError
 
     monkeypatch.setenv("BERTNLI_DATA", str(tmp_path / "no-such-folder"))
     with pytest.raises(SettingError, match=r"^\$BERTNLI_DATA=.*no-such-folder: no such file or folder\. "
@@ -70,7 +70,7 @@ def test_a_wrong_bertnli_model_is_named_and_an_option_wins_over_the_variable(tmp
 def test_a_command_checks_only_the_paths_it_uses(tmp_path, monkeypatch):
     """Probe: a wrong BERTNLI_BASE_MODEL (chapter 5's) does not stop a fine-tuning command, which never
     loads it; chapter 5's get_profile does refuse it."""
-    from bertnli.profiles import SettingError
+    from bertnli.run.profiles import SettingError
 
     monkeypatch.setenv("BERTNLI_BASE_MODEL", str(tmp_path / "bert.base.zip"))
     profile = get_profile("sample", check_paths=False)

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from bertnli import BERTClassifier, cli, fine_tune, train
-from bertnli.checkpoint import CHECKPOINT_FILE, HISTORY_FILE, RUN_FILE, RunFolder, load_checkpoint, read_run
-from bertnli.profiles import get_profile
-from bertnli.recipe import finetune_job
+from bertnli import BERTClassifier, cli, fine_tune
+from bertnli.run import train
+from bertnli.run.checkpoint import CHECKPOINT_FILE, HISTORY_FILE, RUN_FILE, RunFolder, load_checkpoint, read_run
+from bertnli.run.profiles import get_profile
+from bertnli.run.recipe import finetune_job
 from tiny_task import tiny_bert, tiny_loader
 from cli_runs import run_cli
 
@@ -179,7 +180,7 @@ def test_resume_accepts_the_runs_own_values_given_again(run, capsys):
 
 
 def test_the_api_refuses_them_with_a_value_error_before_loading(run, monkeypatch):
-    from bertnli import recipe
+    from bertnli.run import recipe
 
     monkeypatch.setattr(recipe, "load_pretrained", lambda *a, **k: pytest.fail("loaded the checkpoint"))
     with pytest.raises(ValueError, match=r"max_len 64 -> 32"):

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from bertnli import BERTClassifier, cli, fine_tune, train
-from bertnli.checkpoint import (CHECKPOINT_FILE, HISTORY_FILE, HOLDER_FILE, LOCK_FILE, RUN_FILE, RunInUseError,
+from bertnli import BERTClassifier, cli, fine_tune
+from bertnli.run import train
+from bertnli.run.checkpoint import (CHECKPOINT_FILE, HISTORY_FILE, HOLDER_FILE, LOCK_FILE, RUN_FILE, RunInUseError,
                                 hold_run_folder, load_checkpoint)
 from tiny_task import tiny_bert, tiny_loader
 
@@ -62,7 +63,7 @@ def test_two_command_lines_into_one_folder_one_trains_the_other_is_refused_at_on
 
 HOLDER = """
 import sys
-from bertnli.checkpoint import hold_run_folder
+from bertnli.run.checkpoint import hold_run_folder
 with hold_run_folder(sys.argv[1]):
     print("held", flush=True)
     sys.stdin.read()

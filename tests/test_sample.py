@@ -13,7 +13,7 @@ import torch
 
 import bertnli.sample
 from bertnli import BERTClassifier, BERTModel, KNOWN_CONFIGS, SNLIBERTDataset, fine_tune, load_pretrained, make_loader, read_snli
-from bertnli.packing import pack_pair, tokenize
+from bertnli.data.packing import pack_pair, tokenize
 from d2l_compat import d2l_torch
 from repo_tools import load_tool
 

@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from bertnli import BERTClassifier, cli, fine_tune
-from bertnli.checkpoint import CHECKPOINT_FILE, HISTORY_FILE, load_checkpoint, read_run
+from bertnli.run.checkpoint import CHECKPOINT_FILE, HISTORY_FILE, load_checkpoint, read_run
 from bertnli.distributed import DistInfo
 from tiny_task import tiny_bert, tiny_loader
 
@@ -58,7 +58,7 @@ def test_sigterm_stops_fine_tune_like_ctrl_c_and_keeps_the_finished_epoch(tmp_pa
 
 
 def test_sigterm_while_saving_waits_until_the_three_files_agree(tmp_path, capsys, monkeypatch):
-    from bertnli import checkpoint
+    from bertnli.run import checkpoint
 
     real = checkpoint.save_checkpoint
 
@@ -82,7 +82,7 @@ def test_sigterm_without_a_run_folder_says_nothing_was_saved(capsys):
 
 
 def test_the_command_line_exits_143_on_sigterm_and_130_on_ctrl_c(tmp_path, capsys, monkeypatch):
-    from bertnli import train
+    from bertnli.run import train
 
     for signum, code in ((signal.SIGTERM, 143), (signal.SIGINT, 130)):
         def stop(*args, signum=signum, **kwargs):
@@ -98,7 +98,7 @@ def test_the_command_line_exits_143_on_sigterm_and_130_on_ctrl_c(tmp_path, capsy
 
 def test_sigterm_before_training_ends_the_command_with_one_line(tmp_path, capsys, monkeypatch):
     """While the data is read (before the loop), SIGTERM still ends with a line and 143."""
-    from bertnli import recipe
+    from bertnli.run import recipe
 
     def sigterm(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGTERM)

@@ -34,7 +34,7 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 VISIBILITY_JS = r"""
 const shown = el => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
 // Prose: language-marked blocks outside code cells, and the outputs of prose code cells
-// (bertnli.prose.say: a code cell tagged lang-en / lang-ko whose output is the sentence).
+// (bertnli.book.prose.say: a code cell tagged lang-en / lang-ko whose output is the sentence).
 const pick = sel => Array.from(document.querySelectorAll(sel))
   .filter(el => el.matches('.cell > .cell_output')
     || !el.closest('.cell, details, .toggle-hidden, nav, .bd-toc, .bd-sidebar-secondary'));
@@ -148,7 +148,7 @@ def visible_words(html: str, n: int = 4) -> str:
 def check_widgets(driver, doc: str, nb: dict) -> None:
     """Every widget shows its static stand-in: never a widget view, a 'Loading widget' or a bare repr.
 
-    The book's widgets (bertnli.widgets) carry a ``text/html`` stand-in; the build runs with
+    The book's widgets (bertnli.book.widgets) carry a ``text/html`` stand-in; the build runs with
     ``TQDM_DISABLE=1``, so no progress bar (a widget without one) is left in a page.
     """
     assert not driver.find_elements("css selector", "script[type*='widget-view'], .jupyter-widgets-disconnected"), doc

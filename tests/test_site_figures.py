@@ -18,9 +18,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from bertnli import BERTClassifier, BERTModel, Vocab  # noqa: E402
-from bertnli import attention as A  # noqa: E402
-from bertnli import plots  # noqa: E402
-from bertnli import widgets as W  # noqa: E402
+from bertnli.book import attention as A  # noqa: E402
+from bertnli.book import plots  # noqa: E402
+from bertnli.book import widgets as W  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = "a man is playing guitar person plays music dog runs nobody .".split()
@@ -104,7 +104,7 @@ def test_in_a_kernel_the_first_figure_shown_with_plt_show_is_described(tmp_path)
 
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(f"import sys; sys.path.insert(0, {str(ROOT / 'src')!r})\nimport bertnli\n"
-                                          "import matplotlib.pyplot as plt\nbertnli.plots.use_hangul_font()"),
+                                          "import matplotlib.pyplot as plt\nbertnli.book.plots.use_hangul_font()"),
                 nbformat.v4.new_code_cell("fig, ax = plt.subplots(); ax.set_title('Loss · 손실'); plt.show()")]
     nbclient.NotebookClient(nb, timeout=120, resources={"metadata": {"path": str(tmp_path)}}).execute()
     shown = [o for o in nb.cells[1].outputs if "image/png" in o.get("data", {})]

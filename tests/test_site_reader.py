@@ -249,7 +249,7 @@ def test_theme_labels_follow_the_language_and_tables_read_well(browser, server):
 def test_no_figure_on_the_site_was_drawn_with_missing_glyphs(browser, server, built_book, executed_notebooks):
     """Every executed chapter drew its figures with a Hangul font: no glyph message anywhere, and the
     build recorded the font this machine uses now (book/_ext/hangulfigures.py)."""
-    from bertnli.fonts import font_stamp
+    from bertnli.book.fonts import font_stamp
 
     stamp_file = built_book / "bertnli-figure-font.txt"
     assert stamp_file.is_file(), "the build did not record the figures' font (book/_ext/hangulfigures.py)"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bertnli import sample
-from bertnli.snli import LABELS, read_snli, read_snli_with_stats
+from bertnli.data.snli import LABELS, read_snli, read_snli_with_stats
 from d2l_compat import d2l_torch
 from needs import sample_snli_dir
 from snli_files import HEADER, ROWS, row_line, write_corpus, write_snli
@@ -85,7 +85,7 @@ def test_reads_utf8_whatever_the_locale(tmp_path):
     write_corpus(tmp_path)
     env = dict(os.environ, LC_ALL="C", LANG="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0", PYTHONPATH=str(SRC))
     code = (
-        "import locale, sys; from bertnli.snli import read_snli\n"
+        "import locale, sys; from bertnli.data.snli import read_snli\n"
         "assert locale.getpreferredencoding(False).lower() not in ('utf-8', 'utf8'), locale.getpreferredencoding(False)\n"
         f"p, h, y = read_snli({str(tmp_path)!r}, 'train'); print(p[2].encode('unicode_escape').decode())"
     )

@@ -16,8 +16,8 @@ from pathlib import Path
 import jupytext
 import pytest
 
-from bertnli.korean import particle, wrong_particles
-from bertnli.prose import template_of
+from bertnli.book.korean import particle, wrong_particles
+from bertnli.book.prose import template_of
 
 ROOT = Path(__file__).resolve().parents[1]
 STYLE = ROOT / "book" / "style-ko.md"
@@ -83,7 +83,7 @@ def _tags(cell) -> list[str]:
 
 def _cells(path: Path, lang: str) -> list[str]:
     """A chapter's prose in ``lang``: Markdown cells, and the paragraphs that code cells say
-    (``say(f\"\"\"...\"\"\")``, bertnli.prose) with their ``{...}`` fields as written."""
+    (``say(f\"\"\"...\"\"\")``, bertnli.book.prose) with their ``{...}`` fields as written."""
     return [(template_of(c.source) or "") if c.cell_type == "code" else c.source
             for c in jupytext.read(path).cells if lang in _tags(c)]
 
@@ -211,7 +211,7 @@ GLUED_PARTICLE = re.compile(rf"(?<!\{{)\{{([^{{}}\n]+)\}}(?!\}})(으로|로|을|
 
 
 def code_particle_problems(block: str) -> list[str]:
-    """`code`+particle whose particle does not fit how the code name is read (bertnli.korean), and
+    """`code`+particle whose particle does not fit how the code name is read (bertnli.book.korean), and
     a varying particle after a glued number, whose final sound nobody knows when writing."""
     text = re.sub(r"```.*?```", " ", block, flags=re.S)
     prose = re.sub(r"`[^`\n]*`", " ", text)  # `f"{max_len}를"` in a code span is an example, not a field

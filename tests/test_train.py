@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from bertnli import BERTClassifier, BERTModel, History, SNLIBERTDataset, evaluate, fine_tune, make_loader, predict
-from bertnli.checkpoint import CHECKPOINT_FILE, HISTORY_FILE, RUN_FILE, RunFolder, load_checkpoint, model_from_checkpoint
+from bertnli.run.checkpoint import CHECKPOINT_FILE, HISTORY_FILE, RUN_FILE, RunFolder, load_checkpoint, model_from_checkpoint
 from tiny_task import VOCAB, tiny_bert, tiny_data
 
 
@@ -136,7 +136,7 @@ def test_evaluate_and_predict(loaders):
 
 def test_history_round_trip(tmp_path):
     h = History()
-    from bertnli.train import EpochRecord
+    from bertnli.run.train import EpochRecord
     h.epochs.append(EpochRecord(1, 0.5, 0.8, 0.7, 100.0, 2.0, "CPU"))
     h.save(tmp_path / "h.json")
     again = History.load(tmp_path / "h.json")
@@ -148,7 +148,7 @@ def test_plots_draw(loaders):
     import matplotlib
     matplotlib.use("Agg")
     from bertnli import plot_confusion, plot_history, plot_probabilities
-    from bertnli.train import EpochRecord
+    from bertnli.run.train import EpochRecord
     h = History([EpochRecord(i, 1 / i, 0.5 + i / 10, 0.5, 10.0, 1.0, "CPU") for i in (1, 2, 3)])
     ax = plot_history(h)
     assert len(ax.lines) == 3 and "epoch" in ax.get_xlabel()
@@ -159,7 +159,7 @@ def test_plots_draw(loaders):
 
 
 def test_a_failed_checkpoint_write_leaves_nothing_behind(tmp_path, monkeypatch):
-    from bertnli import checkpoint
+    from bertnli.run import checkpoint
     model = BERTClassifier(tiny_bert())
     checkpoint.save_checkpoint(tmp_path / CHECKPOINT_FILE, model, epoch=1)
     before = (tmp_path / CHECKPOINT_FILE).read_bytes()

@@ -5,7 +5,7 @@ import re
 import torch
 
 from bertnli import BERTClassifier, BERTModel, LABELS, Vocab
-from bertnli import widgets as W
+from bertnli.book import widgets as W
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 PREMISE = "a man in a red shirt is playing a guitar on stage".split()  # 12 tokens

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from bertnli.wordpiece import WordPiece
+from bertnli.model.wordpiece import WordPiece
 
 transformers = pytest.importorskip("transformers")
 

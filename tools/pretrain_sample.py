@@ -34,12 +34,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from bertnli import sample  # noqa: E402
-from bertnli.checkpoint import atomic_write  # noqa: E402
-from bertnli.model import BERTModel  # noqa: E402
-from bertnli.packing import pack_pair, tokenize  # noqa: E402
-from bertnli.pretrained import KNOWN_CONFIGS  # noqa: E402
-from bertnli.snli import read_snli  # noqa: E402
-from bertnli.vocab import Vocab  # noqa: E402
+from bertnli.run.checkpoint import atomic_write  # noqa: E402
+from bertnli.model.bert import BERTModel  # noqa: E402
+from bertnli.data.packing import pack_pair, tokenize  # noqa: E402
+from bertnli.model.pretrained import KNOWN_CONFIGS  # noqa: E402
+from bertnli.data.snli import read_snli  # noqa: E402
+from bertnli.model.vocab import Vocab  # noqa: E402
 
 # d2l's order: <unk> first, then the reserved tokens, then words by frequency.
 RESERVED = ["<pad>", "<mask>", "<cls>", "<sep>"]

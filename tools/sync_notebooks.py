@@ -32,7 +32,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))  # bertnli from this checkout, installed or not
-from bertnli.checkpoint import atomic_write  # noqa: E402
+from bertnli.run.checkpoint import atomic_write  # noqa: E402
 
 NOTEBOOKS = ROOT / "notebooks"
 

@@ -2,7 +2,7 @@
 
 myst-nb writes each output image under a hash of its bytes and gives it no alt text, so a
 screen reader (or a failed image load) offers the file path. In a notebook, bertnli makes a
-figure's plain-text output its description (``bertnli.plots.register_figure_descriptions``:
+figure's plain-text output its description (``bertnli.book.plots.register_figure_descriptions``:
 "Figure: ...\\n그림: ..."). When Sphinx has read a chapter (``doctree-read``), its executed
 notebook is in ``jupyter_execute/``; each image output is matched to its image node by that
 hash, and the node gets ``alt="English · 한국어"``. lang.js shows the half of the reader's

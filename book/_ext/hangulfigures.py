@@ -1,6 +1,6 @@
 """Figures with Korean labels: a missing glyph fails the build, a font change re-draws them.
 
-Why: ``bertnli.plots.use_hangul_font`` makes matplotlib's "Glyph ... missing from font"
+Why: ``bertnli.book.plots.use_hangul_font`` makes matplotlib's "Glyph ... missing from font"
 an error in the notebooks, but an error raised while the inline backend draws a figure
 (after the cell ran) only lands in the cell's output; the cell still "succeeds". So we
 read the outputs: any message about a missing glyph is a build warning (an error under
@@ -9,7 +9,7 @@ checked, on every build, cached or not.
 
 And the execution cache (jupyter-cache) keys a notebook on its code only: figures drawn
 before a Hangul font was available would be served from it forever. The font the
-figures use (``bertnli.fonts.font_stamp``) is stored next to the cache; when it changes
+figures use (``bertnli.book.fonts.font_stamp``) is stored next to the cache; when it changes
 (or the cache predates this stamp) the cache is cleared, so the notebooks run again.
 """
 
@@ -22,8 +22,8 @@ from typing import Any
 from docutils import nodes
 from sphinx.util import logging
 
-from bertnli.checkpoint import atomic_write
-from bertnli.fonts import GLYPH_WARNING
+from bertnli.run.checkpoint import atomic_write
+from bertnli.book.fonts import GLYPH_WARNING
 
 logger = logging.getLogger(__name__)
 MISSING_GLYPH = re.compile(GLYPH_WARNING)  # the warning use_hangul_font() turns into an error
@@ -51,7 +51,7 @@ def refresh_cache(cache: Path, stamp: str) -> bool:
 
 
 def _on_builder_inited(app: Any) -> None:
-    from bertnli.fonts import font_stamp
+    from bertnli.book.fonts import font_stamp
 
     stamp = font_stamp()
     if stamp == "none":

@@ -17,7 +17,7 @@ from typing import Any
 
 from sphinx.util import logging
 
-from bertnli.checkpoint import atomic_write
+from bertnli.run.checkpoint import atomic_write
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ Chapter titles are bilingual in the notebooks themselves ("# 3. Fine-tuning · 3
 one untagged cell), so nothing here touches titles.
 
 Prose that states a computed number is a *code* cell tagged ``lang-en`` / ``lang-ko`` and
-``remove-input`` whose output is the paragraph (``bertnli.prose.say``). myst-nb marks the cell's
+``remove-input`` whose output is the paragraph (``bertnli.book.prose.say``). myst-nb marks the cell's
 container ``tag_lang-en``, but the site's stylesheet never hides a code cell (``.cell``), only
 prose; so ``mark_prose_outputs`` gives the language mark to the children of such a cell (its
 output), which the language switch then hides like any prose. That uses only docutils nodes and

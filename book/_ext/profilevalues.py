@@ -1,4 +1,4 @@
-"""Profile settings on the book's pages are written out, and checked against ``bertnli.profiles``.
+"""Profile settings on the book's pages are written out, and checked against ``bertnli.run.profiles``.
 
 The book pages (``book/*.md``) are also read raw, on the repository's web view, where a MyST
 substitution such as ``{{ profiles.full.epochs }}`` would show as typed. So a page writes the
@@ -26,7 +26,7 @@ MARKED = re.compile(r"(?P<value>[\w.,+-]*)<!-- *profiles\.(?P<profile>\w+)\.(?P<
 def profile_values() -> dict[str, dict[str, object]]:
     """``{"sample": {"epochs": 6, "lr": "1e-3", ...}, "full": {...}}``: each profile's fields,
     the learning rate written as the pages write it."""
-    from bertnli.profiles import PROFILES
+    from bertnli.run.profiles import PROFILES
 
     return {name: {**profile.to_dict(), "lr": _as_written(profile.lr),
                    "train_pairs_text": f"{profile.train_pairs:,}" if profile.train_pairs else "all"}
@@ -47,7 +47,7 @@ def stale_values(text: str) -> list[str]:
         line = text.count("\n", 0, m.start()) + 1
         fields = values.get(m["profile"])
         if fields is None or m["field"] not in fields:
-            problems.append(f"line {line}: no setting profiles.{m['profile']}.{m['field']} in bertnli.profiles")
+            problems.append(f"line {line}: no setting profiles.{m['profile']}.{m['field']} in bertnli.run.profiles")
         elif m["value"] != str(fields[m["field"]]):
             problems.append(f"line {line}: the page says {m['value']!r} for profiles.{m['profile']}.{m['field']}, "
                             f"the code {fields[m['field']]!r}; write the code's value")

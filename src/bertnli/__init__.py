@@ -1,59 +1,89 @@
 """bertnli: fine-tune a pretrained BERT for natural language inference on SNLI.
 
-Module map (one job each):
+Module map, bottom layer first; a module imports only from its own layer or the ones above
+it in this list (tests/test_layout.py checks that, that no import cycle exists, and that
+this map names exactly the package's files).
 
-- ``vocab``       ``Vocab``: tokens <-> ids, d2l's ``vocab.json`` format.
-- ``model``       ``BERTModel`` (d2l-compatible state dict, SDPA attention), ``devices()``.
+Ground floor (files, devices, downloads):
+
+- ``files``       ``atomic_write()``, the one way the package writes a file; finding the one
+                  file that plays a role in a user's folder or zip (refusing two).
 - ``hardware``    every CUDA-specific call and choice: indexed devices, mixed precision by
                   model width, TF32, attention kernels, padding to a multiple of 8.
-- ``attention``   ``pair_attention()``: one pair's attention weights, heatmaps, explorer widget.
-- ``pretrained``  ``load_pretrained()``: a registry name, folder or zip -> (model, vocab).
-- ``huggingface`` ``load_huggingface()``: a Hugging Face BERT/ELECTRA folder -> ``BERTModel``
-                  (its switches in ``model.EncoderSwitches``) and its WordPiece vocabulary.
-- ``hub``         downloads and the cache: registry with sha1s, mirrors, offline placement.
-- ``sample``      the embedded offline sample: tiny checkpoint + template SNLI corpus.
-- ``snli``        ``read_snli()``: SNLI's text files -> premises, hypotheses, labels.
-- ``wordpiece``   ``WordPiece``: a Hugging Face checkpoint's tokenizer, its normalization included.
-- ``kornli``      ``read_kornli()``: KorNLI's tab-separated files (Korean NLI) -> the same triple,
-                  its pinned revision and file hashes.
-- ``packing``     ``pack_pair()`` and the two truncation rules, ``truncation_stats()``.
-- ``dataset``     ``SNLIBERTDataset`` (unpadded, cached), ``vocab_coverage()``.
-- ``loader``      ``make_loader()``: dynamic padding, length buckets, rank split.
-- ``classifier``  ``BERTClassifier``: encoder + pooler + a new 3-way layer.
 - ``distributed`` ``DistInfo``: this process's device, rank and world, made once by the
                   job's owner (``session()``).
-- ``train``       ``fine_tune()`` (the loop) and ``History``.
-- ``checkpoint``  run folders (``checkpoint.pt``, ``run.json``, ``history.json``), safe loading,
-                  resume and what it may change, the lock a training run holds on its folder;
-                  ``atomic_write()``, the one way the package writes a file.
-- ``inference``   ``evaluate()`` and ``predict()``.
-- ``recipe``      the whole job in one call (command line, notebooks).
-- ``profiles``    ``sample`` (offline CPU) vs ``full`` (reference run) settings.
-- ``prose``       ``say()``: a paragraph that states computed figures, as a code cell's Markdown
-                  output (read in Jupyter, Colab and on the site alike).
-- ``jupyter_save`` a Jupyter pre-save hook: a tracked chapter ``.ipynb`` is saved without outputs.
-- ``korean``      ``josa()``: the right Korean particle after a number or code name in messages.
-- ``plots``       training curves, confusion matrix, probability bars (bilingual labels).
+- ``_jupyter``    progress bars that suit a terminal or a notebook.
+- ``hub``         downloads and the cache: registry with sha1s, mirrors, offline placement.
+- ``sample``      the embedded offline sample: tiny checkpoint + template SNLI corpus.
+
+``model/`` (the encoder and what fills it):
+
+- ``model.bert``        ``BERTModel``, ``BERTConfig`` with its ``EncoderSwitches``
+                        (d2l-compatible state dict, SDPA attention), ``devices()``.
+- ``model.classifier``  ``BERTClassifier``: encoder + pooler + a new 3-way layer.
+- ``model.pretrained``  ``load_pretrained()``: a registry name, folder or zip -> (model, vocab).
+- ``model.huggingface`` ``load_huggingface()``: a Hugging Face BERT/ELECTRA folder ->
+                        ``BERTModel`` and its WordPiece vocabulary.
+- ``model.vocab``       ``Vocab``: tokens <-> ids, d2l's ``vocab.json`` format.
+- ``model.wordpiece``   ``WordPiece``: a Hugging Face checkpoint's tokenizer, normalization included.
+
+``data/`` (from corpus files to batches):
+
+- ``data.snli``     ``read_snli()``: SNLI's text files -> premises, hypotheses, labels.
+- ``data.kornli``   ``read_kornli()``: KorNLI's tab-separated files -> the same triple,
+                    its pinned revision and file hashes.
+- ``data.packing``  ``pack_pair()``, the two truncation rules, ``truncation_stats()``.
+- ``data.dataset``  ``SNLIBERTDataset`` (unpadded, cached), ``vocab_coverage()``.
+- ``data.loader``   ``make_loader()``: dynamic padding, length buckets, rank split.
+
+``run/`` (one fine-tuning run):
+
+- ``run.profiles``   ``sample`` / ``laptop`` / ``full`` settings, ``BERTNLI_*`` variables.
+- ``run.costs``      time and memory estimates from the settings.
+- ``run.history``    ``History``: one record per finished epoch, saved as ``history.json``.
+- ``run.checkpoint`` run folders (``checkpoint.pt``, ``run.json``, ``history.json``), safe
+                     loading, resume and what it may change, the run folder's lock.
+- ``run.inference``  ``evaluate()`` and ``predict()``.
+- ``run.train``      ``fine_tune()``: the training loop.
+- ``run.recipe``     the whole job in one call (command line, notebooks).
+
+``book/`` (what the chapters show and hand out):
+
+- ``book.fonts``        a Hangul font for matplotlib.
+- ``book.plots``        training curves, confusion matrix, probability bars (bilingual labels).
+- ``book.widgets``      the chapters' interactive widgets.
+- ``book.attention``    ``pair_attention()``: one pair's attention weights, heatmaps, explorer.
+- ``book.korean``       ``josa()``: the right Korean particle after a number or code name.
+- ``book.prose``        ``say()``: a paragraph stating computed figures, as a code cell's
+                        Markdown output (Jupyter, Colab and the site alike).
+- ``book.exercises``    the exercise chapters' helpers.
+- ``book.jupyter_save`` a Jupyter pre-save hook: a tracked chapter ``.ipynb`` saved without outputs.
+- ``book.classroom``    ``classroom student-copy`` / ``mirror``: a course's files.
+- ``book.assignments``  ``classroom assignment``: exercise chapters -> an nbgrader course folder.
+- ``book.licenses``     who made each file ``classroom mirror`` passes on, and its license text.
+
+Top (commands):
+
 - ``cli``         ``python -m bertnli ...`` / the ``bertnli`` console script.
-- ``launch``      ``python -m bertnli.launch``: torchrun that ends as its ranks end (their
-                  message and exit code on Ctrl-C or SIGTERM, not torchrun's traceback).
-- ``assignments`` ``classroom assignment``: exercise chapters -> an nbgrader course folder.
-- ``licenses``    who made each file ``classroom mirror`` passes on, and its license text.
+- ``_cli_hub``    the command line's ``download`` and ``cache`` commands.
+- ``launch``      ``python -m bertnli.launch``: torchrun that ends as its ranks end.
+- ``__main__``    ``python -m bertnli``.
 """
 
-from .classifier import BERTClassifier
-from .dataset import SNLIBERTDataset, vocab_coverage
-from .loader import make_loader
-from .model import BERTConfig, BERTModel, count_parameters, devices
-from .packing import pack_pair, tokenize, tokenize_text, truncate_longest_first, truncate_proportional, truncation_stats
-from .plots import LivePlot, plot_confusion, plot_history, plot_probabilities
-from .pretrained import KNOWN_CONFIGS, load_pretrained
-from .profiles import get_profile
-from .snli import LABELS, read_snli
-from .checkpoint import RunFolder, atomic_write, model_from_checkpoint
-from .distributed import DistInfo
-from .inference import evaluate, predict
-from .train import History, fine_tune
-from .vocab import Vocab
+from bertnli.model.classifier import BERTClassifier
+from bertnli.data.dataset import SNLIBERTDataset, vocab_coverage
+from bertnli.data.loader import make_loader
+from bertnli.model.bert import BERTConfig, BERTModel, count_parameters, devices
+from bertnli.data.packing import pack_pair, tokenize, tokenize_text, truncate_longest_first, truncate_proportional, truncation_stats
+from bertnli.book.plots import LivePlot, plot_confusion, plot_history, plot_probabilities
+from bertnli.model.pretrained import KNOWN_CONFIGS, load_pretrained
+from bertnli.run.profiles import get_profile
+from bertnli.data.snli import LABELS, read_snli
+from bertnli.files import atomic_write
+from bertnli.run.checkpoint import RunFolder, model_from_checkpoint
+from bertnli.distributed import DistInfo
+from bertnli.run.inference import evaluate, predict
+from bertnli.run.train import History, fine_tune
+from bertnli.model.vocab import Vocab
 
 __version__ = "0.1.0"

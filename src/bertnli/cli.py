@@ -21,8 +21,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     """What is installed, which devices are usable, and a look at the sample checkpoint."""
     import torch
 
-    from . import __version__, count_parameters, devices, hub, load_pretrained
-    from .profiles import get_profile
+    from bertnli import __version__, count_parameters, devices, hub, load_pretrained
+    from bertnli.run.profiles import get_profile
 
     print(f"bertnli {__version__} | torch {torch.__version__} | Python {platform.python_version()}")
     print("devices: " + ", ".join(str(d) for d in devices()))
@@ -40,12 +40,12 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_download(args: argparse.Namespace) -> int:
-    from ._cli_hub import cmd_download as run
+    from bertnli._cli_hub import cmd_download as run
     return run(args.name)
 
 
 def cmd_cache(args: argparse.Namespace) -> int:
-    from ._cli_hub import cmd_cache as run
+    from bertnli._cli_hub import cmd_cache as run
     return run()
 
 
@@ -65,8 +65,8 @@ def _positive_float(text: str) -> float:
 
 def _run_profile(folder: str):
     """The ``Profile`` a run folder's run.json records (only the fields this version knows)."""
-    from .checkpoint import RUN_FILE, run_profile
-    from .profiles import Profile
+    from bertnli.run.checkpoint import RUN_FILE, run_profile
+    from bertnli.run.profiles import Profile
 
     recorded = run_profile(folder)
     try:
@@ -80,7 +80,7 @@ def _run_profile(folder: str):
 
 def _run_seed(folder: str) -> int:
     """The ``--seed`` a run folder's run.json records (0 for runs saved without one)."""
-    from .checkpoint import read_run
+    from bertnli.run.checkpoint import read_run
 
     seed = read_run(folder).get("config", {}).get("seed", 0)
     return seed if isinstance(seed, int) else 0
@@ -89,7 +89,7 @@ def _run_seed(folder: str) -> int:
 def _resume_command(args: argparse.Namespace, info) -> str:
     """The exact command that continues this run (its settings come back from run.json)."""
     device = f" --device {shlex.quote(args.device)}" if args.device else ""
-    from .launch import LAUNCHER_ENV
+    from bertnli.launch import LAUNCHER_ENV
 
     if not info.is_distributed:
         launcher = "python -m bertnli"
@@ -103,10 +103,10 @@ def _resume_command(args: argparse.Namespace, info) -> str:
 def cmd_finetune(args: argparse.Namespace) -> int:
     import io
 
-    from . import distributed, sample
-    from .checkpoint import check_run_folder
-    from .profiles import apply_env, get_profile
-    from .recipe import finetune_job
+    from bertnli import distributed, sample
+    from bertnli.run.checkpoint import check_run_folder
+    from bertnli.run.profiles import apply_env, get_profile
+    from bertnli.run.recipe import finetune_job
 
     if args.out:  # first of all: never start over a saved run, never "resume" an empty folder
         check_run_folder(args.out, resume=args.resume, overwrite=args.overwrite, cli=True)
@@ -144,7 +144,7 @@ def cmd_finetune(args: argparse.Namespace) -> int:
 
 def _load_run(folder: str):
     """``(model, vocab, profile)`` of a run folder: settings from run.json, weights from the checkpoint."""
-    from .checkpoint import model_from_checkpoint
+    from bertnli.run.checkpoint import model_from_checkpoint
 
     profile = _run_profile(folder)
     model, vocab, _ = model_from_checkpoint(folder)
@@ -155,9 +155,9 @@ def _load_run(folder: str):
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .inference import evaluate
-    from .loader import make_loader
-    from .recipe import load_datasets
+    from bertnli.run.inference import evaluate
+    from bertnli.data.loader import make_loader
+    from bertnli.run.recipe import load_datasets
 
     model, vocab, profile = _load_run(args.run)
     data = load_datasets(profile, vocab, splits=(args.split,))[args.split]
@@ -170,7 +170,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from .inference import predict
+    from bertnli.run.inference import predict
 
     model, vocab, profile = _load_run(args.run)
     label, probs = predict(model, vocab, args.premise, args.hypothesis, max_len=profile.max_len,
@@ -181,10 +181,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_classroom(args: argparse.Namespace) -> int:
-    from . import classroom
+    from bertnli.book import classroom
 
     if args.action == "assignment":
-        from .assignments import run_assignment
+        from bertnli.book.assignments import run_assignment
 
         lang = None if args.lang == "both" else args.lang
         return run_assignment(args.out, args.notebooks, lang, args.points, args.force)
@@ -194,12 +194,12 @@ def cmd_classroom(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .hub import REGISTRY
+    from bertnli.hub import REGISTRY
 
     parser = argparse.ArgumentParser(prog="bertnli", description="Fine-tune a pretrained BERT on SNLI.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    from .profiles import PROFILES
+    from bertnli.run.profiles import PROFILES
 
     p = sub.add_parser("info", help="versions, devices, cache folder and a checkpoint summary")
     p.add_argument("--profile", choices=sorted(PROFILES), default=None,
@@ -214,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("cache", help="list what is in the cache, with sizes")
     p.set_defaults(func=cmd_cache)
 
-    from .packing import TRUNCATIONS
+    from bertnli.data.packing import TRUNCATIONS
 
     p = sub.add_parser("finetune", help="fine-tune a BERT classifier on SNLI",
                        description="Defaults come from --profile (sample: offline, CPU; laptop: real bert.small "
@@ -319,7 +319,7 @@ def _stop_on_sigterm() -> dict:
     129), instead of vanishing without a word. Returns the handlers to put back."""
     import threading
 
-    from .train import _raise_stopped
+    from bertnli.run.train import _raise_stopped
 
     if threading.current_thread() is not threading.main_thread():
         return {}

@@ -25,8 +25,8 @@ from typing import Iterator
 import torch
 import torch.distributed as dist
 
-from . import hardware
-from .hardware import amp_dtype  # noqa: F401  (the mixed-precision policy, re-exported)
+from bertnli import hardware
+from bertnli.hardware import amp_dtype  # noqa: F401  (the mixed-precision policy, re-exported)
 
 
 @dataclass(frozen=True)

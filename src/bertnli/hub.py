@@ -36,7 +36,7 @@ try:
 except ImportError:  # only downloading needs it: local files, mirrors' copies and the cache work without
     pooch = None
 
-from ._jupyter import progress_bar, want_progress
+from bertnli._jupyter import progress_bar, want_progress
 
 DEFAULT_URL = "https://d2l-data.s3-accelerate.amazonaws.com/"
 CACHE_ENV = "BERTNLI_CACHE"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .model import BERTConfig, BERTModel
+from bertnli.model.bert import BERTConfig, BERTModel
 
 
 class BERTClassifier(nn.Module):

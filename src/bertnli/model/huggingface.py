@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from .model import BERTConfig, BERTModel
+from bertnli.model.bert import BERTConfig, BERTModel
 
 CONFIG_FILE = "config.json"
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")  # in order of precedence

@@ -3,7 +3,7 @@
 Every message is bilingual, English then Korean, joined by `` / ``. A check returns a
 ``CheckResult``: truthy when it passed, shown with ✅/❌ as text or HTML, so a notebook
 cell that ends with the call displays it. ``grade`` turns a verdict into points for
-nbgrader's autograder (``bertnli.assignments``), showing the same hints.
+nbgrader's autograder (``bertnli.book.assignments``), showing the same hints.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
-from .korean import josa, particle
-from .packing import pack_pair, truncate_longest_first, truncate_proportional
+from bertnli.book.korean import josa, particle
+from bertnli.data.packing import pack_pair, truncate_longest_first, truncate_proportional
 
 Truncation = Callable[[list, list, int], tuple]
 
@@ -356,7 +356,7 @@ def check_bert_base_plan(lr: float, batch_size: int, epochs: int, max_len: int, 
     batch ``batch_size / num_gpus``, padded to ``max_len``) fits in ``memory_gib``. Notes
     that do not fail the plan: no AMP on a GPU, more than 5 epochs, very small batches.
     """
-    from .costs import GiB, memory_estimate
+    from bertnli.run.costs import GiB, memory_estimate
 
     title = "bert.base plan · bert.base 학습 계획"
     low, high = PLAN_RULES["lr"]

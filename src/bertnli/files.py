@@ -1,4 +1,11 @@
-"""Find the one file that plays a role (a checkpoint's ``vocab.json``, SNLI's train file) in a
+"""Files: the one way this package writes a file, and how it finds one in a user's folder.
+
+:func:`atomic_write` writes a temporary sibling and renames it over the target: a reader
+sees the old file or the whole new one, and a failed write leaves nothing behind (a full
+disk is a :class:`DiskFullError` naming the file). Every file the package writes goes
+through it (run folders, dataset caches, classroom copies, vocabularies).
+
+Finding: the one file that plays a role (a checkpoint's ``vocab.json``, SNLI's train file) in a
 folder or a zip, and refuse when there are two.
 
 Picking the first of several matches by sort order uses an old copy without a word; so
@@ -10,8 +17,12 @@ to be (``/``, a home folder) is refused at once instead of being walked.
 
 from __future__ import annotations
 
+import errno
+import json
 import os
+import uuid
 import zipfile
+from typing import Callable, Union
 from pathlib import Path
 
 MAX_DEPTH = 2        # the folder itself, a subfolder (an unpacked zip's top folder), one more level
@@ -81,3 +92,55 @@ def one_in_zip(zf: zipfile.ZipFile, name: str, where: object, role: str) -> str 
     if len(hits) > 1:
         refuse_two(name, [f"{where} -> {h}" for h in hits], where, role)
     return hits[0] if hits else None
+
+
+# ----------------------------------------------------------------------------- writing files
+
+def atomic_write(path: str | os.PathLike[str], data: Union[bytes, str, Callable[[Path], None]]) -> None:
+    """Write ``data`` (bytes, UTF-8 text, or a function that writes the path it is given)
+    to ``path`` via a temporary sibling and a rename: never half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        if callable(data):
+            data(tmp)
+        else:
+            tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())  # on disk before the rename makes it visible
+        os.replace(tmp, path)
+    except OSError as err:
+        if err.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DiskFullError(path) from err
+        raise
+    except RuntimeError as err:  # torch.save's C++ writer reports a failed write this way
+        if "write failed" not in str(err) and "unexpected pos" not in str(err):
+            raise
+        raise _Said(errno.EIO, f"{path}: writing it failed ({str(err).splitlines()[0][:200]}); is the disk full? "
+                               "Nothing was changed there (a previous version, if any, is kept)", path) from err
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class _Said(OSError):
+    """An ``OSError`` whose message is a whole sentence naming the file (no ``[Errno N]``)."""
+
+    def __init__(self, code: int, message: str, path: str | os.PathLike[str]):
+        super().__init__(code, message, str(path))
+
+    def __str__(self) -> str:
+        return self.strerror
+
+
+class DiskFullError(_Said):
+    """A write ran out of disk space (or quota); the target kept its previous version."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        super().__init__(errno.ENOSPC, f"{path}: no space left on the disk while writing it; nothing was changed "
+                                       "there (a previous version, if any, is kept). Free some space, or write "
+                                       "to another disk", path)
+
+
+def write_json(path: str | os.PathLike[str], obj) -> None:
+    atomic_write(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")

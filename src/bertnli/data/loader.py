@@ -13,8 +13,8 @@ import math
 import numpy as np
 import torch
 
-from . import hardware
-from .distributed import DistInfo
+from bertnli import hardware
+from bertnli.distributed import DistInfo
 
 
 class BucketBatchSampler(torch.utils.data.Sampler):

@@ -8,7 +8,7 @@ License; we only use its font *file*. Importing that package would run its ``kor
 so we locate the file without importing it and register it with matplotlib ourselves.
 
 A figure drawn with a missing glyph is an error, not a warning: ``GLYPH_WARNING`` is the
-pattern of matplotlib's message, and ``bertnli.plots.use_hangul_font`` turns it into one.
+pattern of matplotlib's message, and ``bertnli.book.plots.use_hangul_font`` turns it into one.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A fine-tuning run on disk, and the one way this package writes a file.
+"""A fine-tuning run on disk.
 
 A run folder (``finetune --out DIR``) holds three files, each written atomically:
 
@@ -10,12 +10,9 @@ A run folder (``finetune --out DIR``) holds three files, each written atomically
   description, the vocabulary size and the last finished epoch: small, readable, and
   enough for ``--resume``, ``evaluate`` and ``predict`` to know the run without
   loading the weights.
-- ``history.json``   one record per finished epoch (:class:`bertnli.train.History`).
+- ``history.json``   one record per finished epoch (:class:`bertnli.run.history.History`).
 
-:func:`atomic_write` writes a temporary sibling and renames it over the target: a reader
-sees the old file or the whole new one, and a failed write leaves nothing behind (a full
-disk is a :class:`DiskFullError` naming the file). Every file the package writes goes
-through it (dataset caches, classroom copies, vocabularies).
+Every file here is written with :func:`bertnli.files.atomic_write`: never half a file.
 
 While a run trains, :func:`hold_run_folder` keeps a lock (``.lock``, with who holds it in
 ``.lock.holder``) in its folder, so a second run into the same folder is refused at once,
@@ -52,11 +49,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import hardware
+from bertnli import hardware
+from bertnli.files import DiskFullError, _Said, atomic_write, write_json  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
-    from .train import History
-    from .vocab import Vocab
+    from bertnli.run.history import History
+    from bertnli.model.vocab import Vocab
 
 CHECKPOINT_FILE = "checkpoint.pt"
 RUN_FILE = "run.json"
@@ -70,54 +68,6 @@ IDENTITY = ("model", "data", "train_pairs", "test_pairs", "max_len", "truncation
 FORMAT = "bertnli-finetune-2"
 
 
-# ----------------------------------------------------------------------------- writing files
-
-def atomic_write(path: str | os.PathLike[str], data: Union[bytes, str, Callable[[Path], None]]) -> None:
-    """Write ``data`` (bytes, UTF-8 text, or a function that writes the path it is given)
-    to ``path`` via a temporary sibling and a rename: never half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        if callable(data):
-            data(tmp)
-        else:
-            tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())  # on disk before the rename makes it visible
-        os.replace(tmp, path)
-    except OSError as err:
-        if err.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise DiskFullError(path) from err
-        raise
-    except RuntimeError as err:  # torch.save's C++ writer reports a failed write this way
-        if "write failed" not in str(err) and "unexpected pos" not in str(err):
-            raise
-        raise _Said(errno.EIO, f"{path}: writing it failed ({str(err).splitlines()[0][:200]}); is the disk full? "
-                               "Nothing was changed there (a previous version, if any, is kept)", path) from err
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-class _Said(OSError):
-    """An ``OSError`` whose message is a whole sentence naming the file (no ``[Errno N]``)."""
-
-    def __init__(self, code: int, message: str, path: str | os.PathLike[str]):
-        super().__init__(code, message, str(path))
-
-    def __str__(self) -> str:
-        return self.strerror
-
-
-class DiskFullError(_Said):
-    """A write ran out of disk space (or quota); the target kept its previous version."""
-
-    def __init__(self, path: str | os.PathLike[str]):
-        super().__init__(errno.ENOSPC, f"{path}: no space left on the disk while writing it; nothing was changed "
-                                       "there (a previous version, if any, is kept). Free some space, or write "
-                                       "to another disk", path)
-
-
 class RunExistsError(_Said, FileExistsError):
     """The output folder already holds a run, and neither resuming nor overwriting was asked for."""
 
@@ -128,10 +78,6 @@ class NotWritableError(_Said, PermissionError):
 
 class RunInUseError(_Said, BlockingIOError):
     """Another run is training into the same folder (it holds the folder's lock)."""
-
-
-def write_json(path: str | os.PathLike[str], obj) -> None:
-    atomic_write(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
 # ----------------------------------------------------------------------------- RNG states as plain data
@@ -448,8 +394,8 @@ def checkpoint_field(payload: dict, key: str, file: Path):
 
 def model_from_checkpoint(path: str | Path, device=None):
     """Rebuild ``(classifier, vocab, payload)`` from a run folder or checkpoint file."""
-    from .classifier import BERTClassifier
-    from .vocab import Vocab
+    from bertnli.model.classifier import BERTClassifier
+    from bertnli.model.vocab import Vocab
 
     payload = load_checkpoint(path)
     file = Path(path) / CHECKPOINT_FILE if Path(path).is_dir() else Path(path)

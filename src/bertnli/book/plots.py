@@ -1,7 +1,7 @@
 """Figures for the book: training curves, confusion matrices, probability bars.
 
 Titles and axis labels are bilingual ("English · 한국어"), because the same figure is
-shown to readers of both languages. Korean needs a font with Hangul: ``bertnli.fonts``
+shown to readers of both languages. Korean needs a font with Hangul: ``bertnli.book.fonts``
 picks the system's or the bundled NanumGothic, so every machine draws the same labels.
 """
 
@@ -14,8 +14,8 @@ from typing import Sequence
 import matplotlib
 import matplotlib.pyplot as plt
 
-from .fonts import GLYPH_WARNING, find_hangul_font
-from .snli import LABELS
+from bertnli.book.fonts import GLYPH_WARNING, find_hangul_font
+from bertnli.data.snli import LABELS
 
 LABELS_KO = {"entailment": "함의", "contradiction": "모순", "neutral": "중립"}
 

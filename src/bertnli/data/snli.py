@@ -22,7 +22,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._findfiles import TooManyFiles, one_in_folder, one_in_zip
+from bertnli.files import TooManyFiles, one_in_folder, one_in_zip
 
 LABELS = ("entailment", "contradiction", "neutral")
 SPLITS = ("train", "dev", "test")
@@ -49,11 +49,11 @@ def snli_file(path: str | Path | None, split: str) -> Path | zipfile.Path:
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     if path is None:
-        from . import hub
+        from bertnli import hub
 
         path = hub.fetch("snli")
     elif isinstance(path, str) and path == "sample":
-        from . import sample
+        from bertnli import sample
 
         sample.notice()
         path = sample.snli_dir()

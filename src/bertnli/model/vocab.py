@@ -47,7 +47,7 @@ class Vocab:
         return cls(tokens)
 
     def to_json(self, path: str | Path) -> None:
-        from .checkpoint import atomic_write
+        from bertnli.files import atomic_write
         atomic_write(path, json.dumps(self.idx_to_token, ensure_ascii=False))
 
     def __len__(self) -> int:

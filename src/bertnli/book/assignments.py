@@ -8,7 +8,7 @@ grade with. ``write_course`` turns every chapter that has an ``exercise`` cell i
   solution between ``### BEGIN SOLUTION`` / ``### END SOLUTION``, which
   ``nbgrader generate_assignment`` replaces with a stub for the students;
 - the check cell right after it becomes an autograded *test* cell worth ``points``: it
-  runs the same ``bertnli.exercises`` check and ends with ``grade(...)``, which shows the
+  runs the same ``bertnli.book.exercises`` check and ends with ``grade(...)``, which shows the
   check's hints and returns the (partial) points;
 - the book's own solution cell, the prose that introduces it and the repeated check
   after it are left out; every other cell is read-only.
@@ -27,8 +27,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .checkpoint import atomic_write
-from .classroom import EXERCISE_TAG, SOLUTION_TAG, _read, chapter_sources, default_notebooks_dir, keep_language
+from bertnli.files import atomic_write
+from bertnli.book.classroom import EXERCISE_TAG, SOLUTION_TAG, _read, chapter_sources, default_notebooks_dir, keep_language
 
 LANGS = ("en", "ko")
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -110,7 +110,7 @@ def graded_source(check: str, points: float, *, where: str) -> str:
     lines = check.rstrip().splitlines()
     call = ast.get_source_segment(check, last)
     head = "\n".join(lines[: last.lineno - 1]).rstrip()
-    graded = ("from bertnli.exercises import grade\n\n" + (head + "\n\n\n" if head else "")
+    graded = ("from bertnli.book.exercises import grade\n\n" + (head + "\n\n\n" if head else "")
               + f"# Autograded: the verdict and its hints, then the points out of {points:g}.\n"
               + f"# 자동 채점: 판정과 힌트를 보여 주고, {points:g}점 만점 중 받은 점수를 냅니다.\n"
               + f"grade({call}, {points:g})")
@@ -146,7 +146,7 @@ def to_assignment(nb, name: str, *, points: float = DEFAULT_POINTS, lang: str | 
         check = next((j for j in range(i + 1, len(cells)) if cells[j].cell_type == "code"), None)
         if check is None or not _is_check(cells[check]) or EXERCISE_TAG in _tags(cells[check]):
             raise ValueError(f"{where}: the exercise cell #{i + 1} has no check cell after it (the next code cell "
-                             "must call a check from bertnli.exercises, e.g. check_proportional_truncation(...))")
+                             "must call a check from bertnli.book.exercises, e.g. check_proportional_truncation(...))")
         solution = next((j for j in range(check + 1, len(cells)) if SOLUTION_TAG in _tags(cells[j])), None)
         if solution is None or any(EXERCISE_TAG in _tags(cells[j]) for j in range(check + 1, solution)):
             raise ValueError(f"{where}: the exercise cell #{i + 1} has no solution cell (tagged `solution`) after "
@@ -208,10 +208,10 @@ MIN_CELL_TIMEOUT = 600  # seconds: ample for the sample profile
 
 def longest_cell_seconds(profile_name: str = "laptop") -> float:
     """Estimated seconds of chapter 4's training cell in a profile on the real SNLI (``laptop``,
-    ``full``), on a 4-core laptop CPU (bertnli.costs)."""
-    from . import costs
-    from .pretrained import KNOWN_CONFIGS
-    from .profiles import PROFILES
+    ``full``), on a 4-core laptop CPU (bertnli.run.costs)."""
+    from bertnli.run import costs
+    from bertnli.model.pretrained import KNOWN_CONFIGS
+    from bertnli.run.profiles import PROFILES
 
     profile = PROFILES[profile_name]
     train = min(profile.train_pairs or costs.SNLI_PAIRS["train"], costs.SNLI_PAIRS["train"])
@@ -245,7 +245,7 @@ c.CourseDirectory.course_id = "bertnli"
 # The stub that replaces each solution in the students' copies.
 c.ClearSolutions.code_stub = {{"python": {stub!r}}}
 # Chapter 4 fine-tunes twice in one cell: seconds in the sample profile, about {laptop_minutes} minutes in
-# the laptop profile on a 4-core CPU (estimated with bertnli.costs). So a cell may run up to
+# the laptop profile on a 4-core CPU (estimated with bertnli.run.costs). So a cell may run up to
 # {timeout // 60} minutes instead of nbgrader's 30 s; raise it for the full profile on a CPU.
 c.Execute.timeout = {timeout}
 '''

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import torch
 
-from ._findfiles import MAX_DEPTH, TooManyFiles, find_in_folder, one_in_zip, refuse_two
-from .model import BERTModel
-from .vocab import Vocab
+from bertnli.files import MAX_DEPTH, TooManyFiles, find_in_folder, one_in_zip, refuse_two
+from bertnli.model.bert import BERTModel
+from bertnli.model.vocab import Vocab
 
 VOCAB_FILE = "vocab.json"
 PARAMS_FILE = "pretrained.params"
@@ -82,11 +82,11 @@ def _resolve(name_or_path: str | Path) -> tuple[Path, str | None]:
     """Map a name or a path to a local folder/zip and, when known, the checkpoint's name."""
     key = str(name_or_path)
     if key == "sample":
-        from . import sample
+        from bertnli import sample
         sample.notice()
         return sample.checkpoint_path(), "sample"
     if key in KNOWN_CONFIGS:
-        from . import hub
+        from bertnli import hub
         return hub.fetch(key), key
     return Path(name_or_path).expanduser(), None
 

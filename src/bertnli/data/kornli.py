@@ -19,7 +19,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .snli import LABELS
+from bertnli.data.snli import LABELS
 
 REPOSITORY = "kakaobrain/KorNLUDatasets"
 REVISION = "0df0fe7d496eb61b092e022e238c2230b29f1cbc"  # "Modify filename to show the file format"

@@ -119,9 +119,9 @@ class Profile:
 
     def estimate(self) -> tuple[str, str]:
         """English and Korean lines: minutes on a 4-core laptop CPU and what is downloaded,
-        computed from these settings with :mod:`bertnli.costs`."""
-        from . import costs
-        from .pretrained import KNOWN_CONFIGS
+        computed from these settings with :mod:`bertnli.run.costs`."""
+        from bertnli.run import costs
+        from bertnli.model.pretrained import KNOWN_CONFIGS
 
         config = KNOWN_CONFIGS.get(self.model)
         pairs = {split: costs.SNLI_PAIRS[split] if self.data == "snli" else None for split in costs.SNLI_PAIRS}
@@ -142,7 +142,7 @@ class Profile:
         minutes = round(seconds / 60)
         en, ko = (f"~{minutes:,} min", f"약 {minutes:,}분") if minutes >= 1 else ("under a minute", "1분 미만")
         return (f"Estimated for these settings: {en} of fine-tuning on a 4-core laptop CPU "
-                f"(bertnli.costs; a GPU is many times faster). Downloads: {got_en}.",
+                f"(bertnli.run.costs; a GPU is many times faster). Downloads: {got_en}.",
                 f"이 설정의 추정치: 4코어 노트북 컴퓨터의 CPU에서 미세 조정에 {ko}(bertnli.costs로 계산, "
                 f"GPU는 몇 배 빠름). 내려받기: {got_ko}.")
 
@@ -200,7 +200,7 @@ def _path_problem(field: str, value: str) -> str | None:
         return "no such file or folder"
     if field != "data":
         return None  # load_pretrained names a folder or zip that holds the wrong files
-    from .snli import snli_file
+    from bertnli.data.snli import snli_file
 
     try:
         for split in ("train", "dev", "test"):

@@ -20,16 +20,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .checkpoint import (RUN_FILE, RunFolder, check_run_folder, check_same_architecture, check_same_run,
+from bertnli.run.checkpoint import (RUN_FILE, RunFolder, check_run_folder, check_same_architecture, check_same_run,
                          check_writable, hold_run_folder, read_run)
-from .classifier import BERTClassifier
-from .dataset import SNLIBERTDataset
-from .distributed import DistInfo, as_dist
-from .loader import make_loader
-from .pretrained import load_pretrained
-from .profiles import Profile
-from .snli import read_snli
-from .train import History, check_lr, fine_tune
+from bertnli.model.classifier import BERTClassifier
+from bertnli.data.dataset import SNLIBERTDataset
+from bertnli.distributed import DistInfo, as_dist
+from bertnli.data.loader import make_loader
+from bertnli.model.pretrained import load_pretrained
+from bertnli.run.profiles import Profile
+from bertnli.data.snli import read_snli
+from bertnli.run.train import History, check_lr, fine_tune
 
 SUBSET_SEED = 0          # the subsets do not depend on the run's --seed: same data, different seeds
 RUNS_ENV = "BERTNLI_RUNS"  # where the chapters keep their run folders (default: ./runs)
@@ -97,7 +97,7 @@ def finetune_job(profile: Profile, *, out: str | Path | RunFolder | None = None,
     this checkpoint. Resuming applies a new ``epochs``, ``lr``, ``batch_size``, device,
     ``amp``, ``num_workers`` or ``progress`` from the next epoch (recorded as a new
     segment in ``run.json`` and the history) and refuses a new model, data, pair limits,
-    ``max_len``, truncation or seed (:func:`~bertnli.checkpoint.check_same_run`).
+    ``max_len``, truncation or seed (:func:`~bertnli.run.checkpoint.check_same_run`).
     """
     info = as_dist(device)
     out_path = (out.path if isinstance(out, RunFolder) else Path(out)) if out else None
@@ -148,7 +148,7 @@ def _finetune_job(profile: Profile, out, out_path: Path | None, *, resume: bool,
 def preflight(profile: Profile, *, out: str | Path | None, resume: bool, overwrite: bool, info: DistInfo,
               cli: bool = False) -> None:
     """The checks that need no model and no data: numbers, the run folder, the cache folder."""
-    from . import hub
+    from bertnli import hub
 
     check_lr(profile.lr)
     for name in ("epochs", "batch_size", "max_len"):

@@ -14,9 +14,9 @@ from typing import Sequence
 
 import ipywidgets as widgets
 
-from .packing import CLS, SEP, SPECIALS_PER_PAIR, TRUNCATIONS, keep_lengths, tokenize
-from .plots import bilingual_label
-from .snli import LABELS
+from bertnli.data.packing import CLS, SEP, SPECIALS_PER_PAIR, TRUNCATIONS, keep_lengths, tokenize
+from bertnli.book.plots import bilingual_label
+from bertnli.data.snli import LABELS
 
 STATIC_NOTE = ("Interactive in Jupyter: run this notebook to use the controls. · "
                "주피터에서 이 노트북을 실행하면 직접 조작할 수 있습니다.")
@@ -111,7 +111,7 @@ def prediction_form(model, vocab, *, max_len: int, truncation: str = "longest_fi
     with ``max_len`` and ``truncation``. ``examples`` fill a picker; the first one is
     classified when the form is built and is what the static site shows.
     """
-    from .inference import UnreliablePrediction, predict
+    from bertnli.run.inference import UnreliablePrediction, predict
 
     examples = list(examples or DEFAULT_EXAMPLES)
     premise = widgets.Textarea(value=examples[0][0], description="Premise · 전제", style=_WIDE,

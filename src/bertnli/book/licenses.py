@@ -3,7 +3,7 @@
 ``classroom mirror`` copies the downloads (SNLI, d2l's checkpoints) and the embedded sample to
 a USB stick or a shared drive: that is redistribution, so each file travels with its
 license, written beside it as ``<file>.LICENSE.txt`` (:func:`license_notice`). The license
-texts ship inside the package (``bertnli/licenses/*.txt``); nothing is downloaded.
+texts ship inside the package (``bertnli/book/licenses/*.txt``); nothing is downloaded.
 """
 
 from __future__ import annotations

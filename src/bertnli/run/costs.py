@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from torch import nn
 
-from .model import BERTConfig, BERTModel
+from bertnli.model.bert import BERTConfig, BERTModel
 
 GiB = 1024 ** 3
 FP32_BYTES, HALF_BYTES = 4, 2

@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .loader import BucketBatchSampler, make_loader  # noqa: F401  (re-exported with the dataset)
-from .packing import CLS, PAD, SEP, SPECIALS_PER_PAIR, TRUNCATIONS, keep_lengths
-from .snli import LABELS
+from bertnli.data.loader import BucketBatchSampler, make_loader  # noqa: F401  (re-exported with the dataset)
+from bertnli.data.packing import CLS, PAD, SEP, SPECIALS_PER_PAIR, TRUNCATIONS, keep_lengths
+from bertnli.data.snli import LABELS
 
 FORMAT_VERSION = 1  # bump when the build or the cache layout changes
 CHUNK_SENTENCES = 1 << 15  # sentences tokenized at a time
@@ -294,7 +294,7 @@ def cache_key(premises, hypotheses, labels, vocab, max_len: int, truncation: str
 
 
 def _cache_folder() -> Path:
-    from . import hub
+    from bertnli import hub
 
     return hub.cache_dir() / "datasets"
 
@@ -304,7 +304,7 @@ _FIELDS = ("token_ids", "lengths", "premise_lens", "unk_words", "unk_counts")
 
 def _save(path: Path, key: str, arrays) -> None:
     """Write atomically: readers see the old file or the whole new one; a failure only warns."""
-    from .checkpoint import atomic_write
+    from bertnli.files import atomic_write
 
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as f:

@@ -12,11 +12,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checkpoint import unwrap
-from . import hardware
-from .distributed import DistInfo, as_dist
-from .packing import pack_pair, tokenize_text
-from .snli import LABELS
+from bertnli.run.checkpoint import unwrap
+from bertnli import hardware
+from bertnli.distributed import DistInfo, as_dist
+from bertnli.data.packing import pack_pair, tokenize_text
+from bertnli.data.snli import LABELS
 
 
 def to_device(batch, device: torch.device):

@@ -18,8 +18,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import hub, licenses, sample
-from .checkpoint import atomic_write
+from bertnli import hub, sample
+from bertnli.book import licenses
+from bertnli.files import atomic_write
 
 SOLUTION_TAG = "solution"
 LANGS = ("en", "ko", "both")  # --lang: which prose cells (tagged lang-en / lang-ko) a copy keeps

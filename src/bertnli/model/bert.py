@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .hardware import available
+from bertnli.hardware import available
 
 
 @dataclass(frozen=True)

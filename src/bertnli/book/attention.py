@@ -17,10 +17,10 @@ import ipywidgets as widgets
 import numpy as np
 import torch
 
-from .inference import evaluating, pair_inputs
-from .packing import CLS, SEP, tokenize_text
-from .plots import use_hangul_font
-from .widgets import SEGMENT_COLORS, Interactive
+from bertnli.run.inference import evaluating, pair_inputs
+from bertnli.data.packing import CLS, SEP, tokenize_text
+from bertnli.book.plots import use_hangul_font
+from bertnli.book.widgets import SEGMENT_COLORS, Interactive
 
 HEAT_RGB = (31, 111, 235)  # blue: a cell's alpha is its weight
 BOUNDARY = "2px solid #24292f"

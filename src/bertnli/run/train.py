@@ -5,7 +5,7 @@ One loop serves a laptop CPU, one CUDA GPU, Apple's MPS and several processes un
 plain device for a world of one): with several processes the model is wrapped in
 DistributedDataParallel, each rank reads its own share of every step (see
 ``make_loader``), and rank 0 alone prints and writes the run folder
-(:class:`~bertnli.checkpoint.RunFolder`). Evaluation lives in ``inference``.
+(:class:`~bertnli.run.checkpoint.RunFolder`). Evaluation lives in ``inference``.
 """
 
 from __future__ import annotations
@@ -27,12 +27,13 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
-from ._jupyter import progress_bar, want_progress
-from . import hardware
-from .checkpoint import (HISTORY_FILE, RunFolder, atomic_write, check_run_folder, check_writable, hold_run_folder,
+from bertnli._jupyter import progress_bar, want_progress
+from bertnli import hardware
+from bertnli.run.checkpoint import (HISTORY_FILE, RunFolder, atomic_write, check_run_folder, check_writable, hold_run_folder,
                          rng_state)
-from .distributed import DistInfo, as_dist
-from .inference import evaluate, to_device
+from bertnli.distributed import DistInfo, as_dist
+from bertnli.run.inference import evaluate, to_device
+from bertnli.run.history import EpochRecord, History  # noqa: F401 (re-exported)
 
 BAR_SECONDS = 1.0  # progress bars refresh at most this often
 MEMORY_HINT = ("out of GPU memory. Lower the memory a step needs: a smaller --batch-size (e.g. half), "
@@ -68,77 +69,6 @@ def check_lr(lr: float) -> None:
     if not ok:
         raise ValueError(f"learning rate (--lr / lr=) must be a finite positive number, got {lr!r}; "
                          "the reference run uses 1e-4")
-
-
-# ----------------------------------------------------------------------------- history
-
-@dataclass
-class EpochRecord:
-    epoch: int
-    train_loss: float
-    train_acc: float
-    test_acc: float | None      # per epoch only without a dev set (the old form); else None
-    examples_per_sec: float
-    seconds: float
-    device: str
-    valid_acc: float | None = None  # dev accuracy after this epoch
-
-
-@dataclass
-class History:
-    """One record per finished epoch (dev accuracy in ``valid_acc``) and the test accuracy,
-    measured once after the last epoch (``test_acc``); saved as JSON next to the checkpoint."""
-
-    epochs: list[EpochRecord] = field(default_factory=list)
-    interrupted: bool = False
-    test_acc: float | None = None
-    # The settings each stretch of epochs ran with: [{"from_epoch": 1, "lr": ..., ...}, ...];
-    # a resume that changes how the run goes (lr, epochs, batch size, device, ...) starts one.
-    segments: list[dict] = field(default_factory=list)
-    stopped_by: str | None = None  # "SIGINT", "SIGTERM" or "SIGHUP" when a signal stopped the run
-
-    def to_dict(self) -> dict:
-        return {"epochs": [asdict(e) for e in self.epochs], "interrupted": self.interrupted,
-                "test_acc": self.test_acc, "segments": list(self.segments), "stopped_by": self.stopped_by}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "History":
-        """A saved history; files from before segments and ``stopped_by`` read as having none."""
-        return cls([EpochRecord(**e) for e in data.get("epochs", [])], bool(data.get("interrupted", False)),
-                   data.get("test_acc"), list(data.get("segments") or []), data.get("stopped_by"))
-
-    def begin_segment(self, settings: dict, from_epoch: int) -> None:
-        """Record that epochs from ``from_epoch`` on run with ``settings``: a new segment when
-        they differ from the last one's (replacing it if it never finished an epoch)."""
-        if self.segments and {k: v for k, v in self.segments[-1].items() if k != "from_epoch"} == settings:
-            return
-        if self.segments and self.segments[-1].get("from_epoch", 0) >= from_epoch:
-            self.segments.pop()
-        self.segments.append({"from_epoch": from_epoch, **settings})
-
-    def save(self, path: str | Path) -> None:
-        atomic_write(path, json.dumps(self.to_dict(), indent=2))
-
-    @classmethod
-    def load(cls, path: str | Path) -> "History":
-        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
-
-    def __getitem__(self, key: str) -> list:
-        """``history["test_acc"]``: one column as a list."""
-        return [getattr(e, key) for e in self.epochs]
-
-    def __len__(self) -> int:
-        return len(self.epochs)
-
-    def summary(self) -> str:
-        if not self.epochs:
-            return "no epoch finished"
-        e = self.epochs[-1]
-        test = self.test_acc if self.test_acc is not None else e.test_acc
-        dev = f", dev acc {e.valid_acc:.3f}" if e.valid_acc is not None else ""
-        return (f"loss {e.train_loss:.3f}, train acc {e.train_acc:.3f}{dev}, "
-                f"test acc {f'{test:.3f}' if test is not None else 'n/a'}, "
-                f"{e.examples_per_sec:,.1f} examples/sec on {e.device}")
 
 
 # ----------------------------------------------------------------------------- setup
