@@ -32,7 +32,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))  # bertnli from this checkout, installed or not
-from bertnli.run.checkpoint import atomic_write  # noqa: E402
+from bertnli.files import atomic_write  # noqa: E402
 
 NOTEBOOKS = ROOT / "notebooks"
 
@@ -112,6 +112,9 @@ def tracked_notebook(md: Path, previous: Path | None = None, text: str | None = 
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
+            if "remove-input" in cell.metadata.get("tags", []):
+                # The site drops this source (a say(...) call, a figure's code); JupyterLab folds it.
+                cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
     nbformat.validate(nb)
     text = nbformat.writes(nb)
     return text if text.endswith("\n") else text + "\n"
