@@ -23,6 +23,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+import filelock
 import pytest
 
 from needs import missing
@@ -37,8 +38,14 @@ CHROMEDRIVER = Path(os.environ.get("BERTNLI_CHROMEDRIVER", "/usr/bin/chromedrive
 BOOK_ENV = {"BERTNLI_PROFILE": "sample", "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the group marks
 def pytest_collection_modifyitems(config, items):
-    """A test that uses the book build or the browser is slow; one that drives the browser is `browser`."""
+    """A test that uses the book build or the browser is slow; one that drives the browser is `browser`.
+
+    Under pytest-xdist (``make test``: ``-n 2 --dist loadgroup``) the book's users are one group,
+    run by one worker: the other worker runs everything else meanwhile, instead of waiting for
+    the build (``built_book`` also builds once per run whichever way the tests are spread)."""
+    in_groups = config.pluginmanager.hasplugin("xdist")
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))  # with the fixtures those fixtures use
         if "built_book" in fixtures:  # site, server, browser, executed_notebooks all need it
@@ -46,6 +53,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.timeout(1800))  # the first of them builds the book
             if "browser" in fixtures:
                 item.add_marker(pytest.mark.browser)
+            if in_groups:
+                item.add_marker(pytest.mark.xdist_group("book"))
 
 
 # --------------------------------------------------------------------------- one run's surroundings
@@ -83,7 +92,27 @@ def built_book(tmp_path_factory) -> Path:
             pytest.fail(f"BERTNLI_BUILT_BOOK={earlier}: no html/index.html there; give a book build's _build folder",
                         pytrace=False)
         return earlier
-    out = tmp_path_factory.mktemp("book")
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return _build_book(tmp_path_factory.mktemp("book"))
+    # Under pytest-xdist each worker has its own session: the first to get here builds into the
+    # run's shared temporary folder (the workers' basetemps sit in it), the others wait and reuse.
+    shared = tmp_path_factory.getbasetemp().parent / "book"
+    shared.mkdir(exist_ok=True)
+    failed = shared / "build-failed.txt"
+    with filelock.FileLock(str(shared / ".lock")):
+        if failed.is_file():
+            pytest.fail(failed.read_text(encoding="utf-8"), pytrace=False)
+        if not (shared / "_build" / "html" / "index.html").is_file():
+            try:
+                _build_book(shared)
+            except pytest.fail.Exception as error:
+                failed.write_text(str(error), encoding="utf-8")
+                raise
+    return shared / "_build"
+
+
+def _build_book(out: Path) -> Path:
+    """Build the whole book into ``out`` (``out/_build``), in the environment of ``make book``."""
     jb = Path(sys.executable).with_name("jupyter-book")
     env = {**os.environ, **BOOK_ENV,
            "BERTNLI_CACHE": str(out / "bertnli-cache"),     # a private cache ...
