@@ -7,7 +7,8 @@ so nothing comes from an earlier run's execution cache (which is keyed on the co
 only and would not notice a change in ``bertnli`` itself).
 
 Helpers that are not fixtures live in small modules beside this file (``needs``,
-``tiny_task``, ``snli_files``, ``snli_reference``, ``d2l_compat``, ``loopback``, ``repo_tools``), never in a test module.
+``tiny_task``, ``snli_files``, ``snli_reference``, ``d2l_compat``, ``loopback``, ``repo_tools``,
+``once``), never in a test module.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ import tempfile
 import threading
 from pathlib import Path
 
-import filelock
 import pytest
 
 from needs import missing
+from once import MadeBeforeAndFailed, once_per_run
 
 REPO = Path(__file__).resolve().parents[1]
 # Set BERTNLI_BOOK_ROOT to test another checkout's book (development only).
@@ -97,17 +98,10 @@ def built_book(tmp_path_factory) -> Path:
     # Under pytest-xdist each worker has its own session: the first to get here builds into the
     # run's shared temporary folder (the workers' basetemps sit in it), the others wait and reuse.
     shared = tmp_path_factory.getbasetemp().parent / "book"
-    shared.mkdir(exist_ok=True)
-    failed = shared / "build-failed.txt"
-    with filelock.FileLock(str(shared / ".lock")):
-        if failed.is_file():
-            pytest.fail(failed.read_text(encoding="utf-8"), pytrace=False)
-        if not (shared / "_build" / "html" / "index.html").is_file():
-            try:
-                _build_book(shared)
-            except pytest.fail.Exception as error:
-                failed.write_text(str(error), encoding="utf-8")
-                raise
+    try:
+        once_per_run(shared, _build_book)
+    except MadeBeforeAndFailed as error:
+        pytest.fail(f"(in another worker) {error}", pytrace=False)
     return shared / "_build"
 
 
