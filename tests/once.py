@@ -29,7 +29,8 @@ def once_per_run(folder: Path, make: Callable[[Path], object]) -> None:
             return
         try:
             make(folder)
-        except (Exception, pytest.fail.Exception) as error:  # pytest.fail's exception is no Exception
+        # pytest.fail raises an exception that is not an Exception: caught by name.
+        except (Exception, pytest.fail.Exception) as error:
             failed.write_text(str(error) or type(error).__name__, encoding="utf-8")
             raise
         done.touch()

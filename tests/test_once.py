@@ -33,8 +33,15 @@ CALLER = textwrap.dedent("""
 def test_concurrent_callers_make_it_once_and_all_see_it(tmp_path):
     shared = tmp_path / "book"
     script = CALLER.format(tests=str(TESTS))
-    callers = [subprocess.Popen([sys.executable, "-c", script, f"worker{i}", str(shared)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(3)]
+    callers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, f"worker{i}", str(shared)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(3)
+    ]
     outputs = [c.communicate(timeout=120) for c in callers]
     assert [c.returncode for c in callers] == [0, 0, 0], [err for _, err in outputs]
     assert [out.strip() for out, _ in outputs] == ["built"] * 3

@@ -63,7 +63,11 @@ def constraint_lines(installed: Iterable[tuple[str, str]], project: str) -> list
 
 def installed_here() -> list[tuple[str, str]]:
     """(name, version) of every distribution the running interpreter can import, in sys.path order."""
-    return [(d.metadata["Name"], d.version) for d in importlib.metadata.distributions() if d.metadata["Name"]]
+    return [
+        (d.metadata["Name"], d.version)
+        for d in importlib.metadata.distributions()
+        if d.metadata["Name"]
+    ]
 
 
 def render(lines: list[str], project: str) -> str:
@@ -73,8 +77,11 @@ def render(lines: list[str], project: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", default=str(ROOT / "constraints.txt"),
-                        help="file to write (default: constraints.txt at the repository root; - prints)")
+    parser.add_argument(
+        "--output",
+        default=str(ROOT / "constraints.txt"),
+        help="file to write (default: constraints.txt at the repository root; - prints)",
+    )
     args = parser.parse_args(argv)
     project = project_name()
     text = render(constraint_lines(installed_here(), project), project)
