@@ -39,6 +39,20 @@ CHROMEDRIVER = Path(os.environ.get("BERTNLI_CHROMEDRIVER", "/usr/bin/chromedrive
 BOOK_ENV = {"BERTNLI_PROFILE": "sample", "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
 
 
+def pytest_configure(config):
+    """Under pytest-xdist, each worker's PyTorch (and every process it starts) gets its share of
+    the cores, not all of them: two workers of two threads each on two cores made the training
+    fixtures about 10 times slower (test_misuse's two-epoch run took 238 s, against 25 s with one
+    thread each under a heavier load): OpenMP threads spin while they wait for a busy core.
+    An OMP_NUM_THREADS set by the caller is kept."""
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if workers and "OMP_NUM_THREADS" not in os.environ:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        os.environ["OMP_NUM_THREADS"] = str(max(1, cores // int(workers)))
+        if "torch" in sys.modules:  # read at import: too late for the variable alone
+            sys.modules["torch"].set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the group marks
 def pytest_collection_modifyitems(config, items):
     """A test that uses the book build or the browser is slow; one that drives the browser is `browser`.
