@@ -6,15 +6,20 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.bertnli-installed
 LABCONFIG := $(VENV)/etc/jupyter/labconfig/default_setting_overrides.json
 
-.PHONY: venv system-deps sample test test-fast book clean-book notebooks
+.PHONY: venv system-deps sample test test-fast lint constraints book clean-book notebooks
+
+# The exact versions `make test` passed with (written by `make constraints`); every pip install
+# below is held to them. `make venv CONSTRAINTS=` installs the newest versions pyproject.toml
+# allows instead: the first step of a refresh (README, "Reproducible installs").
+CONSTRAINTS ?= constraints.txt
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml tools/torch_choice.py tools/git_filters.sh tools/jupyter_server_config.json
+$(STAMP): pyproject.toml $(CONSTRAINTS) tools/torch_choice.py tools/git_filters.sh tools/jupyter_server_config.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python tools/torch_choice.py
-	$(BIN)/python -m pip install --quiet -e '.[test,book,classroom]'
+	$(BIN)/python tools/torch_choice.py $(if $(CONSTRAINTS),--constraint $(CONSTRAINTS))
+	$(BIN)/python -m pip install --quiet $(if $(CONSTRAINTS),-c $(CONSTRAINTS)) -e '.[test,book,classroom,dev]'
 	# d2l is a reference for the tests only: without its pins (numpy 1.23.5, torchvision).
 	$(BIN)/python -m pip install --quiet --no-deps 'd2l==1.0.3'
 	# JupyterLab and Notebook 7 of this environment open a chapter's .md as a notebook on a
@@ -44,12 +49,30 @@ sample: venv
 # Then the chapters' own test: nbval runs every chapter in a fresh kernel, in the sample profile
 # (notebooks/conftest.py sets it, before any kernel starts); both run, and either failing fails.
 NBVAL := BERTNLI_PROFILE=sample $(BIN)/python -m pytest --nbval-lax notebooks/
+# The suite runs in PYTEST_WORKERS processes (pytest-xdist), tests handed out one at a time,
+# except the users of the book build: they are one group (tests/conftest.py), run by one worker
+# while the others run the rest. `make test PYTEST_WORKERS=0` runs it in one process.
+PYTEST_WORKERS ?= 2
+XDIST = $(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadgroup)
+# `make test` runs `make lint` first. LINT_REQUIRED = no: a lint failure is reported and the tests
+# still run (the tree is not yet formatted with `ruff format`); yes: it fails `make test` at once.
+LINT_REQUIRED ?= no
 test: venv system-deps
-	$(BIN)/python -m pytest; suite=$$?; $(NBVAL); chapters=$$?; test $$suite -eq 0 && test $$chapters -eq 0
+	$(MAKE) --no-print-directory lint || test "$(LINT_REQUIRED)" != yes
+	$(BIN)/python -m pytest $(XDIST); suite=$$?; $(NBVAL); chapters=$$?; test $$suite -eq 0 && test $$chapters -eq 0
 
 # For developers: everything but the book build and the browser (those are `slow`/`browser`).
 test-fast: venv
-	$(BIN)/python -m pytest -m "not slow and not browser"
+	$(BIN)/python -m pytest $(XDIST) -m "not slow and not browser"
+
+# ruff's formatter and linter, configured in pyproject.toml ([tool.ruff]); both only check here.
+lint: venv
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+# Rewrite constraints.txt from .venv: after `make test` passed with new versions (README).
+constraints: venv
+	$(BIN)/python tools/freeze_constraints.py
 
 # The site in _build/html: every notebook executed in the sample profile (cached in
 # _build/.jupyter_cache, so a rebuild runs only changed notebooks); warnings are errors.

@@ -7,7 +7,8 @@ so nothing comes from an earlier run's execution cache (which is keyed on the co
 only and would not notice a change in ``bertnli`` itself).
 
 Helpers that are not fixtures live in small modules beside this file (``needs``,
-``tiny_task``, ``snli_files``, ``snli_reference``, ``d2l_compat``, ``loopback``, ``repo_tools``), never in a test module.
+``tiny_task``, ``snli_files``, ``snli_reference``, ``d2l_compat``, ``loopback``, ``repo_tools``,
+``once``), never in a test module.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from needs import missing
+from once import MadeBeforeAndFailed, once_per_run
 
 REPO = Path(__file__).resolve().parents[1]
 # Set BERTNLI_BOOK_ROOT to test another checkout's book (development only).
@@ -37,8 +39,28 @@ CHROMEDRIVER = Path(os.environ.get("BERTNLI_CHROMEDRIVER", "/usr/bin/chromedrive
 BOOK_ENV = {"BERTNLI_PROFILE": "sample", "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
 
 
+def pytest_configure(config):
+    """Under pytest-xdist, each worker's PyTorch (and every process it starts) gets its share of
+    the cores, not all of them: two workers of two threads each on two cores made the training
+    fixtures about 10 times slower (test_misuse's two-epoch run took 238 s, against 25 s with one
+    thread each under a heavier load): OpenMP threads spin while they wait for a busy core.
+    An OMP_NUM_THREADS set by the caller is kept."""
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if workers and "OMP_NUM_THREADS" not in os.environ:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        os.environ["OMP_NUM_THREADS"] = str(max(1, cores // int(workers)))
+        if "torch" in sys.modules:  # read at import: too late for the variable alone
+            sys.modules["torch"].set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the group marks
 def pytest_collection_modifyitems(config, items):
-    """A test that uses the book build or the browser is slow; one that drives the browser is `browser`."""
+    """A test that uses the book build or the browser is slow; one that drives the browser is `browser`.
+
+    Under pytest-xdist (``make test``: ``-n 2 --dist loadgroup``) the book's users are one group,
+    run by one worker: the other worker runs everything else meanwhile, instead of waiting for
+    the build (``built_book`` also builds once per run whichever way the tests are spread)."""
+    in_groups = config.pluginmanager.hasplugin("xdist")
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))  # with the fixtures those fixtures use
         if "built_book" in fixtures:  # site, server, browser, executed_notebooks all need it
@@ -46,6 +68,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.timeout(1800))  # the first of them builds the book
             if "browser" in fixtures:
                 item.add_marker(pytest.mark.browser)
+            if in_groups:
+                item.add_marker(pytest.mark.xdist_group("book"))
 
 
 # --------------------------------------------------------------------------- one run's surroundings
@@ -83,7 +107,20 @@ def built_book(tmp_path_factory) -> Path:
             pytest.fail(f"BERTNLI_BUILT_BOOK={earlier}: no html/index.html there; give a book build's _build folder",
                         pytrace=False)
         return earlier
-    out = tmp_path_factory.mktemp("book")
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return _build_book(tmp_path_factory.mktemp("book"))
+    # Under pytest-xdist each worker has its own session: the first to get here builds into the
+    # run's shared temporary folder (the workers' basetemps sit in it), the others wait and reuse.
+    shared = tmp_path_factory.getbasetemp().parent / "book"
+    try:
+        once_per_run(shared, _build_book)
+    except MadeBeforeAndFailed as error:
+        pytest.fail(f"(in another worker) {error}", pytrace=False)
+    return shared / "_build"
+
+
+def _build_book(out: Path) -> Path:
+    """Build the whole book into ``out`` (``out/_build``), in the environment of ``make book``."""
     jb = Path(sys.executable).with_name("jupyter-book")
     env = {**os.environ, **BOOK_ENV,
            "BERTNLI_CACHE": str(out / "bertnli-cache"),     # a private cache ...

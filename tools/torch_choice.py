@@ -6,6 +6,7 @@ must get a CUDA build. This script decides, prints its reasoning, and runs pip.
 
     python tools/torch_choice.py            # decide and install (skips if torch is already usable)
     python tools/torch_choice.py --dry-run  # only print the pip command
+    python tools/torch_choice.py --constraint constraints.txt  # the torch version pinned there (make venv)
 
 Override with ``BERTNLI_TORCH=cpu|cuda|skip`` or pass ``--variant``.
 Standard library only: it runs before anything is installed.
@@ -42,8 +43,11 @@ class Choice:
     reason: str
 
 
-def choose(m: Machine, override: str | None = None) -> Choice:
-    """The decision, as a pure function so it can be tested for every kind of machine."""
+def choose(m: Machine, override: str | None = None, pin: str | None = None) -> Choice:
+    """The decision, as a pure function so it can be tested for every kind of machine.
+
+    ``pin``: the torch version a constraints file requires (``2.13.0``); a CPU wheel on disk of
+    another version is then passed over (pip, given the same file, would refuse it)."""
     variant = override or ("cuda" if m.has_nvidia_gpu else "cpu")
     if variant not in ("cpu", "cuda", "skip"):
         raise ValueError(f"BERTNLI_TORCH={variant!r}: expected cpu, cuda or skip")
@@ -62,10 +66,11 @@ def choose(m: Machine, override: str | None = None) -> Choice:
         return Choice("cpu", ("torch",), f"{m.system}: PyPI's wheel is already CPU-only (with MPS on Apple silicon)")
     if m.machine in ("aarch64", "arm64"):
         return Choice("cpu", ("torch",), "Linux on ARM: PyPI's wheel is CPU-only")
-    if m.local_cpu_wheels:
-        version = _wheel_version(sorted(m.local_cpu_wheels)[-1])
+    wheels = sorted(w for w in m.local_cpu_wheels if pin is None or _public(_wheel_version(w)) == pin)
+    if wheels:
+        version = _wheel_version(wheels[-1])
         return Choice("cpu", (f"torch=={version}",),
-                      f"no NVIDIA GPU; a CPU wheel torch {version} is already on disk for pip ({m.local_cpu_wheels[-1]})")
+                      f"no NVIDIA GPU; a CPU wheel torch {version} is already on disk for pip ({wheels[-1]})")
     return Choice("cpu", ("torch", "--index-url", CPU_INDEX),
                   "no NVIDIA GPU on Linux x86_64: CPU build from PyTorch's CPU index (avoids the multi-GB CUDA wheel)")
 
@@ -73,6 +78,20 @@ def choose(m: Machine, override: str | None = None) -> Choice:
 def _wheel_version(path: str) -> str:
     # torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl -> 2.13.0+cpu
     return Path(path).name.split("-")[1]
+
+
+def _public(version: str) -> str:
+    # 2.13.0+cpu -> 2.13.0: a pin without a local label matches every build of that release
+    return version.split("+", 1)[0]
+
+
+def pinned_torch(constraints: Path) -> str | None:
+    """The version ``torch==X`` in a constraints file (tools/freeze_constraints.py), if it pins one."""
+    for line in constraints.read_text(encoding="utf-8").splitlines():
+        name, _, version = line.split("#", 1)[0].replace(" ", "").partition("==")
+        if name.lower() == "torch" and version:
+            return version
+    return None
 
 
 def has_nvidia_gpu() -> bool:
@@ -128,14 +147,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variant", choices=["cpu", "cuda", "skip"], default=os.environ.get("BERTNLI_TORCH") or None)
     parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument("--constraint", type=Path, metavar="FILE",
+                        help="a constraints file (pip -c); its torch pin chooses the version")
     args = parser.parse_args(argv)
+    pin = pinned_torch(args.constraint) if args.constraint else None
     if not args.dry_run and args.variant is None and torch_usable():
         import torch
-        print(f"torch {torch.__version__} is already installed; leaving it (BERTNLI_TORCH=cpu|cuda to change)")
-        return 0
+        if pin is None or _public(torch.__version__) == pin:
+            print(f"torch {torch.__version__} is already installed; leaving it (BERTNLI_TORCH=cpu|cuda to change)")
+            return 0
+        print(f"torch {torch.__version__} is installed, {args.constraint} pins {pin}: installing that")
     machine = Machine(platform.system(), platform.machine(), has_nvidia_gpu(), local_cpu_wheels(pip_find_links()))
-    choice = choose(machine, args.variant)
-    command = [sys.executable, "-m", "pip", "install", *choice.pip_args]
+    choice = choose(machine, args.variant, pin)
+    constraint = ("-c", str(args.constraint)) if args.constraint and choice.variant != "skip" else ()
+    command = [sys.executable, "-m", "pip", "install", *choice.pip_args, *constraint]
     print(f"torch: {choice.variant} build — {choice.reason}")
     if choice.variant == "skip":
         return 0
