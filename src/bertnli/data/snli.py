@@ -44,11 +44,11 @@ class ReadStats:
 
 
 def snli_file(path: str | Path | None, split: str) -> Path | zipfile.Path:
-    """The ``snli_1.0_{split}.txt`` file; ``path`` None means the hub, "sample" the embedded corpus,
+    """The ``snli_1.0_{split}.txt`` file; ``path`` None (or "snli") means the hub, "sample" the embedded corpus,
     a zip (e.g. your own copy of ``snli_1.0.zip``) is read in place."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-    if path is None:
+    if path is None or (isinstance(path, str) and path == "snli"):
         from bertnli import hub
 
         path = hub.fetch("snli")
@@ -112,7 +112,10 @@ def read_snli_with_stats(
     path: str | Path | None, split: str
 ) -> tuple[tuple[list[str], list[str], list[int]], ReadStats]:
     """Like ``read_snli`` but also returns a ``ReadStats`` (how many ``-`` rows were dropped)."""
-    file = snli_file(path, split)
+    return _read_file_with_stats(snli_file(path, split))
+
+
+def _read_file_with_stats(file: Path | zipfile.Path) -> tuple[tuple[list[str], list[str], list[int]], ReadStats]:
     try:
         return _read_rows(file)
     except UnicodeDecodeError:
@@ -176,3 +179,33 @@ def read_snli(path: str | Path | None, split: str) -> tuple[list[str], list[str]
     data, stats = read_snli_with_stats(path, split)
     log.info("%s: %d pairs, %d no-consensus rows dropped", stats.file, stats.pairs, stats.dropped_no_consensus)
     return data
+
+
+class SNLICorpus:
+    """SNLI 1.0 in the corpus table (``bertnli.data.corpora``): its ``.txt`` files, read as above."""
+
+    name = "snli"
+    language = "en"
+    split_files = {split: (f"snli_1.0_{split}.txt",) for split in SPLITS}
+    format_note = "SNLI's .txt files are read; the .jsonl copies beside them are not"
+    names = {"snli": "SNLI 1.0, downloaded once", "sample": "the embedded SNLI-format stand-in, offline"}
+
+    def source(self, name: str) -> tuple[Path, tuple[str, ...] | None]:
+        """The folder ``name`` stands for: the hub's download, or the embedded sample."""
+        if name == "sample":
+            from bertnli import sample
+
+            sample.notice()
+            return sample.snli_dir(), None
+        from bertnli import hub
+
+        return hub.fetch("snli"), None
+
+    def read_file(self, file: Path | zipfile.Path) -> tuple[list[str], list[str], list[int]]:
+        """One ``snli_1.0_{split}.txt``; no-consensus rows dropped (their count logged at INFO level)."""
+        data, stats = _read_file_with_stats(file)
+        log.info("%s: %d pairs, %d no-consensus rows dropped", stats.file, stats.pairs, stats.dropped_no_consensus)
+        return data
+
+
+CORPUS = SNLICorpus()
