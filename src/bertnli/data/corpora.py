@@ -80,6 +80,11 @@ def data_help() -> str:
     return f"a name: {names}; or a folder or zip holding one corpus's files"
 
 
+def files_help() -> str:
+    """What a corpus folder or zip must hold, per corpus, made from the table."""
+    return "; ".join(f"{c.name}: {', '.join(_all_files(c))}" for c in CORPORA)
+
+
 def is_name(data: str | Path) -> bool:
     """Whether ``data`` is a registered name (not a path)."""
     return isinstance(data, str) and data in data_names()
@@ -210,5 +215,6 @@ def _locate(location: Path, corpus: Corpus, split: str, name: str,
                             f"{', '.join(names)}{note}")
 
 
-__all__ = ["CORPORA", "Corpus", "SPLITS", "corpus_of", "data_help", "data_names", "data_problem", "identify",
+__all__ = ["CORPORA", "Corpus", "SPLITS", "corpus_of", "data_help", "data_names", "data_problem", "files_help",
+           "identify",
            "is_name", "read_pairs"]

@@ -145,7 +145,7 @@ class KorNLICorpus:
     split_files = {"train": (FILES["snli_train"].name, FILES["mnli_train"].name), "dev": (FILES["dev"].name,),
                    "test": (FILES["test"].name,)}
     format_note = "tab-separated, header sentence1 sentence2 gold_label, quotes kept as text"
-    names = {"kornli": "KorNLI, downloaded once (train: SNLI-ko + MNLI-ko)",
+    names = {"kornli": "KorNLI, downloaded once; train = SNLI-ko + MNLI-ko",
              "kornli-snli": "KorNLI with SNLI-ko alone as its training split",
              "kornli-sample": "the embedded Korean stand-in in KorNLI's format, offline"}
 
