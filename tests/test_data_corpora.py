@@ -243,3 +243,9 @@ def test_kornlis_pins_are_the_hubs():
     for entry in kornli.FILES.values():
         assert entry.git_blob == hub.FILE_SETS["kornli"].blob(entry.name)
     assert kornli.REVISION == hub.FILE_SETS["kornli"].revision
+
+
+def test_the_readme_lists_every_data_name():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    line = next(line for line in readme.splitlines() if line.startswith("# --data: "))
+    assert line == "# --data: " + ", ".join(corpora.data_names()) + ", or a folder/zip whose file names are one"
