@@ -12,6 +12,9 @@ the ``.txt`` is the one read, and the ``.jsonl`` beside it is ignored. A folder 
 the files directly or in a subfolder (an unpacked ``snli_1.0.zip``); two ``.txt`` files
 for one split (say, a second copy in a subfolder, or a zip holding one twice) are refused
 with both paths, never chosen between.
+
+In the corpus table (``bertnli.data.corpora``) SNLI is ``CORPUS``: ``--data snli`` (the hub's
+download), ``sample`` (the embedded stand-in) or a folder/zip holding ``snli_1.0_*.txt``.
 """
 
 from __future__ import annotations
