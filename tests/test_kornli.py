@@ -80,7 +80,7 @@ def test_a_file_that_is_not_kornli_is_refused(tmp_path):
     with pytest.raises(ValueError, match="found 'an empty file'"):
         kornli.read_kornli_file(tmp_path / "empty.tsv")
     (tmp_path / "latin1.tsv").write_bytes("sentence1\tsentence2\tgold_label\ncaf\xe9\tx\tneutral\n".encode("latin-1"))
-    with pytest.raises(ValueError, match="latin1.tsv: byte .* is not UTF-8"):
+    with pytest.raises(ValueError, match=r"latin1.tsv, line 2: byte 34 \(0xe9\) is not UTF-8"):
         kornli.read_kornli_file(tmp_path / "latin1.tsv")
 
 

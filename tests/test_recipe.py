@@ -40,7 +40,8 @@ def test_a_wrong_bertnli_data_is_one_line_naming_the_variable(tmp_path, monkeypa
         get_profile("sample")
     (tmp_path / "notes").mkdir()
     monkeypatch.setenv("BERTNLI_DATA", str(tmp_path / "notes"))  # a folder, but not SNLI's
-    with pytest.raises(SettingError, match=r"not SNLI's files .*snli_1\.0_train\.txt does not exist"):
+    with pytest.raises(SettingError, match=r"not a corpus's files .*notes holds the files of no corpus bertnli "
+                                           r"reads; it looked for snli: snli_1\.0_train\.txt"):
         get_profile("sample")
     # The chapter's first cell, run as a notebook runs it: IPython shows one line, no frames.
     shell = InteractiveShell.instance()

@@ -13,7 +13,8 @@ Ground floor (files, devices, downloads):
 - ``distributed`` ``DistInfo``: this process's device, rank and world, made once by the
                   job's owner (``session()``).
 - ``_jupyter``    progress bars that suit a terminal or a notebook.
-- ``hub``         downloads and the cache: registry with sha1s, mirrors, offline placement.
+- ``hub``         downloads and the cache: registry with sha1s (KorNLI: git blob ids at a pinned
+                  revision), mirrors, offline placement.
 - ``sample``      the embedded offline sample: tiny checkpoint + template SNLI corpus.
 
 ``model/`` (the encoder and what fills it):
@@ -32,6 +33,8 @@ Ground floor (files, devices, downloads):
 - ``data.snli``     ``read_snli()``: SNLI's text files -> premises, hypotheses, labels.
 - ``data.kornli``   ``read_kornli()``: KorNLI's tab-separated files -> the same triple,
                     its pinned revision and file hashes.
+- ``data.corpora``  the corpus table: ``read_pairs()`` / ``corpus_of()`` for a ``--data`` name,
+                    folder or zip (SNLI, KorNLI; one new file + one line adds a corpus).
 - ``data.packing``  ``pack_pair()``, the two truncation rules, ``truncation_stats()``.
 - ``data.dataset``  ``SNLIBERTDataset`` (unpadded, cached), ``vocab_coverage()``.
 - ``data.loader``   ``make_loader()``: dynamic padding, length buckets, rank split.

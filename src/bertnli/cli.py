@@ -194,7 +194,8 @@ def cmd_classroom(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bertnli.hub import REGISTRY
+    from bertnli.data.corpora import data_help
+    from bertnli.hub import names
 
     parser = argparse.ArgumentParser(prog="bertnli", description="Fine-tune a pretrained BERT on SNLI.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -208,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("download", help="download a resource into the cache (sha1-checked)")
-    p.add_argument("name", choices=sorted(REGISTRY), help="what to download")
+    p.add_argument("name", choices=names(), help="what to download")
     p.set_defaults(func=cmd_download)
 
     p = sub.add_parser("cache", help="list what is in the cache, with sizes")
@@ -226,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", choices=sorted(PROFILES), default=None,
                    help="preset of everything below (default: $BERTNLI_PROFILE or sample)")
     p.add_argument("--model", help="checkpoint: bert.small, bert.base, sample, or a folder/zip")
-    p.add_argument("--data", help="snli (download), sample, or a folder or zip with snli_1.0_*.txt")
+    p.add_argument("--data", help=data_help())
     p.add_argument("--epochs", type=_positive_int)
     p.add_argument("--batch-size", type=_positive_int)
     p.add_argument("--max-len", type=_positive_int)

@@ -1,8 +1,12 @@
-"""Download, verify and unpack the pretrained checkpoints and SNLI.
+"""Download, verify and unpack the pretrained checkpoints, SNLI and KorNLI.
 
-Every resource is a zip in d2l's public bucket. ``fetch`` downloads it once into a
+A ``Resource`` is a zip in d2l's public bucket. ``fetch`` downloads it once into a
 per-user cache (via pooch, which checks the sha1), unpacks it next to the zip, and
-returns the folder holding the payload. Two rules keep the cache trustworthy:
+returns the folder holding the payload. A ``FileSet`` (KorNLI) is loose files of a git
+repository at a pinned revision: each is downloaded into ``cache/<name>/``, checked by its
+git blob id, and moved into place only when it matches; a ``.complete`` marker is written
+last. ``$BERTNLI_HUB_URL`` (a mirror) serves both kinds, every file under its own name.
+Two rules keep the cache trustworthy:
 
 * nothing half-written is ever taken as good: downloads land under a temporary
   name (pooch moves them into place only after the hash matched), and archives
@@ -94,6 +98,46 @@ REGISTRY: dict[str, Resource] = {
 
 
 @dataclass(frozen=True)
+class PinnedFile:
+    """One file of a ``FileSet``: its name and the id git gives its content at the set's revision."""
+
+    filename: str
+    git_blob: str
+
+
+@dataclass(frozen=True)
+class FileSet:
+    """Loose files of a git repository at a pinned revision; ``url`` is that revision's raw folder."""
+
+    name: str
+    revision: str
+    url: str
+    files: tuple[PinnedFile, ...]
+    description: str
+
+    def blob(self, filename: str) -> str:
+        """The git blob id ``filename`` must have."""
+        return next(f.git_blob for f in self.files if f.filename == filename)
+
+
+KORNLI_REVISION = "0df0fe7d496eb61b092e022e238c2230b29f1cbc"  # "Modify filename to show the file format"
+FILE_SETS: dict[str, FileSet] = {
+    "kornli": FileSet(
+        "kornli",
+        KORNLI_REVISION,
+        f"https://raw.githubusercontent.com/kakaobrain/kor-nlu-datasets/{KORNLI_REVISION}/KorNLI/",
+        (
+            PinnedFile("snli_1.0_train.ko.tsv", "c91761e52fca2a7420104589811346986ce94073"),
+            PinnedFile("multinli.train.ko.tsv", "94d26a9d0dd045928148ef8691a256bd0e7d45c3"),
+            PinnedFile("xnli.dev.ko.tsv", "21305150d466aa35d42b14e1890b7dcd58084634"),
+            PinnedFile("xnli.test.ko.tsv", "89a0b11bffa775fafd88178b3980a1fe2d8aee52"),
+        ),
+        "KorNLI, Korean NLI (Kakao Brain): SNLI-ko and MNLI-ko train, XNLI-ko dev/test",
+    ),
+}
+
+
+@dataclass(frozen=True)
 class CacheEntry:
     """One thing in the cache folder, for ``bertnli cache``.
 
@@ -139,12 +183,17 @@ def base_url() -> str:
     return url if url.endswith("/") else url + "/"
 
 
+def names() -> list[str]:
+    """Every name ``fetch`` knows: the zips and the file sets."""
+    return sorted([*REGISTRY, *FILE_SETS])
+
+
 def resource(name: str) -> Resource:
     """The registry entry for ``name``, or a HubError listing the known names."""
     try:
         return REGISTRY[name]
     except KeyError:
-        known = ", ".join(sorted(REGISTRY))
+        known = ", ".join(names())
         raise HubError(f"unknown resource {name!r}; known resources: {known}") from None
 
 
@@ -173,6 +222,8 @@ def is_cached(name: str) -> bool:
     True when the extraction is complete, or when the zip is present with the
     right sha1 (which hashes the zip: about a second per 500 MB).
     """
+    if name in FILE_SETS:
+        return _set_is_complete(FILE_SETS[name])
     res = resource(name)
     if _payload(res) is not None:
         return True
@@ -186,6 +237,8 @@ def fetch(name: str, *, progress: bool | None = None) -> Path:
     ``progress=None`` shows a download progress bar only when someone is
     watching (stderr is a terminal, or we run inside a Jupyter kernel).
     """
+    if name in FILE_SETS:
+        return _fetch_file_set(FILE_SETS[name], want_progress(progress))
     res = resource(name)
     payload = _payload(res)
     if payload is not None:
@@ -210,8 +263,10 @@ def cached() -> list[CacheEntry]:
         if path.name.startswith(".") and path.name.endswith(".lock"):
             continue  # _lock's files: empty, and in use only while a fetch runs
         if path.is_dir():
-            res = REGISTRY.get(path.name)
-            if res is not None and _is_complete(path, res):
+            res = REGISTRY.get(path.name) or FILE_SETS.get(path.name)
+            if isinstance(res, FileSet):
+                kind = "folder" if _set_is_complete(res) else "incomplete"
+            elif res is not None and _is_complete(path, res):
                 kind = "folder"
             elif res is not None or _is_leftover(path):
                 kind = "incomplete"
@@ -230,7 +285,7 @@ def cached() -> list[CacheEntry]:
 
 
 @contextmanager
-def _lock(res: Resource) -> Iterator[None]:
+def _lock(res: Resource | FileSet) -> Iterator[None]:
     """Hold ``cache/.NAME.lock`` while fetching ``res``: torchrun's ranks or two notebooks on a
     fresh cache take turns instead of deleting each other's extraction. An OS lock (filelock):
     a killed process releases it, so no stale lock file ever blocks the cache."""
@@ -435,3 +490,115 @@ def _extract(res: Resource, archive: Path) -> None:
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- file sets (KorNLI)
+
+
+def git_blob_of(path: str | os.PathLike[str]) -> str:
+    """The id git gives a file's content (sha1 of ``b"blob <size>\\0"`` + content), read in chunks."""
+    digest = hashlib.sha1(b"blob %d\0" % os.path.getsize(path))
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _set_marker(fs: FileSet) -> str:
+    return "".join(f"{f.git_blob}  {f.filename}\n" for f in fs.files)
+
+
+def _set_is_complete(fs: FileSet) -> bool:
+    """Every file verified and in place: the marker, written last, says so (no re-hashing)."""
+    folder = cache_dir() / fs.name
+    marker = folder / COMPLETE
+    return (marker.is_file() and marker.read_text() == _set_marker(fs)
+            and all((folder / f.filename).is_file() for f in fs.files))
+
+
+def _fetch_file_set(fs: FileSet, progress: bool) -> Path:
+    """Make sure every file of ``fs`` is in ``cache/<name>/`` with its git blob id; return that folder."""
+    folder = cache_dir() / fs.name
+    if _set_is_complete(fs):
+        return folder
+    with _lock(fs):
+        if _set_is_complete(fs):
+            return folder
+        (folder / COMPLETE).unlink(missing_ok=True)
+        folder.mkdir(exist_ok=True)
+        for pinned in fs.files:
+            _ensure_pinned(fs, pinned, folder, progress)
+        from bertnli.files import atomic_write
+
+        atomic_write(folder / COMPLETE, _set_marker(fs))
+    return folder
+
+
+def _pinned_url(fs: FileSet, pinned: PinnedFile) -> str:
+    """The mirror's copy when ``$BERTNLI_HUB_URL`` is set, else the pinned revision's raw file."""
+    return (base_url() if os.environ.get(URL_ENV) else fs.url) + pinned.filename
+
+
+def _ensure_pinned(fs: FileSet, pinned: PinnedFile, folder: Path, progress: bool) -> None:
+    """One file of a set in place and verified: a good copy is kept, a wrong one moved aside, never
+    deleted; a download lands under a temporary name and is renamed only when its blob id matches."""
+    target = folder / pinned.filename
+    note = ""
+    if target.is_file():
+        actual = git_blob_of(target)
+        if actual == pinned.git_blob:
+            return
+        aside = target.with_name(f"{pinned.filename}.blob-{actual[:10]}")
+        os.replace(target, aside)
+        note = f"\n{target} had git blob id {actual}, not {pinned.git_blob}; it was moved aside to {aside}"
+        print(f"bertnli: {note.strip()}", file=sys.stderr)
+    _sweep_stale(folder)
+    url = _pinned_url(fs, pinned)
+    fd, name = tempfile.mkstemp(prefix="tmp", dir=folder)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        try:
+            _download(url, tmp, pinned.filename, progress, fs.name, note)
+        except HubError as err:
+            raise HubError(f"{err}\n{_pinned_hint(fs, pinned, target)}") from None
+        actual = git_blob_of(tmp)
+        if actual != pinned.git_blob:
+            raise HubError(f"{url} was downloaded but is not the expected file: git blob id expected "
+                           f"{pinned.git_blob}, got {actual}. It was not kept. The mirror may be outdated or the "
+                           f"download corrupted; try again.{note}\n{_pinned_hint(fs, pinned, target)}")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _download(url: str, out: Path, label: str, progress: bool, name: str, note: str) -> None:
+    """``url`` into ``out`` (http(s) through pooch's downloader, ``file://`` by copying)."""
+    if url.startswith("file:"):
+        try:
+            _copy_file(url, str(out))
+        except OSError as err:
+            raise HubError(f"could not copy {name!r} from {url}: {err}{note}") from None
+        return
+    if pooch is None:
+        raise HubError(f"downloading {name!r} needs the pooch package (pip install pooch), which is not "
+                       f"installed{note}")
+    bar = None
+    if progress:
+        try:
+            bar = progress_bar(total=1, unit="B", unit_scale=True, desc=label, leave=True)
+        except ImportError:
+            bar = None
+    try:
+        pooch.HTTPDownloader(progressbar=bar or False, timeout=TIMEOUT)(url, str(out), None)
+    except OSError as err:  # requests' exceptions derive from OSError
+        raise HubError(f"could not download {name!r} from {url}: {err}{note}") from None
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _pinned_hint(fs: FileSet, pinned: PinnedFile, target: Path) -> str:
+    return (f"To install it by hand, get {pinned.filename} at revision {fs.revision} ({fs.url}{pinned.filename}) "
+            f"and save it as\n    {target}\nIts git blob id (git hash-object) must be {pinned.git_blob}. Or "
+            f"point ${URL_ENV} at a mirror (http(s)://... or file:///folder/).")

@@ -309,7 +309,8 @@ def mirror(out: str | os.PathLike[str], *, force: bool = False) -> Mirror:
     by_file = {r.filename: r for r in hub.REGISTRY.values()}
     for entry in hub.cached():
         if entry.kind != "archive":
-            if entry.kind == "folder" and not (entry.path.parent / hub.resource(entry.name).filename).is_file():
+            if entry.kind == "folder" and entry.name in hub.REGISTRY \
+                    and not (entry.path.parent / hub.resource(entry.name).filename).is_file():
                 result.skipped.append(f"{entry.name}: only its unpacked folder is cached; the zip was deleted "
                                       f"(run `python -m bertnli download {entry.name}` where there is internet)")
             continue
@@ -323,6 +324,8 @@ def mirror(out: str | os.PathLike[str], *, force: bool = False) -> Mirror:
             result.skipped.append(f"{res.name}: {err}; download it again")
             continue
         _add_license(result, own, folder, res.name, res.filename)
+    for file_set in hub.FILE_SETS.values():
+        _add_file_set(result, own, file_set)
     if not result.files:
         result.skipped.append(f"no downloaded archive in the cache ({hub.cache_dir()}): run "
                               "`python -m bertnli download bert.small` (and snli, bert.base) first")
@@ -352,17 +355,41 @@ def _add(result: Mirror, own: OwnFiles, src: Path, expected_sha1: str | None) ->
     result.files[src.name] = digest
 
 
+def _add_file_set(result: Mirror, own: OwnFiles, file_set: hub.FileSet) -> None:
+    """A downloaded file set's files (KorNLI's four .tsv), each checked by its git blob id again and
+    passed on with its license; a set not (completely) downloaded is left out."""
+    if not hub.is_cached(file_set.name):
+        return
+    source = hub.cache_dir() / file_set.name
+    for pinned in file_set.files:
+        path = source / pinned.filename
+        if hub.git_blob_of(path) != pinned.git_blob:
+            result.skipped.append(f"{file_set.name}: {path} is not the verified {pinned.filename}; run "
+                                  f"`python -m bertnli download {file_set.name}` again")
+            continue
+        _add(result, own, path, None)
+        _add_license(result, own, result.folder, file_set.name, pinned.filename)
+
+
+def _registry_files() -> dict[str, tuple[str, str]]:
+    """Every file the hub downloads: file name -> (resource name, description)."""
+    files = {r.filename: (r.name, r.description) for r in hub.REGISTRY.values()}
+    for fs in hub.FILE_SETS.values():
+        files.update({f.filename: (fs.name, fs.description) for f in fs.files})
+    return files
+
+
 def mirror_readme(m: Mirror) -> str:
     """The mirror's README: what is in it, and how to install from it (English, then Korean)."""
-    names = {r.filename: r for r in hub.REGISTRY.values()}
+    names = _registry_files()
     rows = []
     for filename, sha in sorted(m.files.items()):
-        res = names.get(filename)
-        what = res.description if res else "embedded offline sample checkpoint (already inside the bertnli package)"
-        rows.append(f"| `{filename}` | {res.name if res else 'sample'} | `{sha}` | {what} |")
+        name, what = names.get(filename, ("sample", "embedded offline sample checkpoint (already inside the "
+                                                    "bertnli package)"))
+        rows.append(f"| `{filename}` | {name} | `{sha}` | {what} |")
     table = "\n".join(["| file | name | sha1 | what |", "| --- | --- | --- | --- |", *rows])
     url = m.folder.as_uri() + "/"
-    downloadable = [names[f].name for f in sorted(m.files) if f in names]
+    downloadable = list(dict.fromkeys(names[f][0] for f in sorted(m.files) if f in names))
     fetch = "\n".join(f"python -m bertnli download {n}" for n in downloadable) or "python -m bertnli info"
     missing = "".join(f"- {s}\n" for s in m.skipped)
     return f"""# bertnli offline mirror · bertnli 오프라인 미러
@@ -386,8 +413,9 @@ export BERTNLI_HUB_URL={url}
 
 On Windows (PowerShell): `$env:BERTNLI_HUB_URL = "file:///E:/bertnli-mirror/"`.
 A plain folder path works too (`BERTNLI_HUB_URL=/media/usb/bertnli-mirror`).
-Every file is checked against its sha1 before use. To skip the mirror, copy a zip by
-hand into the folder that `python -m bertnli cache` prints.
+Every file is checked against its sha1 before use (KorNLI's `.tsv` files against their git
+blob id at the pinned revision). To skip the mirror, copy a zip by hand into the folder that
+`python -m bertnli cache` prints (KorNLI's files into its `kornli/` subfolder).
 
 ## 이 폴더에서 설치하기
 
@@ -401,8 +429,9 @@ export BERTNLI_HUB_URL={url}
 
 Windows(PowerShell)에서는 `$env:BERTNLI_HUB_URL = "file:///E:/bertnli-mirror/"`처럼 씁니다.
 일반 폴더 경로도 됩니다(`BERTNLI_HUB_URL=/media/usb/bertnli-mirror`). 모든 파일은 쓰기 전에
-sha1로 검사합니다. 미러를 거치지 않으려면 `python -m bertnli cache`가 알려 주는 폴더에 zip을
-직접 복사해도 됩니다.
+sha1로 검사합니다(KorNLI의 `.tsv` 파일은 고정한 리비전의 git 블롭 ID로 검사). 미러를 거치지
+않으려면 `python -m bertnli cache`가 알려 주는 폴더에 zip을 직접 복사해도 됩니다(KorNLI 파일은
+그 안의 `kornli/` 폴더에).
 """ + (f"\n## Not included · 빠진 것\n\n{missing}" if missing else "")
 
 

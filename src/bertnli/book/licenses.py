@@ -1,6 +1,6 @@
 """Who made each file that bertnli passes on, and under which license.
 
-``classroom mirror`` copies the downloads (SNLI, d2l's checkpoints) and the embedded sample to
+``classroom mirror`` copies the downloads (SNLI, KorNLI, d2l's checkpoints) and the embedded sample to
 a USB stick or a shared drive: that is redistribution, so each file travels with its
 license, written beside it as ``<file>.LICENSE.txt`` (:func:`license_notice`). The license
 texts ship inside the package (``bertnli/book/licenses/*.txt``); nothing is downloaded.
@@ -32,6 +32,13 @@ CREDITS: dict[str, Credit] = {
     "snli": Credit("CC-BY-SA-4.0", "The Stanford Natural Language Inference (SNLI) Corpus 1.0, by Samuel R. Bowman, "
                                    "Gabor Angeli, Christopher Potts and Christopher D. Manning (Stanford NLP Group), "
                                    "https://nlp.stanford.edu/projects/snli/"),
+    "kornli": Credit("CC-BY-SA-4.0", "KorNLI, from \"KorNLI and KorSTS: New Benchmark Datasets for Korean Natural "
+                                     "Language Understanding\" by Jiyeon Ham, Yo Joong Choe, Kyubyong Park, Ilji Choi "
+                                     "and Hyungjoon Soh (Kakao Brain, 2020), "
+                                     "https://github.com/kakaobrain/kor-nlu-datasets at revision "
+                                     "0df0fe7d496eb61b092e022e238c2230b29f1cbc, licensed CC BY-SA 4.0 there. Its "
+                                     "training files are machine translations of SNLI and MultiNLI, its dev and test "
+                                     "files human translations of XNLI's."),
     "bert.small": Credit("CC-BY-SA-4.0", D2L),
     "bert.base": Credit("CC-BY-SA-4.0", D2L),
     "sample": Credit("MIT", "The embedded offline sample of the bertnli package (a tiny checkpoint and a "

@@ -8,21 +8,30 @@ one line split on tabs, never a CSV record: a reader that honours quotes glues l
 together and silently loses rows. Every row must have exactly three fields and a known
 label; an error names the file and the line. Labels use SNLI's ids (``snli.LABELS``).
 
-Source: github.com/kakaobrain/KorNLUDatasets, CC BY-SA 4.0. ``FILES`` pins the revision
-and each file's hash (for the training files, which were not at hand here, the git blob
-id of that revision: the sha1 of ``b"blob <size>\\0" + content``).
+Source: github.com/kakaobrain/kor-nlu-datasets (formerly KorNLUDatasets), CC BY-SA 4.0.
+``FILES`` pins the revision and each file's hash: the git blob id at that revision (the
+sha1 of ``b"blob <size>\\0" + content``), which the hub (``hub.FILE_SETS["kornli"]``, the one
+place they are written) checks on download; for the dev and test files also the plain sha1.
+
+In the corpus table (``bertnli.data.corpora``) KorNLI answers to ``kornli`` (the hub's
+download; train = SNLI-ko + MNLI-ko), ``kornli-snli`` (train = SNLI-ko only) and
+``kornli-sample`` (the embedded Korean stand-in, ``sample/data/KorNLI/``), and a folder or zip
+holding its file names is read the same way.
 """
 
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from bertnli import hub
 from bertnli.data.snli import LABELS
 
-REPOSITORY = "kakaobrain/KorNLUDatasets"
-REVISION = "0df0fe7d496eb61b092e022e238c2230b29f1cbc"  # "Modify filename to show the file format"
+REPOSITORY = "kakaobrain/kor-nlu-datasets"
+REVISION = hub.FILE_SETS["kornli"].revision
+_HUB = hub.FILE_SETS["kornli"]
 HEADER = ("sentence1", "sentence2", "gold_label")
 LICENSE = "CC BY-SA 4.0"
 
@@ -36,12 +45,12 @@ class KorNLIFile:
 
 
 FILES = {
-    "snli_train": KorNLIFile("snli_1.0_train.ko.tsv", None, git_blob="c91761e52fca2a7420104589811346986ce94073"),
-    "mnli_train": KorNLIFile("multinli.train.ko.tsv", None, git_blob="94d26a9d0dd045928148ef8691a256bd0e7d45c3"),
+    "snli_train": KorNLIFile("snli_1.0_train.ko.tsv", None, git_blob=_HUB.blob("snli_1.0_train.ko.tsv")),
+    "mnli_train": KorNLIFile("multinli.train.ko.tsv", None, git_blob=_HUB.blob("multinli.train.ko.tsv")),
     "dev": KorNLIFile("xnli.dev.ko.tsv", 2_490, sha1="3908417bb8df4722463ba2185f570f125bd0c250",
-                      git_blob="21305150d466aa35d42b14e1890b7dcd58084634"),
+                      git_blob=_HUB.blob("xnli.dev.ko.tsv")),
     "test": KorNLIFile("xnli.test.ko.tsv", 5_010, sha1="3b24b254fc105c78bf48c1519b60faf6e88acdd4",
-                       git_blob="89a0b11bffa775fafd88178b3980a1fe2d8aee52"),
+                       git_blob=_HUB.blob("xnli.test.ko.tsv")),
 }
 # Which files make a split. "train" is both translated training sets; a corpus name may select one
 # ("kornli-snli": SNLI's pairs only), as chapter 6's exercise (c) compares.
@@ -56,16 +65,21 @@ def git_blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
-def read_kornli_file(file: Path) -> tuple[list[str], list[str], list[int]]:
-    """One KorNLI file as ``(premises, hypotheses, labels)``; a malformed row names file and line."""
+def read_kornli_file(file: Path | zipfile.Path) -> tuple[list[str], list[str], list[int]]:
+    """One KorNLI file (on disk or in a zip) as ``(premises, hypotheses, labels)``; a malformed row
+    names file and line. A row is one line split on tabs, so the rows read are the file's lines
+    less the header, by construction (a quote-honouring CSV reader would glue lines)."""
     premises: list[str] = []
     hypotheses: list[str] = []
     labels: list[int] = []
+    file = file if isinstance(file, zipfile.Path) else Path(file)
+    raw = file.read_bytes()
     try:
-        text = Path(file).read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise ValueError(f"{file}: byte {err.start} is not UTF-8 text; KorNLI's files are UTF-8: download "
-                         "it again") from None
+        line = raw[:err.start].count(b"\n") + 1
+        raise ValueError(f"{file}, line {line}: byte {err.start} (0x{raw[err.start]:02x}) is not UTF-8 text; "
+                         "KorNLI's files are UTF-8: download it again") from None
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()  # the newline that ends the last row
@@ -121,3 +135,32 @@ def read_kornli(folder: str | Path, split: str, train: str = "both") -> tuple[li
         hypotheses += h
         labels += y
     return premises, hypotheses, labels
+
+
+class KorNLICorpus:
+    """KorNLI in the corpus table (``bertnli.data.corpora``): its four tab-separated files."""
+
+    name = "kornli"
+    language = "ko"
+    split_files = {"train": (FILES["snli_train"].name, FILES["mnli_train"].name), "dev": (FILES["dev"].name,),
+                   "test": (FILES["test"].name,)}
+    format_note = "tab-separated, header sentence1 sentence2 gold_label, quotes kept as text"
+    names = {"kornli": "KorNLI, downloaded once; train = SNLI-ko + MNLI-ko",
+             "kornli-snli": "KorNLI with SNLI-ko alone as its training split",
+             "kornli-sample": "the embedded Korean stand-in in KorNLI's format, offline"}
+
+    def source(self, name: str) -> tuple[Path, tuple[str, ...] | None]:
+        """The folder ``name`` stands for, and the training files it selects (None: all)."""
+        if name == "kornli-sample":
+            from bertnli import sample
+
+            sample.notice()
+            return sample.DATA_DIR / "KorNLI", None
+        train = (FILES["snli_train"].name,) if name == "kornli-snli" else None
+        return hub.fetch("kornli"), train
+
+    def read_file(self, file: Path | zipfile.Path) -> tuple[list[str], list[str], list[int]]:
+        return read_kornli_file(file)
+
+
+CORPUS = KorNLICorpus()

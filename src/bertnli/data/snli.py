@@ -12,6 +12,9 @@ the ``.txt`` is the one read, and the ``.jsonl`` beside it is ignored. A folder 
 the files directly or in a subfolder (an unpacked ``snli_1.0.zip``); two ``.txt`` files
 for one split (say, a second copy in a subfolder, or a zip holding one twice) are refused
 with both paths, never chosen between.
+
+In the corpus table (``bertnli.data.corpora``) SNLI is ``CORPUS``: ``--data snli`` (the hub's
+download), ``sample`` (the embedded stand-in) or a folder/zip holding ``snli_1.0_*.txt``.
 """
 
 from __future__ import annotations
@@ -44,11 +47,11 @@ class ReadStats:
 
 
 def snli_file(path: str | Path | None, split: str) -> Path | zipfile.Path:
-    """The ``snli_1.0_{split}.txt`` file; ``path`` None means the hub, "sample" the embedded corpus,
+    """The ``snli_1.0_{split}.txt`` file; ``path`` None (or "snli") means the hub, "sample" the embedded corpus,
     a zip (e.g. your own copy of ``snli_1.0.zip``) is read in place."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-    if path is None:
+    if path is None or (isinstance(path, str) and path == "snli"):
         from bertnli import hub
 
         path = hub.fetch("snli")
@@ -112,7 +115,10 @@ def read_snli_with_stats(
     path: str | Path | None, split: str
 ) -> tuple[tuple[list[str], list[str], list[int]], ReadStats]:
     """Like ``read_snli`` but also returns a ``ReadStats`` (how many ``-`` rows were dropped)."""
-    file = snli_file(path, split)
+    return _read_file_with_stats(snli_file(path, split))
+
+
+def _read_file_with_stats(file: Path | zipfile.Path) -> tuple[tuple[list[str], list[str], list[int]], ReadStats]:
     try:
         return _read_rows(file)
     except UnicodeDecodeError:
@@ -176,3 +182,33 @@ def read_snli(path: str | Path | None, split: str) -> tuple[list[str], list[str]
     data, stats = read_snli_with_stats(path, split)
     log.info("%s: %d pairs, %d no-consensus rows dropped", stats.file, stats.pairs, stats.dropped_no_consensus)
     return data
+
+
+class SNLICorpus:
+    """SNLI 1.0 in the corpus table (``bertnli.data.corpora``): its ``.txt`` files, read as above."""
+
+    name = "snli"
+    language = "en"
+    split_files = {split: (f"snli_1.0_{split}.txt",) for split in SPLITS}
+    format_note = "SNLI's .txt files are read; the .jsonl copies beside them are not"
+    names = {"snli": "SNLI 1.0, downloaded once", "sample": "the embedded SNLI-format stand-in, offline"}
+
+    def source(self, name: str) -> tuple[Path, tuple[str, ...] | None]:
+        """The folder ``name`` stands for: the hub's download, or the embedded sample."""
+        if name == "sample":
+            from bertnli import sample
+
+            sample.notice()
+            return sample.snli_dir(), None
+        from bertnli import hub
+
+        return hub.fetch("snli"), None
+
+    def read_file(self, file: Path | zipfile.Path) -> tuple[list[str], list[str], list[int]]:
+        """One ``snli_1.0_{split}.txt``; no-consensus rows dropped (their count logged at INFO level)."""
+        data, stats = _read_file_with_stats(file)
+        log.info("%s: %d pairs, %d no-consensus rows dropped", stats.file, stats.pairs, stats.dropped_no_consensus)
+        return data
+
+
+CORPUS = SNLICorpus()

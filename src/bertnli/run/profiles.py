@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass, fields, replace
 
+from bertnli.data.corpora import data_names, data_problem, files_help
+
 PROFILE_ENV = "BERTNLI_PROFILE"
 
 
@@ -50,7 +52,7 @@ ENV_OVERRIDES: dict[str, tuple[str, object]] = {
 class Profile:
     name: str
     model: str          # load_pretrained() name, folder or zip
-    data: str           # "snli" (the hub's download), "sample", or a folder/zip with snli_1.0_*.txt
+    data: str           # a corpus name of bertnli.data.corpora (snli, sample, kornli, ...) or a corpus's folder/zip
     epochs: int
     batch_size: int
     max_len: int
@@ -71,8 +73,8 @@ class Profile:
         return self.data == "sample"
 
     def data_path(self):
-        """What ``read_snli`` takes: ``"sample"``, ``None`` (the hub's SNLI download) or a folder/zip."""
-        return "sample" if self.data == "sample" else (None if self.data == "snli" else self.data)
+        """What ``read_snli`` and ``corpora.read_pairs`` take: the corpus name or the folder/zip."""
+        return self.data
 
     def with_overrides(self, source: str | None = None, **changes) -> "Profile":
         """A copy with ``changes`` (``None`` values ignored); with ``source`` (e.g. ``"--epochs"``
@@ -174,10 +176,10 @@ PATH_FIELDS = {"model": "a checkpoint folder or zip (vocab.json + pretrained.par
                         "bert.base, sample",
                "base_model": "a checkpoint folder or zip (vocab.json + pretrained.params) or a name: bert.base, "
                              "bert.small, sample",
-               "data": "a folder or zip holding snli_1.0_train.txt, _dev.txt and _test.txt (SNLI's snli_1.0.zip), "
-                       "or snli, sample"}
+               "data": f"a folder or zip holding one corpus's files ({files_help()}), or a name: "
+                       + ", ".join(data_names())}
 _NAMES = {"model": ("bert.small", "bert.base", "sample"), "base_model": ("bert.small", "bert.base", "sample"),
-          "data": ("snli", "sample")}
+          "data": tuple(data_names())}
 
 
 class SettingError(ValueError):
@@ -200,14 +202,8 @@ def _path_problem(field: str, value: str) -> str | None:
         return "no such file or folder"
     if field != "data":
         return None  # load_pretrained names a folder or zip that holds the wrong files
-    from bertnli.data.snli import snli_file
-
-    try:
-        for split in ("train", "dev", "test"):
-            snli_file(path, split)
-    except (OSError, ValueError) as err:
-        return f"not SNLI's files ({str(err).split(';')[0]})"
-    return None
+    problem = data_problem(path)
+    return f"not a corpus's files ({problem})" if problem else None
 
 
 PROFILES: dict[str, Profile] = {

@@ -28,7 +28,7 @@ from bertnli.distributed import DistInfo, as_dist
 from bertnli.data.loader import make_loader
 from bertnli.model.pretrained import load_pretrained
 from bertnli.run.profiles import Profile
-from bertnli.data.snli import read_snli
+from bertnli.data.corpora import read_pairs
 from bertnli.run.train import History, check_lr, fine_tune
 
 SUBSET_SEED = 0          # the subsets do not depend on the run's --seed: same data, different seeds
@@ -49,7 +49,7 @@ def subset_indices(n: int, k: int | None, split: str) -> np.ndarray | None:
 def read_split(profile: Profile, split: str) -> tuple[list[str], list[str], list[int]]:
     """``(premises, hypotheses, labels)`` of one split, cut to the profile's ``train_pairs``
     (train) or ``test_pairs`` (dev, test) when it sets them."""
-    premises, hypotheses, labels = read_snli(profile.data_path(), split)
+    premises, hypotheses, labels = read_pairs(profile.data, split)
     keep = subset_indices(len(labels), profile.train_pairs if split == "train" else profile.test_pairs, split)
     if keep is None:
         return premises, hypotheses, labels
