@@ -41,6 +41,7 @@ Ground floor (files, devices, downloads):
 ``run/`` (one fine-tuning run):
 
 - ``run.profiles``   ``sample`` / ``laptop`` / ``full`` settings, ``BERTNLI_*`` variables.
+- ``run.korean_profiles`` ``korean_profile()``: chapter 6's Korean model, KorNLI and sizes per profile.
 - ``run.costs``      time and memory estimates from the settings.
 - ``run.history``    ``History``: one record per finished epoch, saved as ``history.json``.
 - ``run.checkpoint`` run folders (``checkpoint.pt``, ``run.json``, ``history.json``), safe
