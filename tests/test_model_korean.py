@@ -163,7 +163,7 @@ class ModelServer(LoopbackServer):
 
 @pytest.fixture
 def hub(tmp_path, monkeypatch):
-    from bertnli import hub_models
+    from bertnli import hub as hub_models
 
     monkeypatch.setenv("BERTNLI_CACHE", str(tmp_path / "cache"))
     entry = hub_models.ModelFolder("ko-test", "someone/ko-test", "abc123",
@@ -185,7 +185,7 @@ def leftovers(cache: Path) -> list[str]:
 def test_first_download_records_hashes_and_later_ones_must_match(hub, tmp_path):
     hub_models, server = hub
     folder = hub_models.fetch_model("ko-test")
-    record = json.loads(hub_models.record_path("ko-test").read_text(encoding="utf-8"))
+    record = json.loads(hub_models.model_record_path("ko-test").read_text(encoding="utf-8"))
     assert record["revision"] == "abc123" and set(record["sha256"]) == set(hub_models.MODELS["ko-test"].files)
     assert (folder / "vocab.txt").read_bytes() == (korean_model_dir() / "vocab.txt").read_bytes()
     bert, tokenizer = load_pretrained(folder)
@@ -197,7 +197,7 @@ def test_first_download_records_hashes_and_later_ones_must_match(hub, tmp_path):
         hub_models.fetch_model("ko-test")
     cache = tmp_path / "cache"
     assert not (cache / "ko-test").exists() and leftovers(cache) == []
-    assert json.loads(hub_models.record_path("ko-test").read_text(encoding="utf-8")) == record  # unchanged
+    assert json.loads(hub_models.model_record_path("ko-test").read_text(encoding="utf-8")) == record  # unchanged
 
 
 def test_a_missing_file_on_the_hub_leaves_nothing_half_written(hub, tmp_path):
@@ -207,11 +207,11 @@ def test_a_missing_file_on_the_hub_leaves_nothing_half_written(hub, tmp_path):
         hub_models.fetch_model("ko-test")
     cache = tmp_path / "cache"
     assert not (cache / "ko-test").exists() and leftovers(cache) == []
-    assert not hub_models.record_path("ko-test").exists()
+    assert not hub_models.model_record_path("ko-test").exists()
 
 
 def test_hub_names_are_pinned():
-    from bertnli import hub_models
+    from bertnli import hub as hub_models
 
     assert set(hub_models.MODELS) == {"klue-bert-base", "koelectra-small"}
     assert hub_models.MODELS["klue-bert-base"].revision == "34b965303f98bc5214daca7f76b7fb82d2dc6183"

@@ -13,8 +13,8 @@ Ground floor (files, devices, downloads):
 - ``distributed`` ``DistInfo``: this process's device, rank and world, made once by the
                   job's owner (``session()``).
 - ``_jupyter``    progress bars that suit a terminal or a notebook.
-- ``hub``         downloads and the cache: registry with sha1s, mirrors, offline placement.
-- ``hub_models``  Hugging Face model folders: pinned revision, sha256 recorded on first download.
+- ``hub``         downloads and the cache: registry with sha1s, mirrors, offline placement;
+                  Hugging Face model folders (pinned revision, sha256 recorded on first download).
 - ``sample``      the embedded offline samples: tiny checkpoints + template SNLI and KorNLI corpora.
 
 ``model/`` (the encoder and what fills it):

@@ -3,7 +3,7 @@ a Hugging Face BERT/ELECTRA folder (``config.json``, weights, WordPiece vocabula
 
 A checkpoint is a registry name (``bert.small``, ``bert.base``: downloaded through
 :mod:`bertnli.hub`; ``klue-bert-base``, ``koelectra-small``: through
-:mod:`bertnli.hub_models`), ``sample`` / ``ko-sample`` (the embedded offline stand-ins), a
+:mod:`bertnli.hub`), ``sample`` / ``ko-sample`` (the embedded offline stand-ins), a
 folder, or a zip. Which format a folder is in is decided by the files it holds.
 ``load_pretrained`` returns the model with its tokenizer (``model.tokenizer.Tokenizer``):
 a d2l ``Vocab`` or the model's own ``WordPiece``.
@@ -41,7 +41,7 @@ KNOWN_CONFIGS: dict[str, dict[str, int]] = {
 
 _SIZE_ARGS = ("num_hiddens", "ffn_num_hiddens", "num_blks", "max_len")
 
-# Hugging Face-format models by name: the embedded Korean stand-in and the hub's (hub_models.MODELS).
+# Hugging Face-format models by name: the embedded Korean stand-in and the hub's (hub.MODELS).
 HF_SAMPLE = "ko-sample"
 HF_NAMES = (HF_SAMPLE, "klue-bert-base", "koelectra-small")
 HF_CONFIG = "config.json"
@@ -99,8 +99,8 @@ def _resolve(name_or_path: str | Path) -> tuple[Path, str | None]:
         sample.korean_notice()
         return sample.korean_model_dir(), key
     if key in HF_NAMES:
-        from bertnli import hub_models
-        return hub_models.fetch_model(key), key
+        from bertnli import hub
+        return hub.fetch_model(key), key
     if key == "sample":
         from bertnli import sample
         sample.notice()
