@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from bertnli.data.dataset import SNLIBERTDataset, vocab_coverage
-from bertnli.data.packing import pack_ids, pack_pair
+from bertnli.data.packing import pack_ids, pack_pair, truncation_stats
 from bertnli.model.tokenizer import Tokenizer
 from bertnli.model.vocab import Vocab
 from bertnli.model.wordpiece import WordPiece
@@ -112,3 +112,13 @@ def test_pack_ids_matches_pack_pair_with_the_tokenizers_specials():
         tokens, expected_segments = pack_pair("a man is running .".split(), "a dog is sleeping .".split(), 8,
                                               truncation)
         assert ids == VOCAB[tokens] and segments == expected_segments
+
+
+def test_truncation_stats_counts_the_tokenizers_pieces(wordpiece):
+    pair = ("소년이 공원에서 개를 산책시키고 있다.", "아이가 걷고 있다.")
+    pieces = [len(ids) for ids in wordpiece.encode(list(pair))]
+    assert sum(pieces) > len(" ".join(pair).split())  # Korean words are several pieces
+    budget = sum(pieces) - 1 + 3
+    assert truncation_stats([pair], budget, tokenizer=wordpiece)["cut"] == 1
+    assert truncation_stats([pair], budget + 1, tokenizer=wordpiece)["cut"] == 0
+    assert truncation_stats([pair], budget)["cut"] == 0  # by whitespace words it would fit
