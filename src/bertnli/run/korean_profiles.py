@@ -19,15 +19,20 @@ from dataclasses import replace
 
 from bertnli.run.profiles import Profile
 
-# Laptop subset, sized with benchmarks/laptop_size_korean.py on a koelectra-small-shaped random
-# encoder (hidden 256, 12 layers, 4 heads, ffn 1024, embeddings 128, vocabulary 35,000) and pairs of
-# 40 WordPiece pieces on average, batch 64, max_len 128, on this project's shared 2-core machine:
-# MEASURED_NOTE below holds the rates measured there. A 4-core laptop CPU is taken as 1.5-2x one
-# thread of it, as for SNLI's laptop profile (profiles.py).
-LAPTOP_TRAIN_PAIRS = 30_000
+# Laptop subset, sized with benchmarks/laptop_size_korean.py --calibrate: a koelectra-small-shaped
+# random encoder (hidden 256, 12 layers, 4 heads, ffn 1024, embeddings 128, vocabulary 35,000) on
+# pairs of 40 WordPiece pieces on average (max_len 128, batch 64), timed with the book's own loop
+# side by side with bert.small's shape on SNLI-length pairs, on this project's shared 2-core machine
+# (load average 10-13 while it ran, so raw rates mean little): one thread trained 2.1 pairs/s for
+# koelectra-small and 41.9 pairs/s for bert.small (evaluation: 13.4 and 183 pairs/s); an earlier,
+# less loaded run gave 8.8 pairs/s (evaluation 39.7) for koelectra-small. bert.small ran ~345 pairs/s
+# on one idle thread here when SNLI's laptop profile was sized (profiles.py), so koelectra-small's
+# idle rate is about 345 * 2.1 / 41.9 = ~17 pairs/s (a FLOP count says ~13x bert.small's cost, ~26
+# pairs/s). A 4-core laptop CPU is taken as 1.5-2x one thread of this machine, as for SNLI: 26-35
+# pairs/s, evaluation ~6x faster. 15,000 training pairs plus 1,000 dev and 1,000 test pairs (and
+# the chapter's three more passes over the test subset) then take about 7.5-10 minutes.
+LAPTOP_TRAIN_PAIRS = 15_000
 LAPTOP_TEST_PAIRS = 1_000
-MEASURED_NOTE = "see LAPTOP_MEASUREMENT"
-LAPTOP_MEASUREMENT = ""
 
 _SETTINGS: dict[str, dict] = {
     "sample": dict(
