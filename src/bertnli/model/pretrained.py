@@ -1,15 +1,13 @@
 """Load a pretrained BERT checkpoint: d2l's format (``vocab.json`` + ``pretrained.params``) or
 a Hugging Face BERT/ELECTRA folder (``config.json``, weights, WordPiece vocabulary).
 
-A checkpoint is a registry name (``bert.small``, ``bert.base``: downloaded through
-:mod:`bertnli.hub`; ``klue-bert-base``, ``koelectra-small``: through
-:mod:`bertnli.hub`), ``sample`` / ``ko-sample`` (the embedded offline stand-ins), a
+A checkpoint is a registry name (``bert.small``, ``bert.base``, ``klue-bert-base``,
+``koelectra-small``: downloaded through :mod:`bertnli.hub`), ``sample`` / ``ko-sample`` (the embedded offline stand-ins), a
 folder, or a zip. Which format a folder is in is decided by the files it holds.
 ``load_pretrained`` returns the model with its tokenizer (``model.tokenizer.Tokenizer``):
 a d2l ``Vocab`` or the model's own ``WordPiece``.
 
-For d2l's format:
-The architecture is read from the tensors themselves; only the number of attention
+For d2l's format, the architecture is read from the tensors themselves; only the number of attention
 heads is invisible in the weights, so it comes from the known configuration of the
 checkpoint or from the caller. This is what lets ``bert.base`` load at all: the sizes
 are never hard-coded to ``bert.small``'s.
