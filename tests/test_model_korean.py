@@ -288,3 +288,14 @@ def test_predict_warns_when_the_vocabulary_does_not_cover_the_text(korean_run):
     model, tokenizer, _, _ = korean_run
     with pytest.warns(UnreliablePrediction, match=r"pieces of the premise .* are \[UNK\]"):
         predict(model, tokenizer, "Zebras quickly jump", "사람이 밖에 있다.", max_len=64)
+
+
+def test_the_download_command_fetches_a_hub_model_and_cache_lists_it(hub, tmp_path, capsys):
+    from bertnli._cli_hub import cmd_cache, cmd_download
+
+    hub_models, _ = hub
+    assert cmd_download("ko-test") == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "cache" / "ko-test")
+    assert cmd_cache() == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert ["ko-test", "folder"] in [row[:2] for row in rows]

@@ -194,7 +194,7 @@ def cmd_classroom(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bertnli.hub import REGISTRY
+    from bertnli.hub import MODELS, REGISTRY
 
     parser = argparse.ArgumentParser(prog="bertnli", description="Fine-tune a pretrained BERT on SNLI.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -208,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("download", help="download a resource into the cache (sha1-checked)")
-    p.add_argument("name", choices=sorted(REGISTRY), help="what to download")
+    p.add_argument("name", choices=sorted(REGISTRY) + sorted(MODELS), help="what to download")
     p.set_defaults(func=cmd_download)
 
     p = sub.add_parser("cache", help="list what is in the cache, with sizes")

@@ -214,6 +214,11 @@ def cached() -> list[CacheEntry]:
             continue  # _lock's files: empty, and in use only while a fetch runs
         if path.is_dir():
             res = REGISTRY.get(path.name)
+            if res is None and path.name in MODELS:  # a Hugging Face model folder
+                kind = "folder" if _model_complete(path, MODELS[path.name]) else "incomplete"
+                size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+                entries.append(CacheEntry(path.name, path, size, kind))
+                continue
             if res is not None and _is_complete(path, res):
                 kind = "folder"
             elif res is not None or _is_leftover(path):
