@@ -246,15 +246,20 @@ def test_stand_ins_are_small_and_packaged():
 def korean_run(tmp_path_factory):
     """The stand-in model fine-tuned on the stand-in corpus with the sample profile's settings,
     saved in a run folder (seconds on a CPU)."""
+    from bertnli.run.korean_profiles import korean_profile
+    from bertnli.run.profiles import PROFILES
+
+    profile = korean_profile(PROFILES["sample"])  # its model, max_len, batch size and lr; fewer pairs, epochs
     torch.manual_seed(0)
-    bert, tokenizer = load_pretrained("ko-sample")
-    train = SNLIBERTDataset(read_tsv(kornli_dir() / "snli_1.0_train.ko.tsv", 1200), tokenizer, max_len=64,
-                            cache=False)
-    test = SNLIBERTDataset(read_tsv(kornli_dir() / "xnli.test.ko.tsv"), tokenizer, max_len=64, cache=False)
+    bert, tokenizer = load_pretrained(profile.model)
+    train = SNLIBERTDataset(read_tsv(kornli_dir() / "snli_1.0_train.ko.tsv", 1200), tokenizer,
+                            max_len=profile.max_len, cache=False)
+    test = SNLIBERTDataset(read_tsv(kornli_dir() / "xnli.test.ko.tsv"), tokenizer, max_len=profile.max_len,
+                           cache=False)
     model = BERTClassifier(bert)
     run = RunFolder(tmp_path_factory.mktemp("run"), config={"note": "korean"}, vocab=tokenizer)
-    fine_tune(model, make_loader(train, 64, shuffle=True), None, epochs=2, lr=1e-3, device="cpu",
-              progress=False, checkpoint_dir=run)
+    fine_tune(model, make_loader(train, profile.batch_size, shuffle=True), None, epochs=2, lr=profile.lr,
+              device="cpu", progress=False, checkpoint_dir=run)
     return model, tokenizer, test, run
 
 
