@@ -444,6 +444,7 @@ def _extract(res: Resource, archive: Path) -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
+
 # --------------------------------------------------------------------------- Hugging Face model folders
 # The Korean chapter's encoders live on the Hugging Face hub as a few separate files per model,
 # at a revision pinned here. Where a file's hash cannot be learned in advance, the first complete
