@@ -38,7 +38,7 @@ def test_ids_equal_transformers_for_either_file(tmp_path, lowercase, files):
     assert ours.source.name == ("tokenizer.json" if files == "tokenizer.json" else "vocab.txt")
     expected = [theirs(s, add_special_tokens=False)["input_ids"] for s in SENTENCES]
     assert ours.encode(SENTENCES) == expected
-    assert ours.special_ids() == {"unk": 1, "cls": 2, "sep": 3, "pad": 0, "mask": 4}
+    assert ours.special_ids == {"unk": 1, "cls": 2, "sep": 3, "pad": 0, "mask": 4}
 
 
 def test_the_configs_normalization_is_what_keeps_korean_readable(tmp_path):

@@ -20,7 +20,7 @@ def human_size(n: int) -> str:
 def cmd_download(name: str) -> int:
     """Fetch ``name`` and print its payload folder; a HubError goes to stderr with exit code 2."""
     try:
-        path = hub.fetch(name)
+        path = hub.fetch_model(name) if name in hub.MODELS else hub.fetch(name)
     except hub.HubError as err:
         print(f"bertnli: {err}", file=sys.stderr)
         return 2

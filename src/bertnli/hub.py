@@ -1,4 +1,4 @@
-"""Download, verify and unpack the pretrained checkpoints, SNLI and KorNLI.
+"""Download, verify and unpack the pretrained checkpoints, SNLI and KorNLI; fetch Hugging Face model folders.
 
 A ``Resource`` is a zip in d2l's public bucket. ``fetch`` downloads it once into a
 per-user cache (via pooch, which checks the sha1), unpacks it next to the zip, and
@@ -19,17 +19,19 @@ Two rules keep the cache trustworthy:
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Iterator
 
@@ -41,6 +43,7 @@ except ImportError:  # only downloading needs it: local files, mirrors' copies a
     pooch = None
 
 from bertnli._jupyter import progress_bar, want_progress
+from bertnli.files import atomic_write
 
 DEFAULT_URL = "https://d2l-data.s3-accelerate.amazonaws.com/"
 CACHE_ENV = "BERTNLI_CACHE"
@@ -184,8 +187,9 @@ def base_url() -> str:
 
 
 def names() -> list[str]:
-    """Every name ``fetch`` knows: the zips and the file sets."""
-    return sorted([*REGISTRY, *FILE_SETS])
+    """Every name ``bertnli download`` knows: the zips and file sets (``fetch``) and the Hugging
+    Face model folders (``fetch_model``)."""
+    return sorted([*REGISTRY, *FILE_SETS, *MODELS])
 
 
 def resource(name: str) -> Resource:
@@ -264,6 +268,11 @@ def cached() -> list[CacheEntry]:
             continue  # _lock's files: empty, and in use only while a fetch runs
         if path.is_dir():
             res = REGISTRY.get(path.name) or FILE_SETS.get(path.name)
+            if res is None and path.name in MODELS:  # a Hugging Face model folder
+                kind = "folder" if _model_complete(path, MODELS[path.name]) else "incomplete"
+                size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+                entries.append(CacheEntry(path.name, path, size, kind))
+                continue
             if isinstance(res, FileSet):
                 kind = "folder" if _set_is_complete(res) else "incomplete"
             elif res is not None and _is_complete(path, res):
@@ -602,3 +611,142 @@ def _pinned_hint(fs: FileSet, pinned: PinnedFile, target: Path) -> str:
     return (f"To install it by hand, get {pinned.filename} at revision {fs.revision} ({fs.url}{pinned.filename}) "
             f"and save it as\n    {target}\nIts git blob id (git hash-object) must be {pinned.git_blob}. Or "
             f"point ${URL_ENV} at a mirror (http(s)://... or file:///folder/).")
+
+
+# --------------------------------------------------------------------------- Hugging Face model folders
+# The Korean chapter's encoders live on the Hugging Face hub as a few separate files per model,
+# at a revision pinned here. Where a file's hash cannot be learned in advance, the first complete
+# download records each file's sha256 next to the cache (``NAME.sha256.json``) and every later
+# download must give the same bytes: a changed file upstream, or a mirror serving other bytes, is
+# refused, never silently used. As for the zips, nothing half-written is taken as good: files land
+# in a temporary sibling folder that is renamed into place after all of them are checked, with a
+# ``.complete`` marker (the revision) written last.
+
+HF_DEFAULT_URL = "https://huggingface.co/"
+HF_URL_ENV = "BERTNLI_HF_URL"  # a mirror laid out like the hub: BASE/<repo>/resolve/<revision>/<file>
+
+
+@dataclass(frozen=True)
+class ModelFolder:
+    """A model on the Hugging Face hub: which repository, which revision, which files."""
+
+    name: str
+    repo: str
+    revision: str
+    files: tuple[str, ...]
+    description: str
+    sha256: dict[str, str] = field(default_factory=dict)  # known hashes; the rest are recorded on first download
+
+
+MODELS: dict[str, ModelFolder] = {
+    m.name: m
+    for m in (
+        # Revision: the commit "Build out the model card (#2)" of klue/bert-base, found here by a
+        # search of stored hub pages; it changes only README.md, so its weights are the published ones.
+        # No file hash could be learned here: each is recorded on the first download.
+        ModelFolder("klue-bert-base", "klue/bert-base", "34b965303f98bc5214daca7f76b7fb82d2dc6183",
+                    ("config.json", "pytorch_model.bin", "vocab.txt", "tokenizer_config.json"),
+                    "KLUE BERT base (Park et al., 2021; CC BY-SA 4.0): a Korean BERT-base, 12 layers, 768 wide"),
+        # Revision: `main`. No commit of this repository could be looked up from here; the first
+        # download records every file's sha256 and later downloads are checked against it.
+        ModelFolder("koelectra-small", "monologg/koelectra-small-v3-discriminator", "main",
+                    ("config.json", "pytorch_model.bin", "vocab.txt", "tokenizer_config.json"),
+                    "KoELECTRA-Small v3 discriminator (Park, 2020; Apache 2.0): 12 layers, 256 wide, "
+                    "embeddings 128"),
+    )
+}
+
+
+def model_base_url() -> str:
+    url = os.environ.get(HF_URL_ENV) or HF_DEFAULT_URL
+    if "://" not in url:
+        url = Path(url).expanduser().resolve().as_uri()
+    return url if url.endswith("/") else url + "/"
+
+
+def file_url(model: ModelFolder, filename: str) -> str:
+    return f"{model_base_url()}{model.repo}/resolve/{model.revision}/{filename}"
+
+
+def model_record_path(name: str) -> Path:
+    """Where the first download's hashes are kept (outside the folder, so they outlive it)."""
+    return cache_dir() / f"{name}.sha256.json"
+
+
+def model_folder(name: str) -> ModelFolder:
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise HubError(f"unknown model {name!r}; known models: {', '.join(sorted(MODELS))}") from None
+
+
+def _model_complete(folder: Path, entry: ModelFolder) -> bool:
+    marker = folder / COMPLETE
+    return marker.is_file() and marker.read_text(encoding="utf-8").strip() == entry.revision
+
+
+def fetch_model(name: str) -> Path:
+    """Download ``name``'s files once (checked), return the folder holding them."""
+    entry = model_folder(name)
+    folder = cache_dir() / name
+    if _model_complete(folder, entry):
+        return folder
+    with FileLock(str(cache_dir() / f".{name}.lock")):
+        if _model_complete(folder, entry):
+            return folder
+        _download_all(entry, folder)
+    return folder
+
+
+def _recorded(entry: ModelFolder) -> dict[str, str]:
+    path = model_record_path(entry.name)
+    if not path.is_file():
+        return {}
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise HubError(f"{path}: the recorded hashes of {entry.name!r} are unreadable ({err}); delete the file "
+                       "to record them again from the next download") from None
+    if not isinstance(record, dict) or record.get("revision") != entry.revision:
+        return {}  # recorded for another pinned revision
+    return dict(record.get("sha256") or {})
+
+
+def _download_all(entry: ModelFolder, folder: Path) -> None:
+    expected = {**_recorded(entry), **entry.sha256}
+    tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}{PARTIAL}", dir=cache_dir()))
+    try:
+        got = {filename: _download(file_url(entry, filename), tmp / filename) for filename in entry.files}
+        for filename, actual in got.items():
+            if filename in expected and expected[filename] != actual:
+                raise HubError(
+                    f"{file_url(entry, filename)} is not the file recorded for {entry.name!r}: sha256 expected "
+                    f"{expected[filename]} (recorded in {model_record_path(entry.name)} or pinned), got {actual}. "
+                    "It was not kept, and the cached model was not changed. The file changed upstream or the "
+                    f"mirror serves other bytes; if you trust the new file, delete {model_record_path(entry.name)} "
+                    "and fetch again")
+        if not expected.keys() >= set(entry.files):
+            atomic_write(model_record_path(entry.name), json.dumps(
+                {"repo": entry.repo, "revision": entry.revision, "sha256": {**got, **expected}}, indent=2) + "\n")
+        (tmp / COMPLETE).write_text(entry.revision + "\n", encoding="utf-8")
+        if folder.is_dir():
+            shutil.rmtree(folder)
+        elif folder.exists():
+            folder.unlink()
+        os.replace(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _download(url: str, target: Path) -> str:
+    """Write ``url`` to ``target``; return its sha256."""
+    digest = hashlib.sha256()
+    try:
+        with urllib.request.urlopen(url, timeout=TIMEOUT) as response, open(target, "wb") as out:
+            for chunk in iter(lambda: response.read(1 << 20), b""):
+                digest.update(chunk)
+                out.write(chunk)
+    except (urllib.error.URLError, OSError) as err:
+        raise HubError(f"could not download {url}: {err}. Nothing was kept. Check the network, or point "
+                       f"${HF_URL_ENV} at a mirror, or pass a local model folder with --model") from None
+    return digest.hexdigest()

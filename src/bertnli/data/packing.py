@@ -115,11 +115,24 @@ def pack_pair(
     return tokens, segments
 
 
-def truncation_stats(pairs: Iterable[tuple], max_len: int, method: str = "longest_first") -> dict:
+def pack_ids(premise_ids: Sequence[int], hypothesis_ids: Sequence[int], max_len: int, special_ids: dict,
+             truncation: str = "longest_first") -> tuple[list[int], list[int]]:
+    """``pack_pair`` for ids, with any tokenizer's special ids (``tokenizer.special_ids``):
+    ``(ids, segments)`` of ``cls premise sep hypothesis sep``, at most ``max_len`` long."""
+    if max_len < SPECIALS_PER_PAIR:
+        raise ValueError(f"max_len must be at least {SPECIALS_PER_PAIR} (room for <cls> and two <sep>), got {max_len}")
+    p, h = _truncate(premise_ids, hypothesis_ids, max_len - SPECIALS_PER_PAIR, truncation)
+    cls, sep = special_ids["cls"], special_ids["sep"]
+    return [cls, *p, sep, *h, sep], [0] * (len(p) + 2) + [1] * (len(h) + 1)
+
+
+def truncation_stats(pairs: Iterable[tuple], max_len: int, method: str = "longest_first", *,
+                     tokenizer=None) -> dict:
     """How much truncating to ``max_len`` cuts from a corpus.
 
     ``pairs``: ``(premise, hypothesis)`` tuples, each side a token list or a sentence
-    (split on whitespace). Returns ``pairs``, ``cut`` (pairs that lose anything),
+    (split on whitespace, or cut by ``tokenizer.encode`` when a tokenizer is given: a
+    WordPiece model reads pieces, and Korean words are often several). Returns ``pairs``, ``cut`` (pairs that lose anything),
     ``cut_share``, ``premise_lost`` / ``hypothesis_lost`` (tokens dropped, in total) and
     ``premise_lost_mean`` / ``hypothesis_lost_mean`` (per cut pair; 0.0 if none is cut).
     At ``max_len=128`` hardly any SNLI pair is cut; compare methods at small ``max_len``.
@@ -128,7 +141,9 @@ def truncation_stats(pairs: Iterable[tuple], max_len: int, method: str = "longes
         raise ValueError(f"max_len must be at least {SPECIALS_PER_PAIR}, got {max_len}")
 
     def length(side) -> int:
-        return len(side.split()) if isinstance(side, str) else len(side)
+        if not isinstance(side, str):
+            return len(side)
+        return len(tokenizer.encode([side])[0]) if tokenizer is not None else len(side.split())
 
     lens = np.array([(length(p), length(h)) for p, h in pairs], dtype=np.int64).reshape(-1, 2)
     p, h = lens[:, 0], lens[:, 1]

@@ -178,7 +178,8 @@ PATH_FIELDS = {"model": "a checkpoint folder or zip (vocab.json + pretrained.par
                              "bert.small, sample",
                "data": f"a folder or zip holding one corpus's files ({files_help()}), or a name: "
                        + ", ".join(data_names())}
-_NAMES = {"model": ("bert.small", "bert.base", "sample"), "base_model": ("bert.small", "bert.base", "sample"),
+_NAMES = {"model": ("bert.small", "bert.base", "sample", "ko-sample", "klue-bert-base", "koelectra-small"),
+          "base_model": ("bert.small", "bert.base", "sample"),
           "data": tuple(data_names())}
 
 
