@@ -716,7 +716,7 @@ def _download_all(entry: ModelFolder, folder: Path) -> None:
     expected = {**_recorded(entry), **entry.sha256}
     tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}{PARTIAL}", dir=cache_dir()))
     try:
-        got = {filename: _download(file_url(entry, filename), tmp / filename) for filename in entry.files}
+        got = {filename: _download_hashed(file_url(entry, filename), tmp / filename) for filename in entry.files}
         for filename, actual in got.items():
             if filename in expected and expected[filename] != actual:
                 raise HubError(
@@ -738,7 +738,7 @@ def _download_all(entry: ModelFolder, folder: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _download(url: str, target: Path) -> str:
+def _download_hashed(url: str, target: Path) -> str:
     """Write ``url`` to ``target``; return its sha256."""
     digest = hashlib.sha256()
     try:
