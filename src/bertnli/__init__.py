@@ -38,7 +38,10 @@ Ground floor (files, devices, downloads):
 
 ``run/`` (one fine-tuning run):
 
+- ``run.rules``      each rule a run's settings follow, once, its message naming the option.
 - ``run.profiles``   ``sample`` / ``laptop`` / ``full`` settings, ``BERTNLI_*`` variables.
+- ``run.spec``       ``RunSpec``: one run, built from profile < variables < arguments and checked
+                     once; ``Optimization`` (the optimizer and its learning rate).
 - ``run.costs``      time and memory estimates from the settings.
 - ``run.history``    ``History``: one record per finished epoch, saved as ``history.json``.
 - ``run.checkpoint`` run folders (``checkpoint.pt``, ``run.json``, ``history.json``), safe

@@ -15,22 +15,15 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass, fields, replace
 
+from bertnli.run.rules import SettingError, parse_int  # noqa: F401 (SettingError re-exported)
+
 PROFILE_ENV = "BERTNLI_PROFILE"
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise ValueError(f"must be a positive integer, got {text!r}")
-    return value
-
-
-def _name_or_path(text: str) -> str:
+def _name_or_path(text: str, where: str) -> str:
     if not text.strip():
-        raise ValueError("must be a name (e.g. bert.small, snli, sample), a folder or a zip, got an empty string")
+        raise SettingError(f"{where} must be a name (e.g. bert.small, snli, sample), a folder or a zip, got an "
+                           "empty string; unset it or give a valid value")
     return os.path.expanduser(text.strip())
 
 
@@ -40,9 +33,9 @@ ENV_OVERRIDES: dict[str, tuple[str, object]] = {
     "BERTNLI_MODEL": ("model", _name_or_path),
     "BERTNLI_BASE_MODEL": ("base_model", _name_or_path),
     "BERTNLI_DATA": ("data", _name_or_path),
-    "BERTNLI_EPOCHS": ("epochs", _positive_int),
-    "BERTNLI_TRAIN_PAIRS": ("train_pairs", _positive_int),
-    "BERTNLI_TEST_PAIRS": ("test_pairs", _positive_int),
+    "BERTNLI_EPOCHS": ("epochs", parse_int),
+    "BERTNLI_TRAIN_PAIRS": ("train_pairs", parse_int),
+    "BERTNLI_TEST_PAIRS": ("test_pairs", parse_int),
 }
 
 
@@ -180,15 +173,6 @@ _NAMES = {"model": ("bert.small", "bert.base", "sample"), "base_model": ("bert.s
           "data": ("snli", "sample")}
 
 
-class SettingError(ValueError):
-    """A setting (a ``BERTNLI_*`` variable) that cannot work; the message names it and the fix.
-
-    In a notebook it shows as that one line, not as a traceback through the package."""
-
-    def _render_traceback_(self) -> list[str]:  # IPython's hook: what the cell's error shows
-        return [f"{type(self).__name__}: {self}"]
-
-
 def _path_problem(field: str, value: str) -> str | None:
     """Why ``value`` cannot be the ``field`` path (None when it can, or is a name)."""
     from pathlib import Path
@@ -244,10 +228,7 @@ def env_overrides(environ=None) -> dict[str, tuple[str, object]]:
         text = environ.get(variable)
         if text is None or text == "":
             continue
-        try:
-            found[name] = (variable, parse(text))
-        except ValueError as err:
-            raise ValueError(f"${variable}: {err}; unset it or give a valid value") from None
+        found[name] = (variable, parse(text, "$" + variable))  # each rule names the variable and the fix
     return found
 
 
