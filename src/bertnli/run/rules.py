@@ -42,7 +42,7 @@ def check_lr(lr, where: str = "--lr / lr=") -> float:
         ok = False
     if not ok:
         raise SettingError(f"learning rate ({where}) must be a finite positive number, got {lr!r}; "
-                           f"the reference run uses {REFERENCE_LR:g}")
+                           "the reference run uses 1e-4")
     return lr
 
 

@@ -24,6 +24,7 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 
+from bertnli import hardware
 from bertnli.data.packing import TRUNCATIONS
 from bertnli.run import rules
 from bertnli.run.rules import CLI, PYTHON, option
@@ -206,6 +207,8 @@ class RunSpec:
         rules.check_out_flags(self.out, self.resume, self.overwrite, s)
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise rules.SettingError(f"{option('seed', s)} must be an integer, got {self.seed!r}")
+        if self.device is not None:  # the device's one rule (hardware): a name this machine can run
+            hardware.resolve_device(self.device)
         if not isinstance(self.num_workers, int) or self.num_workers < 0:
             raise rules.SettingError(f"{option('num_workers', s)} must be 0 or more, got {self.num_workers!r}")
 
