@@ -81,6 +81,7 @@ from bertnli.data.packing import pack_pair, tokenize, tokenize_text, truncate_lo
 from bertnli.book.plots import LivePlot, plot_confusion, plot_history, plot_probabilities
 from bertnli.model.pretrained import KNOWN_CONFIGS, load_pretrained
 from bertnli.run.profiles import get_profile
+from bertnli.run.spec import RunSpec
 from bertnli.data.snli import LABELS, read_snli
 from bertnli.files import atomic_write
 from bertnli.run.checkpoint import RunFolder, model_from_checkpoint

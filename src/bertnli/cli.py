@@ -14,7 +14,6 @@ import shlex
 import signal
 import sys
 import warnings
-from pathlib import Path
 
 
 def cmd_info(args: argparse.Namespace) -> int:

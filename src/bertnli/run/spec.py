@@ -145,6 +145,12 @@ class RunSpec:
     progress: bool | None = None
     surface: str = PYTHON
 
+    def __post_init__(self):  # plain JSON data: a Path or a torch.device as its text
+        for name in ("device", "out"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                object.__setattr__(self, name, str(value))
+
     # ------------------------------------------------------------------ building
 
     @classmethod
@@ -161,8 +167,6 @@ class RunSpec:
         if unknown:
             raise TypeError(f"RunSpec.build() got unexpected argument(s) {', '.join(unknown)}")
         out, resume = arguments.get("out"), bool(arguments.get("resume"))
-        if isinstance(out, Path):
-            arguments["out"] = out = str(out)
         rules.check_out_flags(out, resume, bool(arguments.get("overwrite")), surface)
         if out:  # before reading anything of it: never start over a saved run, never resume nothing
             from bertnli.run.checkpoint import check_run_folder
@@ -185,8 +189,6 @@ class RunSpec:
         for name in PROFILE_ARGUMENTS:
             if name in changes:
                 profile = profile.with_overrides(option(name, self.surface), **{name: changes.pop(name)})
-        if isinstance(changes.get("out"), Path):
-            changes["out"] = str(changes["out"])
         spec = replace(self, profile=profile, **changes)
         spec.validate()
         return spec
