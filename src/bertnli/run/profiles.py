@@ -239,18 +239,21 @@ def apply_env(profile: Profile, environ=None) -> Profile:
     return profile
 
 
-def get_profile(name: str | None = None, *, announce: bool = False, check_paths: bool = True) -> Profile:
+def get_profile(name: str | None = None, *, announce: bool = False, check_paths: bool = True,
+                environ=None) -> Profile:
     """The profile called ``name``, else ``$BERTNLI_PROFILE``, else ``sample``, with the
     ``BERTNLI_*`` overrides (``ENV_OVERRIDES``) applied; ``announce`` prints its banner.
 
     ``check_paths`` refuses a ``BERTNLI_MODEL`` / ``BERTNLI_DATA`` path that is not there
-    (:class:`SettingError`); the command line checks after its own options, which win."""
+    (:class:`SettingError`); the command line checks after its own options, which win.
+    ``environ``: where the variables are read (default: ``os.environ``)."""
+    environ = os.environ if environ is None else environ
     source = "argument"
     if not name:
-        name, source = os.environ.get(PROFILE_ENV) or "sample", PROFILE_ENV
+        name, source = environ.get(PROFILE_ENV) or "sample", PROFILE_ENV
     if name not in PROFILES:
-        raise ValueError(f"unknown profile {name!r} (from the {source}); choose one of {sorted(PROFILES)}")
-    profile = apply_env(PROFILES[name])
+        raise SettingError(f"unknown profile {name!r} (from the {source}); choose one of {sorted(PROFILES)}")
+    profile = apply_env(PROFILES[name], environ)
     if check_paths:
         profile.check_paths()
     if announce:

@@ -1,7 +1,7 @@
 """The whole fine-tuning job in one call, for the command line and for notebooks.
 
-``finetune_job(spec)`` (a :class:`~bertnli.run.spec.RunSpec`; or a profile and keywords) seeds, loads the checkpoint, builds the datasets
-(train; dev, watched every epoch; test, measured once at the end) and their loaders,
+``finetune_job(spec)`` (a :class:`~bertnli.run.spec.RunSpec`; or a profile and keywords)
+seeds, loads the checkpoint, builds the datasets (train; dev, watched every epoch; test, measured once at the end) and their loaders,
 and fine-tunes, with the same steps a chapter shows one by one. ``read_split`` applies
 the profile's size controls (``train_pairs``, ``test_pairs``): a fixed, seeded subset,
 the same in every process, on every resume and in every chapter. Under torchrun the

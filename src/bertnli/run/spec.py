@@ -28,7 +28,7 @@ from bertnli import hardware
 from bertnli.data.packing import TRUNCATIONS
 from bertnli.run import rules
 from bertnli.run.rules import CLI, PYTHON, option
-from bertnli.run.profiles import PROFILE_ENV, PROFILES, Profile, apply_env
+from bertnli.run.profiles import Profile, apply_env, get_profile
 
 # The arguments that change the profile (what the run is and how big), in the order of the banner.
 PROFILE_ARGUMENTS = ("model", "data", "epochs", "batch_size", "max_len", "lr", "truncation", "train_pairs",
@@ -278,14 +278,7 @@ def _base_profile(profile, env, resumed: str | None, surface: str) -> Profile:
         return apply_env(recorded, os.environ if env is None else env)
     if isinstance(profile, Profile):
         return profile if env is None else apply_env(profile, env)
-    env = os.environ if env is None else env
-    source = "argument"
-    if not profile:
-        profile, source = env.get(PROFILE_ENV) or "sample", PROFILE_ENV
-    if profile not in PROFILES:
-        raise rules.SettingError(f"unknown profile {profile!r} (from the {source}); choose one of "
-                                 f"{sorted(PROFILES)}")
-    return apply_env(PROFILES[profile], env)
+    return get_profile(profile, check_paths=False, environ=env)
 
 
 # ----------------------------------------------------------------------------- what a run folder recorded

@@ -28,8 +28,8 @@ from torch import nn
 
 from bertnli._jupyter import progress_bar, want_progress
 from bertnli import hardware
-from bertnli.run.checkpoint import (HISTORY_FILE, RunFolder, atomic_write, check_run_folder, check_writable,  # noqa: F401
-                                    hold_run_folder, rng_state)
+from bertnli.run.checkpoint import (HISTORY_FILE, RunFolder, atomic_write, check_run_folder,  # noqa: F401
+                                    check_writable, hold_run_folder, rng_state)
 from bertnli.run.rules import CLI
 from bertnli.run.spec import TrainSettings, make_optimizer  # noqa: F401 (make_optimizer re-exported)
 from bertnli.distributed import DistInfo, as_dist
