@@ -43,8 +43,11 @@ Ground floor (files, devices, downloads):
 
 ``run/`` (one fine-tuning run):
 
+- ``run.rules``      each rule a run's settings follow, once, its message naming the option.
 - ``run.profiles``   ``sample`` / ``laptop`` / ``full`` settings, ``BERTNLI_*`` variables.
 - ``run.korean_profiles`` ``korean_profile()``: chapter 6's Korean model, KorNLI and sizes per profile.
+- ``run.spec``       ``RunSpec``: one run, built from profile < variables < arguments and checked
+                     once; ``Optimization`` (the optimizer and its learning rate).
 - ``run.costs``      time and memory estimates from the settings.
 - ``run.history``    ``History``: one record per finished epoch, saved as ``history.json``.
 - ``run.checkpoint`` run folders (``checkpoint.pt``, ``run.json``, ``history.json``), safe
@@ -84,6 +87,7 @@ from bertnli.data.packing import pack_pair, tokenize, tokenize_text, truncate_lo
 from bertnli.book.plots import LivePlot, plot_confusion, plot_history, plot_probabilities
 from bertnli.model.pretrained import KNOWN_CONFIGS, load_pretrained
 from bertnli.run.profiles import get_profile
+from bertnli.run.spec import RunSpec
 from bertnli.data.snli import LABELS, read_snli
 from bertnli.files import atomic_write
 from bertnli.run.checkpoint import RunFolder, model_from_checkpoint

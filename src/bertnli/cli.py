@@ -14,7 +14,6 @@ import shlex
 import signal
 import sys
 import warnings
-from pathlib import Path
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -49,11 +48,28 @@ def cmd_cache(args: argparse.Namespace) -> int:
     return run()
 
 
+def _rule(text: str, parse, check, where: str):
+    """An argparse type's work: ``parse`` the text, then the setting's one rule (``bertnli.run.rules``)."""
+    try:
+        value = parse(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    try:
+        return check(value, where)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
+    from bertnli.run.rules import check_positive_int
+
+    return _rule(text, int, check_positive_int, "the value")
+
+
+def _learning_rate(text: str) -> float:
+    from bertnli.run.rules import check_lr
+
+    return _rule(text, float, check_lr, "--lr")
 
 
 def _positive_float(text: str) -> float:
@@ -65,25 +81,9 @@ def _positive_float(text: str) -> float:
 
 def _run_profile(folder: str):
     """The ``Profile`` a run folder's run.json records (only the fields this version knows)."""
-    from bertnli.run.checkpoint import RUN_FILE, run_profile
-    from bertnli.run.profiles import Profile
+    from bertnli.run.spec import recorded_profile
 
-    recorded = run_profile(folder)
-    try:
-        return Profile.from_dict(recorded)
-    except TypeError as err:
-        raise ValueError(f"{Path(folder) / RUN_FILE}: incomplete profile ({err}); fine-tune again") from None
-    except ValueError as err:  # a field of the wrong type, named
-        raise ValueError(f"{Path(folder) / RUN_FILE}: the recorded profile is not usable: {err}; "
-                         "fine-tune again") from None
-
-
-def _run_seed(folder: str) -> int:
-    """The ``--seed`` a run folder's run.json records (0 for runs saved without one)."""
-    from bertnli.run.checkpoint import read_run
-
-    seed = read_run(folder).get("config", {}).get("seed", 0)
-    return seed if isinstance(seed, int) else 0
+    return recorded_profile(folder)
 
 
 def _resume_command(args: argparse.Namespace, info) -> str:
@@ -100,42 +100,31 @@ def _resume_command(args: argparse.Namespace, info) -> str:
     return f"{launcher} finetune --out {shlex.quote(str(args.out))} --resume{device}"
 
 
+# finetune's options that describe the run (RunSpec.build takes them by these names)
+SPEC_OPTIONS = ("model", "data", "epochs", "batch_size", "max_len", "lr", "truncation", "train_pairs", "test_pairs",
+                "out", "resume", "overwrite", "seed", "device", "amp", "compile", "num_workers", "progress")
+
+
 def cmd_finetune(args: argparse.Namespace) -> int:
     import io
 
     from bertnli import distributed, sample
-    from bertnli.run.checkpoint import check_run_folder
-    from bertnli.run.profiles import apply_env, get_profile
     from bertnli.run.recipe import finetune_job
+    from bertnli.run.rules import CLI
+    from bertnli.run.spec import RunSpec
 
-    if args.out:  # first of all: never start over a saved run, never "resume" an empty folder
-        check_run_folder(args.out, resume=args.resume, overwrite=args.overwrite, cli=True)
-    # A resumed run continues with its own settings (and seed); arguments given now change how
-    # the rest of it goes (epochs, lr, batch size, ...), and finetune_job refuses those that
-    # would make it another run (model, data, pair limits, max_len, truncation, seed).
-    base = _run_profile(args.out) if args.resume else get_profile(args.profile, check_paths=False)  # + BERTNLI_*
-    if args.resume:  # the BERTNLI_* variables set now count as options given now: applied or refused
-        base = apply_env(base)
-    if args.resume and args.profile and args.profile != base.name:
-        raise ValueError(f"--profile {args.profile}: the run in {args.out} was made with profile {base.name}, "
-                         "and resuming cannot change what the run is; resume without --profile, or start a new "
-                         "run with it (another --out, or --overwrite)")
-    if args.seed is None:
-        args.seed = _run_seed(args.out) if args.resume else 0
-    profile = base
-    for option in ("model", "data", "epochs", "batch_size", "max_len", "lr", "truncation", "train_pairs",
-                   "test_pairs"):
-        profile = profile.with_overrides("--" + option.replace("_", "-"), **{option: getattr(args, option)})
-    if not args.resume:
-        profile.check_paths(("model", "data"))  # a bad $BERTNLI_DATA / $BERTNLI_MODEL no option replaced
-    with distributed.session(args.device) as info:  # this process's place in the job, made once
+    # Profile, then the BERTNLI_* variables, then the options: one RunSpec, checked once. A resumed
+    # run continues with its own settings (and seed); options given now change how the rest of it
+    # goes (epochs, lr, batch size, ...), and finetune_job refuses those that would make it another
+    # run (model, data, pair limits, max_len, truncation, seed).
+    spec = RunSpec.build(args.profile, os.environ, surface=CLI, **{name: getattr(args, name) for name in SPEC_OPTIONS})
+    if not spec.resume:
+        spec.profile.check_paths(("model", "data"))  # a bad $BERTNLI_DATA / $BERTNLI_MODEL no option replaced
+    with distributed.session(spec.device) as info:  # this process's place in the job, made once
         if not info.is_main:
             sample.notice(file=io.StringIO())  # rank 0 alone shows the sample's notice
-        info.print(profile.banner(), flush=True)
-        _, _, history = finetune_job(profile, out=args.out, resume=args.resume, seed=args.seed, device=info,
-                                     amp=args.amp, compile=args.compile, num_workers=args.num_workers,
-                                     progress=args.progress, overwrite=args.overwrite,
-                                     resume_command=_resume_command(args, info) if args.out else None)
+        info.print(spec.profile.banner(), flush=True)
+        _, _, history = finetune_job(spec, dist=info, resume_command=_resume_command(args, info) if args.out else None)
         if history.interrupted:  # fine_tune said what was saved and how to continue
             return 128 + signal.Signals[history.stopped_by or "SIGINT"]  # 130 for Ctrl-C, 143 for SIGTERM
         info.print(f"done: {history.summary()}" + (f"; checkpoint in {args.out}" if args.out else ""))
@@ -231,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=_positive_int)
     p.add_argument("--batch-size", type=_positive_int)
     p.add_argument("--max-len", type=_positive_int)
-    p.add_argument("--lr", type=_positive_float)
+    p.add_argument("--lr", type=_learning_rate)
     p.add_argument("--truncation", choices=TRUNCATIONS)
     p.add_argument("--train-pairs", type=_positive_int, metavar="N",
                    help="train on a fixed, seeded subset of N training pairs (the same on every resume)")
@@ -332,10 +321,13 @@ def _stop_on_sigterm() -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "resume", False) and not args.out:
-        parser.error("argument --resume: needs --out (the run folder to resume)")
-    if getattr(args, "resume", False) and getattr(args, "overwrite", False):
-        parser.error("argument --overwrite: not allowed with --resume (continue the run, or replace it)")
+    if args.command == "finetune":  # the run folder's flags, by their one rule, as argparse's own error
+        from bertnli.run.rules import CLI, check_out_flags
+
+        try:
+            check_out_flags(args.out, args.resume, args.overwrite, CLI)
+        except ValueError as err:
+            parser.error(str(err))
     previous = _stop_on_sigterm()
     try:
         return _run(args)

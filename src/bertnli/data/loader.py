@@ -9,6 +9,7 @@ random from epoch to epoch while their pairs have similar lengths.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import torch
@@ -124,21 +125,33 @@ class SNLILoader(torch.utils.data.DataLoader):
         self.batch_sampler.set_epoch(epoch)
 
 
-def make_loader(
-    dataset,
-    batch_size: int,
-    shuffle: bool,
-    bucket: bool = True,
-    num_workers: int = 0,
-    pin_memory: bool | None = None,
-    seed: int = 0,
-    drop_last: bool = False,
-    num_replicas: int = 1,
-    rank: int = 0,
-    dist: DistInfo | None = None,
-    even_shares: bool = True,
-    pad_multiple: int | None = None,
-) -> SNLILoader:
+@dataclass(frozen=True)
+class LoaderSettings:
+    """How batches reach the device, the same for every split of a run: worker processes,
+    pinned memory, padding to a multiple of some tokens, and this process's share under
+    torchrun (``dist``, or ``num_replicas`` and ``rank`` by hand)."""
+
+    num_workers: int = 0
+    pin_memory: bool | None = None
+    pad_multiple: int | None = None
+    dist: DistInfo | None = None
+    num_replicas: int = 1
+    rank: int = 0
+
+    @classmethod
+    def make(cls, base: "LoaderSettings | None" = None, **changes) -> "LoaderSettings":
+        """``base`` (default: the defaults) with ``changes``; an unknown keyword is a TypeError."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise TypeError(f"make_loader() got unexpected keyword argument(s) {', '.join(unknown)}; the loader "
+                            f"settings are {', '.join(sorted(known))}")
+        return replace(base if base is not None else cls(), **changes)
+
+
+def make_loader(dataset, batch_size: int, shuffle: bool, bucket: bool = True, *, seed: int = 0,
+                drop_last: bool = False, even_shares: bool = True, settings: LoaderSettings | None = None,
+                **changes) -> SNLILoader:
     """Batches ``((tokens, segments, valid_lens), labels)`` of an ``SNLIBERTDataset``.
 
     Shapes: tokens and segments ``(B, T)`` int64, ``T`` the longest pair of the batch
@@ -147,11 +160,16 @@ def make_loader(
     then batches are not in dataset order). Under torchrun pass the job's ``dist``
     (it sets ``num_replicas`` and ``rank``): this process then reads its share of the
     batches; ``even_shares=False`` for evaluation (see ``BucketBatchSampler``).
-    ``pin_memory=None`` pins, and ``pad_multiple=None`` rounds each batch's length up to a
+    ``settings`` (a :class:`LoaderSettings`) or its fields as keywords (``num_workers=``,
+    ``pin_memory=``, ``pad_multiple=``, ``dist=``, ``num_replicas=``, ``rank=``) say how batches
+    reach the device. ``pin_memory=None`` pins, and ``pad_multiple=None`` rounds each batch's length up to a
     multiple of 8, when the device is a CUDA GPU (``dist.device``, else the machine's first
     accelerator); on the CPU batches keep their exact length (see ``hardware``).
     Call ``loader.set_epoch(e)`` each epoch.
     """
+    s = LoaderSettings.make(settings, **changes)
+    dist, num_replicas, rank, pin_memory, pad_multiple = s.dist, s.num_replicas, s.rank, s.pin_memory, s.pad_multiple
+    num_workers = s.num_workers
     if dist is not None:
         num_replicas, rank = dist.world_size, dist.rank
     device = dist.device if dist is not None else hardware.available()[0]

@@ -50,6 +50,7 @@ import torch
 from torch import nn
 
 from bertnli import hardware
+from bertnli.run import rules
 from bertnli.files import DiskFullError, _Said, atomic_write, write_json  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
@@ -273,8 +274,7 @@ def check_run_folder(path: str | Path, *, resume: bool, overwrite: bool, cli: bo
     """Before any work: refuse to start over a saved run (unless ``overwrite``), and refuse to
     resume a folder that holds none. ``cli`` words the advice as command-line flags."""
     resume_flag, overwrite_flag = ("--resume", "--overwrite") if cli else ("resume=True", "overwrite=True")
-    if resume and overwrite:
-        raise ValueError(f"{resume_flag} and {overwrite_flag} contradict each other; choose one")
+    rules.check_out_flags(path, resume, overwrite, rules.CLI if cli else rules.PYTHON)
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise ValueError(f"{path}: this is a file, not a folder; choose a folder for the run")
@@ -448,7 +448,8 @@ def model_from_checkpoint(path: str | Path, device=None):
 class RunFolder:
     """Where ``fine_tune`` saves each finished epoch and resumes from.
 
-    ``config`` (e.g. ``{"profile": ..., "seed": ...}``) goes to ``run.json``; ``vocab`` is
+    ``config`` (e.g. ``{"profile": ..., "seed": ...}``) goes to ``run.json``, and so does
+    ``record`` (the command line's and ``finetune_job``'s ``spec`` and ``resumes``); ``vocab`` is
     saved so the model can be used later (``evaluate``, ``predict``). Both are optional.
     ``settings`` are the caller's part of a segment (e.g. ``batch_size``, ``num_workers``):
     ``run.json`` and ``history.json`` list the run's ``segments``, the settings each
@@ -459,7 +460,7 @@ class RunFolder:
     config: dict = field(default_factory=dict)
     vocab: "Vocab | None" = None
     settings: dict = field(default_factory=dict)  # how this session runs (batch size, workers): segments
-
+    record: dict = field(default_factory=dict)  # run.json's extra keys: the run's spec and its resumes
 
     def __post_init__(self):
         self.path = Path(self.path)
@@ -480,7 +481,7 @@ class RunFolder:
         write_json(self.path / RUN_FILE, {
             "format": FORMAT, "epoch": epoch, "config": self.config, "model_description": describe_model(model),
             "vocab_size": len(self.vocab) if self.vocab is not None else None,
-            "segments": list(history.segments)})
+            "segments": list(history.segments), **self.record})
         history.save(self.path / HISTORY_FILE)
 
     def restore(self, model: nn.Module, optimizer, scaler, rank: int = 0, world_size: int = 1) -> tuple[int, dict]:

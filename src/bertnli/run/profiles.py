@@ -16,23 +16,15 @@ import os
 from dataclasses import asdict, dataclass, fields, replace
 
 from bertnli.data.corpora import data_names, data_problem, files_help
+from bertnli.run.rules import SettingError, parse_int  # noqa: F401 (SettingError re-exported)
 
 PROFILE_ENV = "BERTNLI_PROFILE"
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise ValueError(f"must be a positive integer, got {text!r}")
-    return value
-
-
-def _name_or_path(text: str) -> str:
+def _name_or_path(text: str, where: str) -> str:
     if not text.strip():
-        raise ValueError("must be a name (e.g. bert.small, snli, sample), a folder or a zip, got an empty string")
+        raise SettingError(f"{where} must be a name (e.g. bert.small, snli, sample), a folder or a zip, got an "
+                           "empty string; unset it or give a valid value")
     return os.path.expanduser(text.strip())
 
 
@@ -42,9 +34,9 @@ ENV_OVERRIDES: dict[str, tuple[str, object]] = {
     "BERTNLI_MODEL": ("model", _name_or_path),
     "BERTNLI_BASE_MODEL": ("base_model", _name_or_path),
     "BERTNLI_DATA": ("data", _name_or_path),
-    "BERTNLI_EPOCHS": ("epochs", _positive_int),
-    "BERTNLI_TRAIN_PAIRS": ("train_pairs", _positive_int),
-    "BERTNLI_TEST_PAIRS": ("test_pairs", _positive_int),
+    "BERTNLI_EPOCHS": ("epochs", parse_int),
+    "BERTNLI_TRAIN_PAIRS": ("train_pairs", parse_int),
+    "BERTNLI_TEST_PAIRS": ("test_pairs", parse_int),
 }
 
 
@@ -183,15 +175,6 @@ _NAMES = {"model": ("bert.small", "bert.base", "sample", "ko-sample", "klue-bert
           "data": tuple(data_names())}
 
 
-class SettingError(ValueError):
-    """A setting (a ``BERTNLI_*`` variable) that cannot work; the message names it and the fix.
-
-    In a notebook it shows as that one line, not as a traceback through the package."""
-
-    def _render_traceback_(self) -> list[str]:  # IPython's hook: what the cell's error shows
-        return [f"{type(self).__name__}: {self}"]
-
-
 def _path_problem(field: str, value: str) -> str | None:
     """Why ``value`` cannot be the ``field`` path (None when it can, or is a name)."""
     from pathlib import Path
@@ -241,10 +224,7 @@ def env_overrides(environ=None) -> dict[str, tuple[str, object]]:
         text = environ.get(variable)
         if text is None or text == "":
             continue
-        try:
-            found[name] = (variable, parse(text))
-        except ValueError as err:
-            raise ValueError(f"${variable}: {err}; unset it or give a valid value") from None
+        found[name] = (variable, parse(text, "$" + variable))  # each rule names the variable and the fix
     return found
 
 
@@ -255,18 +235,21 @@ def apply_env(profile: Profile, environ=None) -> Profile:
     return profile
 
 
-def get_profile(name: str | None = None, *, announce: bool = False, check_paths: bool = True) -> Profile:
+def get_profile(name: str | None = None, *, announce: bool = False, check_paths: bool = True,
+                environ=None) -> Profile:
     """The profile called ``name``, else ``$BERTNLI_PROFILE``, else ``sample``, with the
     ``BERTNLI_*`` overrides (``ENV_OVERRIDES``) applied; ``announce`` prints its banner.
 
     ``check_paths`` refuses a ``BERTNLI_MODEL`` / ``BERTNLI_DATA`` path that is not there
-    (:class:`SettingError`); the command line checks after its own options, which win."""
+    (:class:`SettingError`); the command line checks after its own options, which win.
+    ``environ``: where the variables are read (default: ``os.environ``)."""
+    environ = os.environ if environ is None else environ
     source = "argument"
     if not name:
-        name, source = os.environ.get(PROFILE_ENV) or "sample", PROFILE_ENV
+        name, source = environ.get(PROFILE_ENV) or "sample", PROFILE_ENV
     if name not in PROFILES:
-        raise ValueError(f"unknown profile {name!r} (from the {source}); choose one of {sorted(PROFILES)}")
-    profile = apply_env(PROFILES[name])
+        raise SettingError(f"unknown profile {name!r} (from the {source}); choose one of {sorted(PROFILES)}")
+    profile = apply_env(PROFILES[name], environ)
     if check_paths:
         profile.check_paths()
     if announce:

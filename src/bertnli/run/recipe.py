@@ -1,7 +1,7 @@
 """The whole fine-tuning job in one call, for the command line and for notebooks.
 
-``finetune_job(profile, out=...)`` seeds, loads the checkpoint, builds the datasets
-(train; dev, watched every epoch; test, measured once at the end) and their loaders,
+``finetune_job(spec)`` (a :class:`~bertnli.run.spec.RunSpec`; or a profile and keywords)
+seeds, loads the checkpoint, builds the datasets (train; dev, watched every epoch; test, measured once at the end) and their loaders,
 and fine-tunes, with the same steps a chapter shows one by one. ``read_split`` applies
 the profile's size controls (``train_pairs``, ``test_pairs``): a fixed, seeded subset,
 the same in every process, on every resume and in every chapter. Under torchrun the
@@ -25,11 +25,13 @@ from bertnli.run.checkpoint import (RUN_FILE, RunFolder, check_run_folder, check
 from bertnli.model.classifier import BERTClassifier
 from bertnli.data.dataset import SNLIBERTDataset
 from bertnli.distributed import DistInfo, as_dist
-from bertnli.data.loader import make_loader
+from bertnli.data.loader import LoaderSettings, make_loader
 from bertnli.model.pretrained import load_pretrained
 from bertnli.run.profiles import Profile
 from bertnli.data.corpora import read_pairs
-from bertnli.run.train import History, check_lr, fine_tune
+from bertnli.run.rules import CLI
+from bertnli.run.spec import RunSpec
+from bertnli.run.train import History, fine_tune
 
 SUBSET_SEED = 0          # the subsets do not depend on the run's --seed: same data, different seeds
 RUNS_ENV = "BERTNLI_RUNS"  # where the chapters keep their run folders (default: ./runs)
@@ -77,18 +79,22 @@ def chapter_run(profile: Profile, chapter: str, vocab=None, *, seed: int = 0, **
     return RunFolder(root / f"{chapter}-{profile.name}-{digest}", config=config, vocab=vocab)
 
 
-def finetune_job(profile: Profile, *, out: str | Path | RunFolder | None = None, resume: bool = False,
-                 seed: int = 0, device: str | torch.device | DistInfo | None = None, amp: bool | None = None,
-                 compile: bool = False, num_workers: int = 0, dropout: float = 0.0, callbacks=(),
-                 progress: bool | None = None, overwrite: bool = False, resume_command: str | None = None):
-    """Fine-tune ``profile.model`` on ``profile.data``; returns ``(model, vocab, history)``.
+def finetune_job(spec: RunSpec | Profile, *, callbacks=(), dist: DistInfo | None = None,
+                 resume_command: str | None = None, **changes):
+    """Fine-tune the spec's model on its data; returns ``(model, vocab, history)``.
+
+    ``spec`` is a :class:`~bertnli.run.spec.RunSpec` (``RunSpec.build(...)``), or a
+    ``Profile`` with the run's other settings as keywords (``out=``, ``resume=``, ``seed=``,
+    ``device=``, ``amp=``, ``compile=``, ``num_workers=``, ``dropout=``, ``progress=``,
+    ``overwrite=``), from which one is built. ``out`` may be a ``RunFolder`` (such as
+    ``chapter_run``'s); ``dist`` (or ``device=``) is the job's ``DistInfo`` under torchrun;
+    ``resume_command`` is how the caller continues an interrupted run, in its own words.
 
     Dev accuracy is measured after every epoch, test accuracy once at the end
     (``history.test_acc``). ``seed`` fixes everything random (the new layer's initial
     weights, shuffling, dropout): the same call twice gives the same losses.
-    ``profile.batch_size`` is the global batch: under torchrun each of the N processes
+    ``batch_size`` is the global batch: under torchrun each of the N processes
     takes ``batch_size // N`` pairs per step, so the optimization matches one process.
-    ``out`` is a run folder (a path, or a ``RunFolder`` such as ``chapter_run``'s).
 
     Everything that can be checked before training is, before the slow steps: the
     settings, the output folder (writable; no run in it unless ``resume`` or
@@ -96,73 +102,80 @@ def finetune_job(profile: Profile, *, out: str | Path | RunFolder | None = None,
     the cache folder, the checkpoint, the data, and that a resumed run was trained with
     this checkpoint. Resuming applies a new ``epochs``, ``lr``, ``batch_size``, device,
     ``amp``, ``num_workers`` or ``progress`` from the next epoch (recorded as a new
-    segment in ``run.json`` and the history) and refuses a new model, data, pair limits,
-    ``max_len``, truncation or seed (:func:`~bertnli.run.checkpoint.check_same_run`).
+    segment in ``run.json`` and the history, and the session's spec under ``resumes``) and
+    refuses a new model, data, pair limits, ``max_len``, truncation or seed
+    (:func:`~bertnli.run.checkpoint.check_same_run`).
     """
-    info = as_dist(device)
-    out_path = (out.path if isinstance(out, RunFolder) else Path(out)) if out else None
-    cli = resume_command is not None
+    folder = changes.pop("out") if isinstance(changes.get("out"), RunFolder) else None
+    if isinstance(changes.get("device"), DistInfo):
+        dist = changes.pop("device")
+    if folder is not None:
+        changes["out"] = str(folder.path)
+    if isinstance(spec, Profile):
+        spec = RunSpec.build(spec, **changes)
+    elif changes:
+        spec = spec.with_changes(**changes)
+    info = dist if dist is not None else as_dist(spec.device)
+    out_path = Path(spec.out) if spec.out else None
     made = out_path is not None and not out_path.exists()  # then a run that saves nothing leaves no folder
-    preflight(profile, out=out_path, resume=resume, overwrite=overwrite, info=info, cli=cli)
+    preflight(spec, info)
     with hold_run_folder(out_path, made) if out_path and info.is_main else nullcontext():
         if out_path and info.is_main:  # again, now that no other run can write there
-            check_run_folder(out_path, resume=resume, overwrite=overwrite, cli=cli)
-        if resume and out_path:
-            check_same_run(read_run(out_path).get("config") or {}, {"profile": profile.to_dict(), "seed": seed},
-                           out_path / RUN_FILE, cli=cli)
-        return _finetune_job(profile, out, out_path, resume=resume, seed=seed, info=info, amp=amp, compile=compile,
-                             num_workers=num_workers, dropout=dropout, callbacks=callbacks, progress=progress,
-                             overwrite=overwrite, resume_command=resume_command)
+            check_run_folder(out_path, resume=spec.resume, overwrite=spec.overwrite, cli=spec.surface == CLI)
+        if spec.resume and out_path:
+            check_same_run(read_run(out_path).get("config") or {}, spec.config, out_path / RUN_FILE,
+                           cli=spec.surface == CLI)
+        return _finetune_job(spec, folder, info, callbacks, resume_command)
 
 
-def _finetune_job(profile: Profile, out, out_path: Path | None, *, resume: bool, seed: int, info: DistInfo, amp,
-                  compile: bool, num_workers: int, dropout: float, callbacks, progress, overwrite: bool,
-                  resume_command: str | None):
+def _finetune_job(spec: RunSpec, folder: RunFolder | None, info: DistInfo, callbacks, resume_command: str | None):
     """``finetune_job`` once its checks passed and its run folder is held."""
+    profile, out_path = spec.profile, (Path(spec.out) if spec.out else None)
     bert, vocab = load_pretrained(profile.model, dropout=0.1, device="cpu")
-    if profile.max_len > bert.config.max_len:
-        raise ValueError(f"--max-len {profile.max_len} exceeds the checkpoint's max_len {bert.config.max_len}")
-    if resume and out_path:
-        check_resumable(out_path, BERTClassifier(bert, num_classes=3, dropout=dropout), vocab)
+    spec.check_checkpoint(bert.config.max_len)
+    if spec.resume and out_path:
+        check_resumable(out_path, BERTClassifier(bert, num_classes=3, dropout=spec.dropout), vocab)
     data = load_datasets(profile, vocab, splits=("train", "dev", "test"))
+    loading = LoaderSettings(num_workers=spec.num_workers, dist=info)
     share = profile.batch_size // info.world_size
-    train_loader = make_loader(data["train"], share, shuffle=True, seed=seed, num_workers=num_workers, dist=info)
-    valid_loader, test_loader = (make_loader(data[split], share, shuffle=False, num_workers=num_workers, dist=info,
-                                             even_shares=False) for split in ("dev", "test"))
-    torch.manual_seed(seed)  # the new output layer's initial weights
-    model = BERTClassifier(bert, num_classes=3, dropout=dropout)
-    if isinstance(out, RunFolder):
-        run = out
+    train_loader = make_loader(data["train"], share, shuffle=True, seed=spec.seed, settings=loading)
+    valid_loader, test_loader = (make_loader(data[split], share, shuffle=False, even_shares=False, settings=loading)
+                                 for split in ("dev", "test"))
+    torch.manual_seed(spec.seed)  # the new output layer's initial weights
+    model = BERTClassifier(bert, num_classes=3, dropout=spec.dropout)
+    if folder is not None:
+        run = folder
         run.vocab = run.vocab or vocab
     else:
-        run = RunFolder(out_path, config={"profile": profile.to_dict(), "seed": seed}, vocab=vocab) if out else None
+        run = RunFolder(out_path, config=spec.config, vocab=vocab) if out_path else None
     if run is not None:  # this session's part of the run's settings (fine_tune adds lr, epochs, device, ...)
-        run.settings = {**run.settings, "batch_size": profile.batch_size, "num_workers": num_workers}
-    history: History = fine_tune(model, train_loader, test_loader, valid_loader=valid_loader, epochs=profile.epochs,
-                                 lr=profile.lr, device=info, amp=amp, compile=compile, checkpoint_dir=run,
-                                 resume=resume, seed=seed, callbacks=callbacks, progress=progress,
-                                 overwrite=overwrite, resume_command=resume_command)
+        run.settings = {**run.settings, "batch_size": profile.batch_size, "num_workers": spec.num_workers}
+        run.record = spec_record(out_path, spec)
+    history: History = fine_tune(model, train_loader, test_loader, spec.train_settings(info, resume_command),
+                                 valid_loader=valid_loader, checkpoint_dir=run, callbacks=callbacks)
     return model, vocab, history
 
 
-def preflight(profile: Profile, *, out: str | Path | None, resume: bool, overwrite: bool, info: DistInfo,
-              cli: bool = False) -> None:
-    """The checks that need no model and no data: numbers, the run folder, the cache folder."""
+def spec_record(out: Path, spec: RunSpec) -> dict:
+    """What run.json keeps of the specs: the first session's (``spec``) and each resumed
+    session's after it (``resumes``). A run folder of the previous format has no ``spec``:
+    it gains ``resumes`` only."""
+    if not spec.resume:
+        return {"spec": spec.to_dict(), "resumes": []}
+    saved = read_run(out)
+    record = {"spec": saved["spec"]} if isinstance(saved.get("spec"), dict) else {}
+    earlier = saved.get("resumes") if isinstance(saved.get("resumes"), list) else []
+    return {**record, "resumes": [*earlier, spec.to_dict()]}
+
+
+def preflight(spec: RunSpec, info: DistInfo) -> None:
+    """The checks that need no model and no data, beyond the spec's own: the processes share
+    the batch, the run folder is writable, the cache folder is usable."""
     from bertnli import hub
 
-    check_lr(profile.lr)
-    for name in ("epochs", "batch_size", "max_len"):
-        value = getattr(profile, name)
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be a positive integer, got {value!r}")
-    if profile.batch_size % info.world_size:
-        raise ValueError(f"--batch-size {profile.batch_size} is not divisible by the {info.world_size} processes")
-    if resume and not out:
-        raise ValueError("resuming needs the run folder (--out / out=)")
-    if out:
-        check_run_folder(out, resume=resume, overwrite=overwrite, cli=cli)
-        if info.is_main:
-            check_writable(out)
+    spec.check_world(info.world_size)
+    if spec.out and info.is_main:
+        check_writable(spec.out)
     hub.cache_dir()  # a folder, and usable (raises a HubError naming it otherwise)
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import signal
 import sys
 import threading
@@ -29,8 +28,10 @@ from torch import nn
 
 from bertnli._jupyter import progress_bar, want_progress
 from bertnli import hardware
-from bertnli.run.checkpoint import (HISTORY_FILE, RunFolder, atomic_write, check_run_folder, check_writable, hold_run_folder,
-                         rng_state)
+from bertnli.run.checkpoint import (HISTORY_FILE, RunFolder, atomic_write, check_run_folder,  # noqa: F401
+                                    check_writable, hold_run_folder, rng_state)
+from bertnli.run.rules import CLI
+from bertnli.run.spec import TrainSettings, make_optimizer  # noqa: F401 (make_optimizer re-exported)
 from bertnli.distributed import DistInfo, as_dist
 from bertnli.run.inference import evaluate, to_device
 from bertnli.run.history import EpochRecord, History  # noqa: F401 (re-exported)
@@ -60,29 +61,7 @@ class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite; the run stopped and kept its last good checkpoint."""
 
 
-def check_lr(lr: float) -> None:
-    """Refuse a learning rate that cannot train (NaN, infinite, zero or negative) before any work."""
-    try:
-        ok = math.isfinite(lr) and lr > 0
-    except TypeError:
-        ok = False
-    if not ok:
-        raise ValueError(f"learning rate (--lr / lr=) must be a finite positive number, got {lr!r}; "
-                         "the reference run uses 1e-4")
-
-
 # ----------------------------------------------------------------------------- setup
-
-def make_optimizer(model: nn.Module, lr: float, device: torch.device) -> torch.optim.Adam:
-    """Adam, fused into one kernel per step where this PyTorch supports it for the device
-    (CUDA, and CPU since 2.4); the plain per-parameter loop elsewhere. Same maths."""
-    if device.type in ("cuda", "cpu"):
-        try:
-            return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
-        except (RuntimeError, TypeError, ValueError):
-            pass
-    return torch.optim.Adam(model.parameters(), lr=lr)
-
 
 def _set_epoch(loader, epoch: int) -> None:
     """Reshuffle deterministically per epoch (bucketed or distributed samplers)."""
@@ -98,28 +77,31 @@ def _holding_run_folder(function):
     a second run into the same folder is refused at once instead of overwriting this one."""
 
     @functools.wraps(function)
-    def wrapper(*args, checkpoint_dir=None, resume: bool = False, overwrite: bool = False, device=None,
-                **kwargs):
+    def wrapper(model, train_loader, test_loader=None, settings=None, *, checkpoint_dir=None, **kwargs):
+        changes = {k: kwargs.pop(k) for k in list(kwargs) if k not in ("valid_loader", "callbacks")}
+        settings = TrainSettings.make(settings, **changes)
+        settings.validate(checkpoint_dir)  # every rule of the settings, once, before any work
         path = checkpoint_dir.path if isinstance(checkpoint_dir, RunFolder) else checkpoint_dir
-        main = not isinstance(device, DistInfo) or device.is_main
-        if path is not None and main:
-            check_run_folder(path, resume=resume, overwrite=overwrite)  # its words first (a file, no run, ...)
+        main = not isinstance(settings.device, DistInfo) or settings.device.is_main
+        if path is not None and main:  # its words first (a file, no run, ...), then the lock
+            check_run_folder(path, resume=settings.resume, overwrite=settings.overwrite,
+                             cli=settings.surface == CLI)
         with hold_run_folder(path) if path is not None and main else nullcontext():
-            return function(*args, checkpoint_dir=checkpoint_dir, resume=resume, overwrite=overwrite, device=device,
-                            **kwargs)
+            return function(model, train_loader, test_loader, settings, checkpoint_dir=checkpoint_dir, **kwargs)
 
     return wrapper
 
 
 @_holding_run_folder
-def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | None, *, epochs: int = 5,
-              lr: float = 1e-4, device: str | torch.device | DistInfo | None = None, amp: bool | None = None,
-              compile: bool = False, checkpoint_dir: str | Path | RunFolder | None = None, resume: bool = False,
-              seed: int = 0, callbacks: Sequence[Callable[[History], None]] = (),
-              progress: bool | None = None, valid_loader: Iterable | None = None, overwrite: bool = False,
-              resume_command: str | None = None) -> History:
+def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | None = None,
+              settings: TrainSettings | None = None, *, valid_loader: Iterable | None = None,
+              checkpoint_dir: str | Path | RunFolder | None = None,
+              callbacks: Sequence[Callable[[History], None]] = (), **changes) -> History:
     """Fine-tune ``model`` with Adam and cross-entropy; returns the per-epoch :class:`History`.
 
+    ``settings`` (a :class:`~bertnli.run.spec.TrainSettings`, e.g. ``RunSpec.train_settings()``)
+    says how; keywords change single settings (``epochs=``, ``lr=``, ``device=``, ``amp=``,
+    ``compile=``, ``seed=``, ``progress=``, ``resume=``, ``overwrite=``, ``resume_command=``).
     Defaults are the reference run's (Adam, lr 1e-4, 5 epochs). With ``valid_loader``
     (SNLI's dev split) its accuracy is recorded after every epoch and the test set is
     measured once, after the last epoch (``history.test_acc``): choosing epochs or
@@ -143,32 +125,27 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
     A loss that becomes NaN or infinite stops the run with :class:`TrainingDiverged`,
     keeping the last good checkpoint.
     """
-    info = as_dist(device)
-    check_lr(lr)
-    if int(epochs) != epochs or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    s = settings  # made and checked by the wrapper (_holding_run_folder)
+    epochs, lr, amp, resume, progress, resume_command = (s.epochs, s.lr, s.amp, s.resume, s.progress,
+                                                         s.resume_command)
+    info = as_dist(s.device)
     run = RunFolder(checkpoint_dir) if isinstance(checkpoint_dir, (str, Path)) else checkpoint_dir
-    if resume and run is None:
-        raise ValueError("resume=True needs checkpoint_dir")
-    if run is not None:  # before any work: never start over a saved run, never resume nothing
-        check_run_folder(run.path, resume=resume, overwrite=overwrite)
-        if info.is_main:
-            check_writable(run.path)
+    if run is not None and info.is_main:  # before any work: a folder where nothing can be saved
+        check_writable(run.path)
     hardware.use_device(info.device)
     if len(train_loader) == 0:  # type: ignore[arg-type]
         raise ValueError("train_loader yields no batch: the training set is empty, or smaller than one batch "
                          "with drop_last=True; use more data, a smaller batch_size or drop_last=False")
-    torch.manual_seed(seed)
+    torch.manual_seed(s.seed)
     model = model.to(info.device)
     dtype = hardware.amp_dtype(info.device, amp, hardware.encoder_width(model))
     scaler = hardware.grad_scaler(info.device, dtype)
-    optimizer = make_optimizer(model, lr, info.device)
+    optimizer = s.optimization.make_optimizer(model, info.device)
 
     history, start_epoch = History(), 0
     if resume:
         start_epoch, saved = run.restore(model, optimizer, scaler, info.rank, info.world_size)
-        for group in optimizer.param_groups:  # the lr asked for now, not the one the run saved
-            group["lr"] = lr
+        s.optimization.apply(optimizer)  # the lr asked for now, not the one the run saved
         history = History.from_dict(saved)
         history.interrupted, history.stopped_by = False, None
         info.print(f"resuming from {run.checkpoint} after epoch {start_epoch}")
@@ -186,7 +163,7 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
     train_model: nn.Module = model
     if info.is_distributed:
         train_model = nn.parallel.DistributedDataParallel(model, device_ids=hardware.ddp_device_ids(info.device))
-    if compile:
+    if s.compile:
         train_model = torch.compile(train_model)
 
     show_bar = want_progress(progress) and info.is_main
