@@ -36,6 +36,9 @@ CHROMIUM = Path(os.environ.get("BERTNLI_CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("BERTNLI_CHROMEDRIVER", "/usr/bin/chromedriver"))
 # What `make book` sets (tests/test_book_config.py checks that the Makefile agrees): the
 # sample profile, one PyTorch thread, no progress bars (a static page cannot show one).
+# The suite reads the command line's English words; a Korean locale must not change them (the
+# Korean ones are tested by setting BERTNLI_LANG=ko: tests/test_cli_messages.py).
+os.environ["BERTNLI_LANG"] = "en"
 BOOK_ENV = {"BERTNLI_PROFILE": "sample", "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
 
 

@@ -12,7 +12,7 @@ import bertnli
 
 SRC = Path(bertnli.__file__).resolve().parent
 # Lower number = lower layer; a module may import only from its own layer or lower ones.
-LAYERS = {"files": 0, "hardware": 0, "distributed": 0, "_jupyter": 0, "hub": 0, "sample": 0,
+LAYERS = {"files": 0, "messages": 0, "hardware": 0, "distributed": 0, "_jupyter": 0, "hub": 0, "sample": 0,
           "model": 1, "data": 2, "run": 3, "book": 4, "cli": 5, "_cli_hub": 5, "launch": 5, "__main__": 5}
 SUBPACKAGES = ("model", "data", "run", "book")  # their __init__ holds only a docstring
 

@@ -12,6 +12,7 @@ Ground floor (files, devices, downloads):
                   model width, TF32, attention kernels, padding to a multiple of 8.
 - ``distributed`` ``DistInfo``: this process's device, rank and world, made once by the
                   job's owner (``session()``).
+- ``messages``    the command line's own words in English and Korean (``BERTNLI_LANG``, locale).
 - ``_jupyter``    progress bars that suit a terminal or a notebook.
 - ``hub``         downloads and the cache: registry with sha1s (KorNLI: git blob ids at a pinned
                   revision), mirrors, offline placement; Hugging Face model folders (pinned

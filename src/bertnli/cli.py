@@ -15,6 +15,8 @@ import signal
 import sys
 import warnings
 
+from bertnli.messages import check_language, label_name, text
+
 
 def cmd_info(args: argparse.Namespace) -> int:
     """What is installed, which devices are usable, and a look at the sample checkpoint."""
@@ -24,17 +26,17 @@ def cmd_info(args: argparse.Namespace) -> int:
     from bertnli.run.profiles import get_profile
 
     print(f"bertnli {__version__} | torch {torch.__version__} | Python {platform.python_version()}")
-    print("devices: " + ", ".join(str(d) for d in devices()))
-    print(f"cache:   {hub.cache_dir()}")
+    print(text("info.devices", devices=", ".join(str(d) for d in devices())))
+    print(text("info.cache", path=hub.cache_dir()))
     profile = get_profile(args.profile, check_paths=False).with_overrides("--model", model=args.model)
     profile.check_paths(("model",))  # a bad $BERTNLI_MODEL, unless --model replaced it
     name = profile.model
-    print(f"profile: {profile.name}" + (f" (overrides: {', '.join(profile.overrides)})" if profile.overrides else ""))
+    print(text("info.profile", name=profile.name)
+          + (text("info.overrides", names=", ".join(profile.overrides)) if profile.overrides else ""))
     model, vocab = load_pretrained(name)
     c = model.config
-    print(f"model {name}: {c.num_blks} blocks, {c.num_hiddens} hidden, {c.ffn_num_hiddens} ffn, "
-          f"{c.num_heads} heads, max_len {c.max_len}, {count_parameters(model):,} parameters, "
-          f"vocabulary of {len(vocab):,} tokens")
+    print(text("info.model", name=name, blocks=c.num_blks, hidden=c.num_hiddens, ffn=c.ffn_num_hiddens,
+               heads=c.num_heads, max_len=c.max_len, params=count_parameters(model), vocab=len(vocab)))
     return 0
 
 
@@ -127,7 +129,8 @@ def cmd_finetune(args: argparse.Namespace) -> int:
         _, _, history = finetune_job(spec, dist=info, resume_command=_resume_command(args, info) if args.out else None)
         if history.interrupted:  # fine_tune said what was saved and how to continue
             return 128 + signal.Signals[history.stopped_by or "SIGINT"]  # 130 for Ctrl-C, 143 for SIGTERM
-        info.print(f"done: {history.summary()}" + (f"; checkpoint in {args.out}" if args.out else ""))
+        info.print(text("finetune.done", summary=history.summary())
+                   + (text("finetune.saved", out=args.out) if args.out else ""))
     return 0
 
 
@@ -144,6 +147,7 @@ def _load_run(folder: str):
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from bertnli.data.snli import LABELS
     from bertnli.run.inference import evaluate
     from bertnli.data.loader import make_loader
     from bertnli.run.recipe import load_datasets
@@ -151,21 +155,35 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     model, vocab, profile = _load_run(args.run)
     data = load_datasets(profile, vocab, splits=(args.split,))[args.split]
     result = evaluate(model, make_loader(data, args.batch_size, shuffle=False))
-    print(f"{args.split}: accuracy {result['accuracy']:.4f}, loss {result['loss']:.4f} on {result['examples']} pairs")
-    print("confusion (rows: true entailment/contradiction/neutral, columns: predicted):")
+    print(text("evaluate.result", split=args.split, accuracy=result["accuracy"], loss=result["loss"],
+               examples=result["examples"]))
+    language = _corpus_language(profile)
+    print(text("evaluate.confusion", labels="/".join(label_name(name, language) for name in LABELS)))
     for row in result["confusion"]:
         print("  " + " ".join(f"{v:7d}" for v in row))
     return 0
 
 
+def _corpus_language(profile) -> str:
+    """The language of the run's corpus (``en`` / ``ko``): its labels are shown in it."""
+    from bertnli.data.corpora import corpus_of
+
+    try:
+        return corpus_of(profile.data).language
+    except (OSError, ValueError):  # the corpus moved since the run: the labels stay English
+        return "en"
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
+    from bertnli.data.snli import LABELS
     from bertnli.run.inference import predict
 
     model, vocab, profile = _load_run(args.run)
     label, probs = predict(model, vocab, args.premise, args.hypothesis, max_len=profile.max_len,
                            truncation=profile.truncation)
-    print(label)
-    print("  ".join(f"{name} {p:.3f}" for name, p in zip(("entailment", "contradiction", "neutral"), probs)))
+    language = _corpus_language(profile)
+    print(label_name(label, language))
+    print("  ".join(f"{label_name(name, language)} {p:.3f}" for name, p in zip(LABELS, probs)))
     return 0
 
 
@@ -300,7 +318,7 @@ def _message(err: BaseException) -> str:
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Warnings as one ``warning:`` line on stderr (not the source line they came from)."""
-    print(f"warning: {message}", file=sys.stderr if file is None else file)
+    print(text("cli.warning", message=message), file=sys.stderr if file is None else file)
 
 
 def _stop_on_sigterm() -> dict:
@@ -321,6 +339,11 @@ def _stop_on_sigterm() -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        check_language()
+    except ValueError as err:
+        print(f"bertnli {args.command}: error: {err}", file=sys.stderr)
+        return 2
     if args.command == "finetune":  # the run folder's flags, by their one rule, as argparse's own error
         from bertnli.run.rules import CLI, check_out_flags
 
@@ -344,18 +367,18 @@ def _run(args: argparse.Namespace) -> int:
             return args.func(args)
         except KeyboardInterrupt as err:
             signum = getattr(err, "signum", signal.SIGINT)
-            said = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+            said = (text("cli.interrupted") if signum == signal.SIGINT
+                    else text("cli.stopped", signal=signal.Signals(signum).name))
             print(f"bertnli {args.command}: {said}", file=sys.stderr)
             return 128 + signum
         except (OSError, ValueError, RuntimeError) as err:  # HubError is a RuntimeError
             if os.environ.get(DEBUG_ENV):
                 raise
-            print(f"bertnli {args.command}: error: {_message(err)}", file=sys.stderr)
+            print(f"bertnli {args.command}: " + text("cli.error", message=_message(err)), file=sys.stderr)
             return 2
         except Exception as err:  # the last line of defence: a short message, the traceback on request
             if os.environ.get(DEBUG_ENV):
                 raise
-            print(f"bertnli {args.command}: unexpected error: {type(err).__name__}: {_message(err)}\n"
-                  f"This may be a bug in bertnli; run again with {DEBUG_ENV}=1 to see the traceback, and "
-                  "report it with that output.", file=sys.stderr)
+            print(f"bertnli {args.command}: " + text("cli.unexpected", kind=type(err).__name__,
+                                                     message=_message(err), debug=DEBUG_ENV), file=sys.stderr)
             return 1

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bertnli.files import atomic_write
+from bertnli.messages import text
 
 
 @dataclass
@@ -69,11 +70,11 @@ class History:
         return len(self.epochs)
 
     def summary(self) -> str:
+        """The last epoch in one line, in the reader's language (``bertnli.messages``)."""
         if not self.epochs:
-            return "no epoch finished"
+            return text("history.empty")
         e = self.epochs[-1]
         test = self.test_acc if self.test_acc is not None else e.test_acc
-        dev = f", dev acc {e.valid_acc:.3f}" if e.valid_acc is not None else ""
-        return (f"loss {e.train_loss:.3f}, train acc {e.train_acc:.3f}{dev}, "
-                f"test acc {f'{test:.3f}' if test is not None else 'n/a'}, "
-                f"{e.examples_per_sec:,.1f} examples/sec on {e.device}")
+        dev = text("history.dev", acc=e.valid_acc) if e.valid_acc is not None else ""
+        return text("history.summary", loss=e.train_loss, train_acc=e.train_acc, dev=dev,
+                    test=f"{test:.3f}" if test is not None else "n/a", rate=e.examples_per_sec, device=e.device)

@@ -28,6 +28,7 @@ from torch import nn
 
 from bertnli._jupyter import progress_bar, want_progress
 from bertnli import hardware
+from bertnli.messages import text
 from bertnli.run.checkpoint import (HISTORY_FILE, RunFolder, atomic_write, check_run_folder,  # noqa: F401
                                     check_writable, hold_run_folder, rng_state)
 from bertnli.run.rules import CLI
@@ -148,10 +149,9 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
         s.optimization.apply(optimizer)  # the lr asked for now, not the one the run saved
         history = History.from_dict(saved)
         history.interrupted, history.stopped_by = False, None
-        info.print(f"resuming from {run.checkpoint} after epoch {start_epoch}")
+        info.print(text("train.resuming", checkpoint=run.checkpoint, epoch=start_epoch))
         if start_epoch >= epochs:
-            info.print(f"the run already finished {start_epoch} epoch(s), the {epochs} asked for: nothing to train "
-                       "(ask for more epochs to continue it)")
+            info.print(text("train.nothing_left", done=start_epoch, epochs=epochs))
         for callback in callbacks:  # e.g. redraw the curve of the epochs already done
             callback(history)
     saved_epoch = start_epoch if resume else None  # the epoch the run folder's checkpoint holds
@@ -168,7 +168,8 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
 
     show_bar = want_progress(progress) and info.is_main
     described = info.describe()
-    info.print(f"training on {described}: {hardware.precision_note(info.device, dtype)}", flush=True)
+    info.print(text("train.device", device=described, precision=hardware.precision_note(info.device, dtype)),
+               flush=True)
     epoch = start_epoch
     stop = _StopRequest(info).listen()
     try:
@@ -193,16 +194,16 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
                     if info.is_main:
                         run.save(model, optimizer, scaler, epoch + 1, history, rng_ranks)
                     saved_epoch = epoch + 1
-            name = "dev acc" if valid_loader is not None else "test acc"
-            info.print(f"epoch {epoch + 1}/{epochs}: loss {record.train_loss:.3f}, train acc {record.train_acc:.3f}, "
-                       f"{name} {f'{acc:.3f}' if acc is not None else 'n/a'}, {record.examples_per_sec:,.1f} "
-                       f"examples/sec, {record.seconds:.1f}s on {described}", flush=True)
+            info.print(text("train.epoch", epoch=epoch + 1, epochs=epochs, loss=record.train_loss,
+                            train_acc=record.train_acc, acc=f"{acc:.3f}" if acc is not None else "n/a",
+                            watched=text("train.dev_acc" if valid_loader is not None else "train.test_acc"),
+                            rate=record.examples_per_sec, seconds=record.seconds, device=described), flush=True)
             for callback in callbacks:
                 callback(history)
             stop.check()  # under torchrun: a signal that came during evaluation or saving
         if valid_loader is not None and test_loader is not None and len(history):
             history.test_acc = evaluate(model, test_loader, device=info, amp=amp)["accuracy"]
-            info.print(f"test acc {history.test_acc:.3f} (measured once, after epoch {len(history)})", flush=True)
+            info.print(text("train.test_once", acc=history.test_acc, epoch=len(history)), flush=True)
             if run is not None and info.is_main:
                 history.save(run.path / HISTORY_FILE)
     except KeyboardInterrupt as err:
