@@ -6,8 +6,8 @@ HTML, the classroom tests compare student copies with it. The build goes to a fr
 so nothing comes from an earlier run's execution cache (which is keyed on the code cells
 only and would not notice a change in ``bertnli`` itself).
 
-Helpers that are not fixtures live in small modules beside this file (``needs``,
-``tiny_task``, ``snli_files``, ``snli_reference``, ``d2l_compat``, ``loopback``, ``repo_tools``), never in a test module.
+Helpers that are not fixtures live in the ``tests/helpers/`` package (``helpers.needs``,
+``helpers.tiny_task``, ``helpers.snli_files``, ...), never in a test module.
 """
 
 from __future__ import annotations
@@ -25,14 +25,14 @@ from pathlib import Path
 
 import pytest
 
-from needs import missing
+from helpers.needs import missing
 
 REPO = Path(__file__).resolve().parents[1]
 # Set BERTNLI_BOOK_ROOT to test another checkout's book (development only).
 BOOK_ROOT = Path(os.environ.get("BERTNLI_BOOK_ROOT", REPO)).resolve()
 CHROMIUM = Path(os.environ.get("BERTNLI_CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("BERTNLI_CHROMEDRIVER", "/usr/bin/chromedriver"))
-# What `make book` sets (tests/test_book_config.py checks that the Makefile agrees): the
+# What `make book` sets (tests/test_book_ext.py checks that the Makefile agrees): the
 # sample profile, one PyTorch thread, no progress bars (a static page cannot show one).
 BOOK_ENV = {"BERTNLI_PROFILE": "sample", "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
 

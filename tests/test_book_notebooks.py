@@ -1,7 +1,7 @@
 """The chapters as files: bilingual prose in pairs, one Korean term per glossary entry,
 .md/.ipynb twins in sync, one profile cell, exercise and solution cells tagged.
 
-Fast: nothing is executed here (``test_notebooks_execute.py`` runs the notebooks).
+Fast: nothing is executed here (``test_book_notebooks_execute.py`` runs the notebooks).
 """
 
 from __future__ import annotations
@@ -291,7 +291,7 @@ def test_both_languages_state_the_same_computed_figures(path):
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
 def test_glossary_terms_are_translated_consistently(path):
     """The Korean partner uses the glossary's term, bare: an English gloss is added only at a
-    term's first use in the chapter, and never after a loanword (tests/test_style_ko.py)."""
+    term's first use in the chapter, and never after a loanword (tests/test_book_style_ko.py)."""
     glossary = _glossary()
     problems = []
     for en, ko in _prose_pairs(_read(path)):

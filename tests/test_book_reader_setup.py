@@ -29,7 +29,7 @@ import jupytext
 import nbformat
 import pytest
 import yaml
-from repo_tools import load_tool
+from helpers.repo_tools import load_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from site_pages import open_page, page_url, screenshot, set_language, severe_errors, toc_documents
+from helpers.site_pages import open_page, page_url, screenshot, set_language, severe_errors, toc_documents
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(1800)]
 
@@ -28,7 +28,7 @@ HTML_PRIORITY = ["application/javascript", "text/html", "image/svg+xml", "image/
                  "image/jpeg", "text/markdown", "text/latex", "text/plain"]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
-# --------------------------------------------------------------------------- helpers (the rest: site_pages.py)
+# --------------------------------------------------------------------------- helpers (the rest: helpers/site_pages.py)
 
 # Visibility of the language-marked blocks and of code, measured in one script per page.
 VISIBILITY_JS = r"""

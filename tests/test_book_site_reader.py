@@ -3,7 +3,7 @@
 drawn with a Hangul font.
 
 Fixtures (``site``, ``server``, ``browser``, ``built_book``, ``executed_notebooks``) are in
-conftest.py, page helpers in site_pages.py. Screenshots land in ``test-artifacts/screenshots/``.
+conftest.py, page helpers in helpers/site_pages.py. Screenshots land in ``test-artifacts/screenshots/``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 
 import pytest
 import yaml
-from site_pages import REPO, ROOT, SHOTS, open_page, page_url, screenshot, set_language, severe_errors, toc_documents
+from helpers.site_pages import REPO, ROOT, SHOTS, open_page, page_url, screenshot, set_language, severe_errors, toc_documents
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(1800)]
 

@@ -2,7 +2,7 @@
 
 The guide is the source of truth: the loanwords that take no gloss and the renderings this book
 does not use are read from its tables, so a new decision there is enforced here at once.
-Chapters' prose pairs are checked in test_notebooks.py; this file checks the pages' pairs,
+Chapters' prose pairs are checked in test_book_notebooks.py; this file checks the pages' pairs,
 glosses (first use only, native renderings only, never nested, never inside a word), banned
 renderings (chapters, pages, figures, widgets, hints), particles after numbers, Korean comments
 in code blocks of Korean cells, and American spelling in English prose.

@@ -23,8 +23,8 @@ import torch
 from bertnli import BERTClassifier, cli, fine_tune, load_pretrained
 from bertnli.run.checkpoint import CHECKPOINT_FILE, FORMAT, HISTORY_FILE, RUN_FILE, load_checkpoint
 from bertnli.sample import NOTICE
-from snli_files import HEADER, ROWS, row_line, write_corpus
-from tiny_task import tiny_bert, tiny_loader
+from helpers.snli_files import HEADER, ROWS, row_line, write_corpus
+from helpers.tiny_task import tiny_bert, tiny_loader
 
 class WritesAFile:
     """Unpickling this calls ``exec``: it would create ``self.target``."""

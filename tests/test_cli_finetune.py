@@ -35,8 +35,8 @@ from bertnli.distributed import DistInfo
 from bertnli.run.inference import UnreliablePrediction
 from bertnli.run.profiles import get_profile
 from bertnli.run.train import CHECK_FINITE_EVERY, TrainingDiverged
-from tiny_task import VOCAB, tiny_bert, tiny_data, tiny_loader
-from cli_runs import run_cli
+from helpers.tiny_task import VOCAB, tiny_bert, tiny_data, tiny_loader
+from helpers.cli_runs import run_cli
 
 SAMPLE_PROFILE = {"name": "sample", "model": "sample", "data": "sample", "epochs": 2, "batch_size": 64,
                   "max_len": 64, "lr": 1e-3}

@@ -11,10 +11,10 @@ from bertnli.data.dataset import SNLIBERTDataset, cache_key, make_loader, vocab_
 from bertnli.data.packing import pack_pair
 from bertnli.data.snli import read_snli
 from bertnli.model.vocab import SPECIAL_TOKENS, Vocab
-from d2l_compat import d2l_torch
-from needs import sample_snli_dir
-from snli_files import write_corpus
-from snli_reference import ReferenceSNLIBERTDataset
+from helpers.d2l_compat import d2l_torch
+from helpers.needs import sample_snli_dir
+from helpers.snli_files import write_corpus
+from helpers.snli_reference import ReferenceSNLIBERTDataset
 
 
 @pytest.fixture(autouse=True)

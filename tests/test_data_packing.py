@@ -15,7 +15,7 @@ from bertnli.data.packing import (
     truncate_proportional,
     truncation_stats,
 )
-from snli_reference import truncate_in_place
+from helpers.snli_reference import truncate_in_place
 
 TRUNCATE = {"longest_first": truncate_longest_first, "proportional": truncate_proportional}
 

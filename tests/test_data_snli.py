@@ -12,9 +12,9 @@ import pytest
 
 from bertnli import sample
 from bertnli.data.snli import LABELS, read_snli, read_snli_with_stats
-from d2l_compat import d2l_torch
-from needs import sample_snli_dir
-from snli_files import HEADER, ROWS, row_line, write_corpus, write_snli
+from helpers.d2l_compat import d2l_torch
+from helpers.needs import sample_snli_dir
+from helpers.snli_files import HEADER, ROWS, row_line, write_corpus, write_snli
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 

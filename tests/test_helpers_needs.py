@@ -2,7 +2,7 @@
 
 import pytest
 
-from needs import in_ci, missing
+from helpers.needs import in_ci, missing
 
 
 @pytest.mark.parametrize("value, expected", [("true", True), ("1", True), ("", False), ("false", False), ("0", False)])

@@ -17,7 +17,7 @@ import pytest
 
 from bertnli import _cli_hub, hub
 from bertnli._jupyter import want_progress
-from loopback import LoopbackServer, closed_port_url
+from helpers.loopback import LoopbackServer, closed_port_url
 
 NAME = "bert.test"
 FILENAME = "bert.test.zip"

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from bertnli import BERTModel, devices
-from d2l_compat import d2l_torch
+from helpers.d2l_compat import d2l_torch
 
 SMALL = dict(vocab_size=50, num_hiddens=32, ffn_num_hiddens=48, num_heads=4, num_blks=2, dropout=0.1, max_len=40)
 

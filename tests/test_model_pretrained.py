@@ -10,7 +10,7 @@ import torch
 
 from bertnli import BERTModel, Vocab, load_pretrained
 from bertnli.model import pretrained as pretrained_mod
-from d2l_compat import d2l_torch
+from helpers.d2l_compat import d2l_torch
 
 TOKENS = ["<unk>", "<pad>", "<mask>", "<cls>", "<sep>", "a", "man", "plays", "guitar", "."]
 CFG = dict(vocab_size=len(TOKENS), num_hiddens=24, ffn_num_hiddens=40, num_heads=3, num_blks=2, dropout=0.1,

@@ -15,7 +15,7 @@ import torch
 from bertnli import BERTClassifier, fine_tune
 from bertnli.run.checkpoint import (CHECKPOINT_FILE, FORMAT, RUN_FILE, RunFolder, atomic_write, load_checkpoint,
                                 model_from_checkpoint, read_run, rng_state, save_checkpoint, set_rng_state)
-from tiny_task import VOCAB, tiny_bert, tiny_loader
+from helpers.tiny_task import VOCAB, tiny_bert, tiny_loader
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "bertnli"
 # ((tokens, segments, valid_lens), labels): one pair "<cls> man <sep> woman <sep>", label 1
@@ -147,7 +147,7 @@ def test_a_run_folder_keeps_files_that_are_not_the_runs(tmp_path):
     """Probe: ``finetune --out`` a folder holding someone's notes, then ``--overwrite``: the run's three
     files are written and replaced, the notes are never touched."""
     from bertnli import BERTClassifier, fine_tune
-    from tiny_task import VOCAB, tiny_bert
+    from helpers.tiny_task import VOCAB, tiny_bert
 
     folder = tmp_path / "run"
     folder.mkdir()

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import torch
 
-WORKER = Path(__file__).with_name("dist_worker.py")
+WORKER = Path(__file__).parent / "helpers" / "dist_worker.py"
 
 
 def _run(args, tmp_path):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(WORKER.parent), *sys.path]), OMP_NUM_THREADS="1")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(WORKER.parents[1]), *sys.path]), OMP_NUM_THREADS="1")
     done = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done

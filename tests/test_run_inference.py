@@ -7,7 +7,7 @@ import torch
 
 from bertnli import BERTClassifier, DistInfo, SNLIBERTDataset, evaluate, make_loader
 from bertnli.distributed import pick_device, start
-from tiny_task import VOCAB, tiny_bert, tiny_data
+from helpers.tiny_task import VOCAB, tiny_bert, tiny_data
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ from bertnli.run.profiles import ENV_OVERRIDES, PROFILES, Profile, get_profile  
 from bertnli.run.recipe import chapter_run, load_datasets, read_split, subset_indices  # noqa: E402
 from bertnli.run.train import History  # noqa: E402
 
-from tiny_task import VOCAB, tiny_bert, tiny_data  # noqa: E402
+from helpers.tiny_task import VOCAB, tiny_bert, tiny_data  # noqa: E402
 
 TINY_VOCAB = 200
 
@@ -270,7 +270,7 @@ def test_a_log_gets_at_most_about_a_line_a_second(tmp_path):
 import sys, time
 sys.path.insert(0, {str(ROOT / 'tests')!r})
 import torch
-from tiny_task import VOCAB, tiny_bert, tiny_data
+from helpers.tiny_task import VOCAB, tiny_bert, tiny_data
 from bertnli import BERTClassifier, SNLIBERTDataset, fine_tune, make_loader
 loader = make_loader(SNLIBERTDataset(tiny_data(400, 0), VOCAB, max_len=32, cache=False), 4, shuffle=True)
 start = time.time()

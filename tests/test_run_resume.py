@@ -21,8 +21,8 @@ from bertnli.run import train
 from bertnli.run.checkpoint import CHECKPOINT_FILE, HISTORY_FILE, RUN_FILE, RunFolder, load_checkpoint, read_run
 from bertnli.run.profiles import get_profile
 from bertnli.run.recipe import finetune_job
-from tiny_task import tiny_bert, tiny_loader
-from cli_runs import run_cli
+from helpers.tiny_task import tiny_bert, tiny_loader
+from helpers.cli_runs import run_cli
 
 
 @pytest.fixture(autouse=True)

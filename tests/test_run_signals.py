@@ -22,9 +22,9 @@ import torch
 from bertnli import BERTClassifier, cli, fine_tune
 from bertnli.run.checkpoint import CHECKPOINT_FILE, HISTORY_FILE, load_checkpoint, read_run
 from bertnli.distributed import DistInfo
-from tiny_task import tiny_bert, tiny_loader
+from helpers.tiny_task import tiny_bert, tiny_loader
 
-WORKER = Path(__file__).with_name("dist_worker.py")
+WORKER = Path(__file__).parent / "helpers" / "dist_worker.py"
 
 
 pytestmark = pytest.mark.usefixtures("isolated_cache")  # conftest.py
@@ -142,7 +142,7 @@ def test_a_real_sigterm_stops_the_command_line_with_143_and_it_resumes(tmp_path)
 
 def _torchrun(tmp_path, out: Path, mode: str) -> subprocess.CompletedProcess:
     out.mkdir(exist_ok=True)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(WORKER.parent), *sys.path]), OMP_NUM_THREADS="1")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(WORKER.parents[1]), *sys.path]), OMP_NUM_THREADS="1")
     done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
                            str(WORKER), str(out), mode], cwd=tmp_path, env=env, capture_output=True, text=True,
                           timeout=300)

@@ -8,7 +8,7 @@ import torch
 
 from bertnli import BERTClassifier, BERTModel, History, SNLIBERTDataset, evaluate, fine_tune, make_loader, predict
 from bertnli.run.checkpoint import CHECKPOINT_FILE, HISTORY_FILE, RUN_FILE, RunFolder, load_checkpoint, model_from_checkpoint
-from tiny_task import VOCAB, tiny_bert, tiny_data
+from helpers.tiny_task import VOCAB, tiny_bert, tiny_data
 
 
 @pytest.fixture

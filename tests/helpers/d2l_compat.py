@@ -46,7 +46,7 @@ def _stand_in(name: str, submodules: list[str]) -> None:
 def d2l_torch():
     """Return ``d2l.torch``; without d2l the test skips, or fails in CI (``needs.missing``)."""
     if importlib.util.find_spec("d2l") is None:
-        from needs import missing  # imports pytest: only tests get here without d2l (benchmarks check first)
+        from helpers.needs import missing  # imports pytest: only tests get here without d2l (benchmarks check first)
 
         missing("d2l, the reference these tests compare with, is not installed",
                 "pip install --no-deps 'd2l==1.0.3' (make venv does)")

@@ -1,4 +1,4 @@
-"""Run by tests/test_distributed.py and tests/test_signals.py: a few fine-tuning steps, either
+"""Run (as a script, by path) by tests/test_run_distributed.py and tests/test_run_signals.py: a few fine-tuning steps, either
 under torchrun (DDP, gloo, CPU) or as one process on the same global batches. Writes weights
 and history.
 
@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
-from tiny_task import VOCAB, tiny_bert, tiny_data  # noqa: E402
+sys.path.insert(0, str(Path(__file__).parents[1]))  # tests/, so that helpers.* imports
+from helpers.tiny_task import VOCAB, tiny_bert, tiny_data  # noqa: E402
 
 from bertnli import BERTClassifier, SNLIBERTDataset, distributed, fine_tune  # noqa: E402
 from bertnli.distributed import DistInfo  # noqa: E402

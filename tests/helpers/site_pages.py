@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ROOT = Path(os.environ.get("BERTNLI_BOOK_ROOT", REPO)).resolve()  # as conftest's BOOK_ROOT
 SHOTS = REPO / "test-artifacts" / "screenshots"
 

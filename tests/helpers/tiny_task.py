@@ -1,4 +1,4 @@
-"""A toy task, a tiny BERT and their loader for the training tests (tests/test_train.py, tests/dist_worker.py,
+"""A toy task, a tiny BERT and their loader for the training tests (tests/test_run_train.py, tests/helpers/dist_worker.py,
 the run-folder, resume and signal tests)."""
 
 import random
