@@ -62,6 +62,19 @@ def isolated_cache(tmp_path, monkeypatch):
     return folder
 
 
+@pytest.fixture
+def clean_run_env(tmp_path, monkeypatch):
+    """No ``BERTNLI_*`` size override, profile or ``TQDM_DISABLE`` from the caller's shell, and a
+    cache and runs folder of the test's own: what the real-run tests (profiles, progress bars,
+    the command line on stand-in files) start from."""
+    from bertnli.run.profiles import ENV_OVERRIDES
+
+    for variable in [*ENV_OVERRIDES, "BERTNLI_PROFILE", "TQDM_DISABLE"]:
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("BERTNLI_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("BERTNLI_RUNS", str(tmp_path / "runs"))
+
+
 # --------------------------------------------------------------------------- the book, built once
 
 

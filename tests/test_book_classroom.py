@@ -18,6 +18,7 @@ import pytest
 
 from bertnli import cli, hub, sample
 from bertnli.book import classroom
+from helpers.cli_runs import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -305,3 +306,70 @@ def test_an_output_that_is_a_file_is_refused(tmp_path, monkeypatch, capsys, acti
     assert cli.main(["classroom", action, str(tmp_path / "out"), *extra]) == 2
     assert "is a file, not a folder" in capsys.readouterr().err
     assert (tmp_path / "out").read_text() == "my notes"
+
+
+# ----------------------------------------------------------------------------- student-copy never writes into its sources
+
+CHAPTER_MD = """---
+jupytext:
+  formats: ipynb,md:myst
+  text_representation: {extension: .md, format_name: myst, format_version: 0.13}
+kernelspec: {display_name: Python 3, language: python, name: python3}
+---
+
+# A chapter
+
+```{code-cell} ipython3
+:tags: [exercise]
+answer = ...
+```
+
+```{code-cell} ipython3
+:tags: [solution]
+answer = 42
+```
+"""
+
+
+@pytest.fixture
+def chapters(tmp_path) -> Path:
+    """A notebooks folder with one paired chapter (.md + .ipynb), solution cell included."""
+    import jupytext
+
+    folder = tmp_path / "book" / "notebooks"
+    folder.mkdir(parents=True)
+    (folder / "01_chapter.md").write_text(CHAPTER_MD, encoding="utf-8")
+    jupytext.write(jupytext.reads(CHAPTER_MD, fmt="md:myst"), folder / "01_chapter.ipynb")
+    return folder
+
+
+@pytest.mark.usefixtures("isolated_cache")  # conftest.py (as in test_cli_finetune.py, where these began)
+@pytest.mark.parametrize("where", ["is", "inside", "contains", "symlink"])
+def test_student_copy_never_writes_into_its_sources(chapters, capsys, where):
+    out = {"is": chapters, "inside": chapters / "students", "contains": chapters.parent,
+           "symlink": chapters.parent / "link"}[where]
+    if where == "symlink":
+        out.symlink_to(chapters, target_is_directory=True)
+    before = {p: p.read_bytes() for p in chapters.parent.rglob("*") if p.is_file()}
+    code, _, err = run_cli(capsys, "classroom", "student-copy", str(out), "--notebooks", str(chapters))
+    assert code == 2 and str(out) in err and "notebooks folder it copies from" in err
+    after = {p: p.read_bytes() for p in chapters.parent.rglob("*") if p.is_file()}
+    assert after == before  # nothing written, nothing stripped
+    assert "answer = 42" in (chapters / "01_chapter.ipynb").read_text()
+
+
+@pytest.mark.usefixtures("isolated_cache")  # conftest.py (as in test_cli_finetune.py, where these began)
+def test_student_copy_next_to_the_sources_works(chapters, capsys):
+    out = chapters.parent / "students"
+    code, _, _ = run_cli(capsys, "classroom", "student-copy", str(out), "--notebooks", str(chapters))
+    assert code == 0 and "answer = 42" not in (out / "01_chapter.ipynb").read_text()
+
+
+@pytest.mark.usefixtures("isolated_cache")  # conftest.py (as in test_cli_finetune.py, where these began)
+def test_a_malformed_chapter_means_no_student_copy_at_all(chapters, capsys):
+    """All chapters are read and checked before the first copy is written: never half a class set."""
+    (chapters / "02_broken.ipynb").write_text('{"cells": [')
+    out = chapters.parent / "students"
+    code, _, err = run_cli(capsys, "classroom", "student-copy", str(out), "--notebooks", str(chapters))
+    assert code == 2 and str(chapters / "02_broken.ipynb") in err and "not a readable notebook" in err
+    assert not out.exists()

@@ -486,3 +486,27 @@ def test_a_stated_figure_says_what_it_measures(path):
     assert not bare, f"{path.name}: figures alone in parentheses: {bare}"
     assert BARE_FIGURE.search("helps a lot already ({pad_share_dynamic:.0%}), because")
     assert not BARE_FIGURE.search("(here {pad_share_fixed:.0%} of the token slots)")
+
+
+@pytest.mark.usefixtures("clean_run_env")  # conftest.py (as in test_run_profiles.py, where these began)
+def test_chapter_4_trains_with_a_progress_bar_like_chapter_3():
+    """Issue 21, item 8: chapter 4's two runs passed progress=False, so a reader watched a silent
+    cell for minutes; now its finetune_job call leaves the bar to the same rule as chapter 3's
+    fine_tune (on in a notebook, off in the book build through TQDM_DISABLE)."""
+    import ast
+
+    def training_calls(chapter: str, function: str) -> list[ast.Call]:
+        text = (ROOT / "notebooks" / chapter).read_text(encoding="utf-8")
+        cells = re.findall(r"```\{code-cell\} ipython3\n(?:---\n.*?\n---\n)?(.*?)```", text, re.S)
+        code = "\n".join("\n".join(line for line in cell.splitlines() if not line.startswith((":", "%", "!")))
+                          for cell in cells)
+        return [node for node in ast.walk(ast.parse(code)) if isinstance(node, ast.Call)
+                and getattr(node.func, "id", getattr(node.func, "attr", None)) == function]
+
+    def progress_of(call: ast.Call):
+        return next((ast.literal_eval(k.value) for k in call.keywords if k.arg == "progress"), None)
+
+    chapter3, chapter4 = training_calls("03_fine_tuning.md", "fine_tune"), training_calls(
+        "04_exercise_truncation.md", "finetune_job")
+    assert chapter3 and chapter4
+    assert {progress_of(c) for c in chapter4} == {progress_of(c) for c in chapter3} == {None}

@@ -9,7 +9,10 @@ checks are fast.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import jupytext
@@ -17,6 +20,7 @@ import pytest
 
 from bertnli.book.exercises import check_bert_base_plan, check_proportional_truncation, wrong_truncation_examples
 from bertnli.sample import NOTICE
+from helpers.standins import standin_files
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -220,3 +224,37 @@ def test_fine_tuning_reference_row_shows_the_prose_figures(executed_notebooks):
     tables = "\n".join(_text(out.get("data", {}).get("text/html", "")) for _, out in _outputs(nb))
     for figure in ("0.520", "0.791", "0.786"):
         assert figure in prose and re.search(rf">{re.escape(figure)}<", tables), figure
+
+
+# ----------------------------------------------------------------------------- the chapters on made-up real-shaped files
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict:
+    """A bert.small-shaped checkpoint and a small SNLI-format corpus, as folders and zips."""
+    return standin_files(tmp_path_factory.mktemp("standins"))
+
+@pytest.mark.usefixtures("clean_run_env")  # conftest.py (as in test_run_profiles.py, where these began)
+@pytest.mark.slow
+def test_chapters_run_with_overrides_and_chapter3_resumes(files, tmp_path):
+    """All five chapters in the full profile (max_len 128: the equal-marks case) with every
+    override pointing at files made here; then chapter 3 again resumes from its run folder."""
+    env = dict(os.environ, BERTNLI_PROFILE="full", BERTNLI_CACHE=str(tmp_path / "cache"),
+               BERTNLI_RUNS=str(tmp_path / "runs"), BERTNLI_MODEL=str(files["model"]),
+               BERTNLI_BASE_MODEL=str(files["model_zip"]), BERTNLI_DATA=str(files["data_zip"]),
+               BERTNLI_EPOCHS="1", BERTNLI_TRAIN_PAIRS="200", BERTNLI_TEST_PAIRS="60", TQDM_DISABLE="1",
+               OMP_NUM_THREADS="1")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
+    out = tmp_path / "executed"
+    notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    for nb in notebooks + [ROOT / "notebooks" / "03_fine_tuning.ipynb"]:
+        done = subprocess.run([sys.executable, "-m", "nbconvert", "--to", "notebook", "--execute", "--output-dir",
+                               str(out), "--ExecutePreprocessor.timeout=600", str(nb)], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, f"{nb.name}:\n{done.stderr[-4000:]}"
+    texts = {p.stem: p.read_text(encoding="utf-8") for p in out.glob("*.ipynb")}
+    assert "BERTNLI_TRAIN_PAIRS" in texts["01_pretrained_bert"]  # the banner lists the overrides
+    assert texts["02_snli_dataset"].count("pairs longer than 128") == 1  # reference and profile: one row
+    assert "bert.small, loaded" in texts["01_pretrained_bert"] and "bert.base, estimate" in texts["01_pretrained_bert"]
+    assert "resuming from" in texts["03_fine_tuning"]  # the second run of chapter 3
+    assert len(list((tmp_path / "runs").glob("chapter3-full-*"))) == 1
+    assert len(list((tmp_path / "runs").glob("chapter4-*"))) == 2

@@ -6,6 +6,7 @@ import torch
 
 from bertnli import BERTClassifier, BERTModel, LABELS, Vocab
 from bertnli.book import widgets as W
+from helpers.tiny_task import VOCAB, tiny_bert
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 PREMISE = "a man in a red shirt is playing a guitar on stage".split()  # 12 tokens
@@ -105,3 +106,15 @@ def test_prediction_form_examples_picker():
     form.controls["examples"].value = 1
     assert form.controls["premise"].value == "a man plays guitar"
     assert "bn-label" in form.controls["output"].value
+
+
+def test_the_prediction_form_says_when_it_cannot_read_the_words():
+    from bertnli.book import widgets as W
+
+    form = W.prediction_form(BERTClassifier(tiny_bert()), VOCAB, max_len=32,
+                             examples=[("a dog is running in the park .", "a man is sleeping .")])
+    assert "<unk>" not in form.controls["output"].value  # English it knows: no note
+    form.controls["premise"].value, form.controls["hypothesis"].value = "개가 공원에서 달린다", "남자가 잔다"
+    form.controls["classify"].click()
+    shown = form.controls["output"].value
+    assert "class='bn-bar'" in shown and "&lt;unk&gt;" in shown and "어휘에 없어" in shown

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -15,6 +17,7 @@ from helpers.d2l_compat import d2l_torch
 from helpers.needs import sample_snli_dir
 from helpers.snli_files import write_corpus
 from helpers.snli_reference import ReferenceSNLIBERTDataset
+from helpers.tiny_task import VOCAB, tiny_data
 
 
 @pytest.fixture(autouse=True)
@@ -321,3 +324,12 @@ def test_failed_cache_write_leaves_nothing_behind(tiny, private_cache, monkeypat
     with pytest.warns(UserWarning, match="could not write the dataset cache"):
         ds = SNLIBERTDataset(data, vocab, max_len=12)
     assert len(ds) == len(data[0]) and list(private_cache.iterdir()) == []
+
+
+def test_a_dataset_cut_to_nothing_warns():
+    data = tiny_data(32)
+    with pytest.warns(UserWarning, match=r"32 of 32 pairs have an empty premise or hypothesis.*max_len=4"):
+        SNLIBERTDataset(data, VOCAB, max_len=4, cache=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        SNLIBERTDataset(data, VOCAB, max_len=32, cache=False)

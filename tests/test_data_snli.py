@@ -15,6 +15,7 @@ from bertnli.data.snli import LABELS, read_snli, read_snli_with_stats
 from helpers.d2l_compat import d2l_torch
 from helpers.needs import sample_snli_dir
 from helpers.snli_files import HEADER, ROWS, row_line, write_corpus, write_snli
+from helpers.standins import standin_files
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -199,3 +200,18 @@ def test_the_train_file_itself_is_refused_naming_its_folder(tmp_path):
     with pytest.raises(ValueError, match=rf"is a file, not a folder or a zip; give the folder that holds it: "
                                          rf"{re.escape(str(tmp_path / 'snli_1.0'))}$"):
         read_snli(file, "train")
+
+
+# ----------------------------------------------------------------------------- a zip reads like the folder
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict:
+    """A bert.small-shaped checkpoint and a small SNLI-format corpus, as folders and zips."""
+    return standin_files(tmp_path_factory.mktemp("standins"))
+
+@pytest.mark.usefixtures("clean_run_env")  # conftest.py (as in test_run_profiles.py, where these began)
+def test_snli_from_a_zip_reads_like_the_folder(files):
+    for split in ("train", "dev", "test"):
+        assert read_snli(str(files["data_zip"]), split) == read_snli(str(files["data"]), split)
+    with pytest.raises(FileNotFoundError, match="snli_1.0_train.txt"):
+        read_snli(str(files["model_zip"]), "train")

@@ -1,5 +1,8 @@
 """Costs: parameter split, FLOPs, memory and time estimates, checked against counts and hand sums."""
 
+import re
+from pathlib import Path
+
 import pytest
 import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
@@ -7,6 +10,9 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from bertnli import KNOWN_CONFIGS, BERTClassifier, BERTModel, count_parameters
 from bertnli.run import costs
+from helpers.standins import TINY_VOCAB, standin_files
+
+ROOT = Path(__file__).resolve().parents[1]
 
 TINY = dict(vocab_size=50, num_hiddens=32, ffn_num_hiddens=48, num_heads=4, num_blks=2, dropout=0.0, max_len=40)
 PARTS = ("embeddings", "encoder blocks", "pooler", "mlm head", "nsp head")
@@ -107,3 +113,34 @@ def test_time_estimates_and_table():
     assert set(rows[0]) == {"name", "parameters", "GFLOPs/example (train)", "memory GiB (fp32)", "memory GiB (AMP)"}
     assert rows[1]["parameters"] > rows[0]["parameters"]
     assert all(r["memory GiB (AMP)"] < r["memory GiB (fp32)"] for r in rows)
+
+
+# ----------------------------------------------------------------------------- on a real-shaped checkpoint; one constant
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict:
+    """A bert.small-shaped checkpoint and a small SNLI-format corpus, as folders and zips."""
+    return standin_files(tmp_path_factory.mktemp("standins"))
+
+@pytest.mark.usefixtures("clean_run_env")  # conftest.py (as in test_run_profiles.py, where these began)
+def test_same_shape_ignores_only_the_vocabulary(files):
+    from bertnli import KNOWN_CONFIGS, load_pretrained
+    bert, vocab = load_pretrained(files["model"])
+    assert len(vocab) == TINY_VOCAB
+    assert costs.same_shape(bert.config, KNOWN_CONFIGS["bert.small"])
+    assert not costs.same_shape(bert.config, KNOWN_CONFIGS["bert.base"])
+    exact = costs.parameters_from_config(bert.config)["total"]
+    assert exact == sum(p.numel() for p in bert.parameters())
+    assert costs.parameters_from_config(KNOWN_CONFIGS["bert.small"])["total"] != exact  # the assumed vocabulary
+
+
+@pytest.mark.usefixtures("clean_run_env")  # conftest.py (as in test_run_profiles.py, where these began)
+def test_one_vocabulary_size_constant():
+    """The size appears in one place only: costs.DEFAULT_VOCAB_SIZE and its comment."""
+    pattern = re.compile(r"\b(20[,_]?256|60[,_]?005)\b")
+    hits = {str(p.relative_to(ROOT)) for p in sorted((ROOT / "src").rglob("*.py"))
+            if pattern.search(p.read_text(encoding="utf-8"))}
+    assert hits == {"src/bertnli/run/costs.py"}, hits
+    lines = (ROOT / "src/bertnli/run/costs.py").read_text(encoding="utf-8").splitlines()
+    assert sum(line.startswith("DEFAULT_VOCAB_SIZE =") for line in lines) == 1
+    assert "NOT verified" in (ROOT / "src/bertnli/run/costs.py").read_text(encoding="utf-8")

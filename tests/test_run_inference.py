@@ -1,13 +1,15 @@
 """Evaluation counts every pair once, also split across processes; device choice for a job."""
 
 import os
+import warnings
 
 import pytest
 import torch
 
-from bertnli import BERTClassifier, DistInfo, SNLIBERTDataset, evaluate, make_loader
+from bertnli import BERTClassifier, DistInfo, SNLIBERTDataset, evaluate, make_loader, predict
 from bertnli.distributed import pick_device, start
 from helpers.tiny_task import VOCAB, tiny_bert, tiny_data
+from bertnli.run.inference import UnreliablePrediction
 
 
 @pytest.fixture
@@ -76,3 +78,16 @@ def test_a_long_input_says_how_many_tokens_were_kept_of_how_many():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a pair that fits: nothing to say
         predict(model, VOCAB, "A dog is running.", "An animal is outside.", max_len=32)
+
+
+def test_predict_warns_on_words_the_vocabulary_lacks_and_on_empty_sentences():
+    model = BERTClassifier(tiny_bert())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # English the vocabulary knows: no warning
+        predict(model, VOCAB, "A dog is running in the park.", "An animal is outside.")
+    with pytest.warns(UnreliablePrediction, match="3 of the 3 words of the premise '고양이가 공원에서 잔다'"):
+        predict(model, VOCAB, "고양이가 공원에서 잔다", "A cat is sleeping.")
+    with pytest.warns(UnreliablePrediction, match="hypothesis '' is empty"):
+        predict(model, VOCAB, "A dog is running.", "")
+    with pytest.warns(UnreliablePrediction, match="hypothesis"):  # two words of three unknown
+        predict(model, VOCAB, "A dog is running.", "zebras gallop man")

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from bertnli import get_profile
-from bertnli.run.recipe import finetune_job
+from bertnli.run.recipe import chapter_run, finetune_job
 
 
 @pytest.mark.slow
@@ -77,3 +77,13 @@ def test_a_command_checks_only_the_paths_it_uses(tmp_path, monkeypatch):
     profile.check_paths(("model", "data"))  # what finetune checks: fine
     with pytest.raises(SettingError, match=r"^\$BERTNLI_BASE_MODEL=.*bert\.base\.zip: no such file or folder"):
         get_profile("sample")
+
+
+@pytest.mark.usefixtures("clean_run_env")  # conftest.py (as in test_run_profiles.py, where these began)
+def test_chapter_run_folder_depends_on_every_setting(tmp_path):
+    p = get_profile("sample")
+    a, b = chapter_run(p, "chapter3"), chapter_run(p.with_overrides("BERTNLI_EPOCHS", epochs=6), "chapter3")
+    assert a.path == b.path  # the same value: the same run (where it came from does not matter)
+    assert chapter_run(p.with_overrides(train_pairs=10), "chapter3").path != a.path
+    assert chapter_run(p, "chapter4-proportional").path != a.path
+    assert a.path.parent == tmp_path / "runs" and a.config["profile"]["name"] == "sample"

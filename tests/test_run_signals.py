@@ -23,6 +23,8 @@ from bertnli import BERTClassifier, cli, fine_tune
 from bertnli.run.checkpoint import CHECKPOINT_FILE, HISTORY_FILE, load_checkpoint, read_run
 from bertnli.distributed import DistInfo
 from helpers.tiny_task import tiny_bert, tiny_loader
+from bertnli.run import train
+from helpers.cli_runs import run_cli
 
 WORKER = Path(__file__).parent / "helpers" / "dist_worker.py"
 
@@ -259,3 +261,120 @@ def test_bertnli_launch_says_how_to_use_it_without_a_command(capsys):
     assert launch.split(["--nproc-per-node", "2", "finetune", "--out", "x"]) == (["--nproc-per-node", "2"],
                                                                                 ["finetune", "--out", "x"])
     assert launch.exit_code(-15) == 143 and launch.exit_code(2) == 2
+
+
+# ----------------------------------------------------------------------------- Ctrl-C is an interruption
+
+def interrupt_at(monkeypatch, call: int) -> None:
+    """Ctrl-C during the ``call``-th epoch (1-based)."""
+    real, seen = train._train_one_epoch, []
+
+    def epoch(*args, **kwargs):
+        seen.append(1)
+        if len(seen) == call:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(train, "_train_one_epoch", epoch)
+
+
+def test_ctrl_c_exits_130_with_the_command_that_resumes(tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "my run"
+    interrupt_at(monkeypatch, 2)
+    code, out, _ = run_cli(capsys, "finetune", "--out", str(folder), "--epochs", "3", "--device", "cpu")
+    assert code == 130
+    command = f"python -m bertnli finetune --out {shlex.quote(str(folder))} --resume --device cpu"
+    assert command in out and "resume=True" not in out and "done:" not in out
+    assert f"holds epoch 1" in out and load_checkpoint(folder)["epoch"] == 1 and read_run(folder)["epoch"] == 1
+    history = json.loads((folder / HISTORY_FILE).read_text())
+    assert history["interrupted"] is True and [e["epoch"] for e in history["epochs"]] == [1]
+    monkeypatch.undo()
+    monkeypatch.setenv("BERTNLI_CACHE", str(tmp_path / "cache"))
+    code, out, _ = run_cli(capsys, *shlex.split(command)[3:])  # the printed command, as given
+    history = json.loads((folder / HISTORY_FILE).read_text())
+    assert code == 0 and history["interrupted"] is False and len(history["epochs"]) == 3
+
+
+def test_ctrl_c_before_the_first_epoch_claims_no_checkpoint(tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "run"
+    interrupt_at(monkeypatch, 1)
+    code, out, _ = run_cli(capsys, "finetune", "--out", str(folder), "--epochs", "3", "--device", "cpu")
+    assert code == 130
+    assert "nothing was saved" in out and "--resume" not in out and "holds epoch" not in out
+    assert "run the same command again" in out and not (folder / CHECKPOINT_FILE).exists()
+    code, _, err = run_cli(capsys, "finetune", "--out", str(folder), "--resume")
+    assert code == 2 and "nothing to resume" in err
+
+
+def test_ctrl_c_while_saving_leaves_the_three_files_in_agreement(tmp_path, capsys, monkeypatch):
+    """A Ctrl-C between writing checkpoint.pt and run.json waits until both are written."""
+    from bertnli.run import checkpoint
+
+    real = checkpoint.save_checkpoint
+
+    def save_then_ctrl_c(path, model, optimizer=None, scaler=None, epoch=0, *args, **kwargs):
+        real(path, model, optimizer, scaler, epoch, *args, **kwargs)
+        if epoch == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(checkpoint, "save_checkpoint", save_then_ctrl_c)
+    data = tiny_loader()
+    history = fine_tune(BERTClassifier(tiny_bert()), data, None, epochs=4, device="cpu",
+                        checkpoint_dir=tmp_path / "run")
+    out = capsys.readouterr().out
+    assert history.interrupted and "holds epoch 2" in out and "resume=True" in out
+    assert load_checkpoint(tmp_path / "run")["epoch"] == read_run(tmp_path / "run")["epoch"] == 2
+    saved = json.loads((tmp_path / "run" / HISTORY_FILE).read_text())
+    assert saved["interrupted"] and len(saved["epochs"]) == 2
+
+
+class CtrlCOnEpochLine(DistInfo):
+    """A world of one whose rank 0 gets a real SIGINT the moment it prints an epoch's line,
+    as a person (or the test below) reacting to that line would send it."""
+
+    def print(self, *args, **kwargs) -> None:
+        super().print(*args, **kwargs)
+        if args and str(args[0]).startswith("epoch 1/"):
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_ctrl_c_on_the_epoch_line_finds_that_epoch_saved(tmp_path, capsys):
+    """The epoch line is printed only after its checkpoint is on disk: a Ctrl-C sent the
+    moment the line appears (the exact moment, not a lucky one) keeps that epoch."""
+    data = tiny_loader()
+    history = fine_tune(BERTClassifier(tiny_bert()), data, None, epochs=4,
+                        device=CtrlCOnEpochLine(torch.device("cpu")), checkpoint_dir=tmp_path / "run")
+    out = capsys.readouterr().out
+    assert history.interrupted and "stopped by Ctrl-C after epoch 1" in out
+    assert "holds epoch 1, the last finished one" in out
+    assert load_checkpoint(tmp_path / "run")["epoch"] == read_run(tmp_path / "run")["epoch"] == 1
+    saved = json.loads((tmp_path / "run" / HISTORY_FILE).read_text())
+    assert saved["interrupted"] and [e["epoch"] for e in saved["epochs"]] == [1]
+
+
+@pytest.mark.slow
+def test_a_real_sigint_stops_the_command_line_and_its_command_resumes(tmp_path):
+    folder = tmp_path / "run"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "BERTNLI_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.Popen([sys.executable, "-m", "bertnli", "finetune", "--out", str(folder), "--epochs", "8",
+                             "--device", "cpu"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith("epoch 1/8"):
+            proc.send_signal(signal.SIGINT)
+            break
+    out, err = proc.communicate(timeout=120)
+    out = "".join(lines) + out
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "resume=True" not in out
+    saved = load_checkpoint(folder)["epoch"]
+    assert 1 <= saved < 8 and f"holds epoch {saved}, the last finished one" in out
+    assert json.loads((folder / HISTORY_FILE).read_text())["interrupted"] is True
+    command = out.split("To continue from there: ")[1].splitlines()[0]
+    assert command == f"python -m bertnli finetune --out {shlex.quote(str(folder))} --resume --device cpu"
+    resumed = subprocess.run([sys.executable, *shlex.split(command)[1:]], capture_output=True, text=True,
+                             env=env, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming from {folder / CHECKPOINT_FILE} after epoch {saved}" in resumed.stdout
+    assert len(json.loads((folder / HISTORY_FILE).read_text())["epochs"]) == 8

@@ -1,6 +1,7 @@
 """Fine-tuning: classifier head, loop, history, checkpoints, resume, evaluation, errors."""
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,12 @@ import torch
 
 from bertnli import BERTClassifier, BERTModel, History, SNLIBERTDataset, evaluate, fine_tune, make_loader, predict
 from bertnli.run.checkpoint import CHECKPOINT_FILE, HISTORY_FILE, RUN_FILE, RunFolder, load_checkpoint, model_from_checkpoint
-from helpers.tiny_task import VOCAB, tiny_bert, tiny_data
+from bertnli.run import train
+from bertnli.run.checkpoint import read_run
+from bertnli.run.profiles import get_profile
+from bertnli.run.train import CHECK_FINITE_EVERY, TrainingDiverged
+from helpers.spy import Spy
+from helpers.tiny_task import VOCAB, tiny_bert, tiny_data, tiny_loader
 
 
 @pytest.fixture
@@ -173,3 +179,48 @@ def test_a_failed_checkpoint_write_leaves_nothing_behind(tmp_path, monkeypatch):
         checkpoint.save_checkpoint(tmp_path / CHECKPOINT_FILE, model, epoch=2)
     assert (tmp_path / CHECKPOINT_FILE).read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [CHECKPOINT_FILE]
+
+
+# ----------------------------------------------------------------------------- numbers that cannot train
+
+@pytest.mark.usefixtures("isolated_cache")  # conftest.py (as in test_cli_finetune.py, where these began)
+@pytest.mark.parametrize("lr", [math.inf, math.nan, 0.0, -1e-3])
+def test_the_api_refuses_learning_rates_before_any_work(tmp_path, monkeypatch, lr):
+    from bertnli.run import recipe
+
+    data = tiny_loader()
+    Spy(monkeypatch, train, "_train_one_epoch", fail=True)
+    with pytest.raises(ValueError, match="learning rate"):
+        fine_tune(BERTClassifier(tiny_bert()), data, None, epochs=1, lr=lr, device="cpu")
+    Spy(monkeypatch, recipe, "load_pretrained", fail=True)  # refused before the checkpoint is even read
+    with pytest.raises(ValueError, match="learning rate"):
+        recipe.finetune_job(get_profile("sample").with_overrides(lr=lr), device="cpu")
+
+
+class TurnsNaN(BERTClassifier):
+    """Fine for ``good_calls`` forward passes, then NaN logits."""
+
+    def __init__(self, bert, good_calls: int):
+        super().__init__(bert)
+        self.good_calls, self.calls = good_calls, 0
+
+    def forward(self, *X):
+        self.calls += 1
+        logits = super().forward(*X)
+        return logits * math.nan if self.calls > self.good_calls else logits
+
+
+@pytest.mark.usefixtures("isolated_cache")  # conftest.py (as in test_cli_finetune.py, where these began)
+def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
+    data = make_loader(SNLIBERTDataset(tiny_data(96), VOCAB, max_len=32, cache=False), 1, shuffle=True)  # 96 steps
+    model = TurnsNaN(tiny_bert(), good_calls=len(data))  # epoch 1 is fine, epoch 2 turns NaN at once
+    with pytest.raises(TrainingDiverged) as err:
+        fine_tune(model, data, None, epochs=4, lr=1e-3, device="cpu", checkpoint_dir=tmp_path / "run")
+    message = str(err.value)
+    assert "NaN or infinite in epoch 2" in message and "still holds epoch 1, the last good one" in message
+    assert "smaller learning rate" in message
+    assert model.calls - len(data) <= CHECK_FINITE_EVERY  # stopped within a few steps, not after 96
+    payload = load_checkpoint(tmp_path / "run")
+    assert payload["epoch"] == read_run(tmp_path / "run")["epoch"] == 1
+    assert all(torch.isfinite(t).all() for t in payload["model"].values())
+    assert len(json.loads((tmp_path / "run" / HISTORY_FILE).read_text())["epochs"]) == 1
