@@ -15,22 +15,13 @@ import torch
 from bertnli import BERTClassifier, fine_tune
 from bertnli.run.checkpoint import (CHECKPOINT_FILE, FORMAT, RUN_FILE, RunFolder, atomic_write, load_checkpoint,
                                 model_from_checkpoint, read_run, rng_state, save_checkpoint, set_rng_state)
+from helpers.malicious import WritesAFile
 from helpers.tiny_task import VOCAB, tiny_bert, tiny_loader
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "bertnli"
 # ((tokens, segments, valid_lens), labels): one pair "<cls> man <sep> woman <sep>", label 1
 ONE_BATCH = [([torch.tensor([[3, 6, 4, 7, 4]]), torch.tensor([[0, 0, 0, 1, 1]]), torch.tensor([5])],
               torch.tensor([1]))]
-
-
-class WritesAFile:
-    """Unpickling this calls ``exec``: it would create ``self.target``."""
-
-    def __init__(self, target: Path):
-        self.target = target
-
-    def __reduce__(self):
-        return exec, (f"open({str(self.target)!r}, 'w').write('ran')",)
 
 
 def _malicious_run(folder: Path, target: Path) -> None:
