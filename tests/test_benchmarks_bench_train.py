@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.standins import standin_files
+from helpers.standin_files import standin_files
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -20,7 +20,7 @@ import pytest
 
 from bertnli.book.exercises import check_bert_base_plan, check_proportional_truncation, wrong_truncation_examples
 from bertnli.sample import NOTICE
-from helpers.standins import standin_files
+from helpers.standin_files import standin_files
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"

@@ -32,7 +32,7 @@ from bertnli.run.checkpoint import (CHECKPOINT_FILE, HISTORY_FILE, RUN_FILE, Run
 from helpers.tiny_task import VOCAB, tiny_bert, tiny_loader
 from helpers.cli_runs import run_cli
 from helpers.spy import Spy
-from helpers.standins import standin_files
+from helpers.standin_files import standin_files
 
 SAMPLE_PROFILE = {"name": "sample", "model": "sample", "data": "sample", "epochs": 2, "batch_size": 64,
                   "max_len": 64, "lr": 1e-3}

@@ -15,7 +15,7 @@ from bertnli.data.snli import LABELS, read_snli, read_snli_with_stats
 from helpers.d2l_compat import d2l_torch
 from helpers.needs import sample_snli_dir
 from helpers.snli_files import HEADER, ROWS, row_line, write_corpus, write_snli
-from helpers.standins import standin_files
+from helpers.standin_files import standin_files
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 

@@ -10,7 +10,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from bertnli import KNOWN_CONFIGS, BERTClassifier, BERTModel, count_parameters
 from bertnli.run import costs
-from helpers.standins import TINY_VOCAB, standin_files
+from helpers.standin_files import TINY_VOCAB, standin_files
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -2,7 +2,7 @@
 (real bert.small on a fixed subset of real SNLI) and its estimate, round trips through run.json.
 
 Files made here where a path must exist: a bert.small-shaped checkpoint with a tiny vocabulary
-and an SNLI-format corpus (``helpers.standins``). The rest of issue 11's tests live with their
+and an SNLI-format corpus (``helpers.standin_files``). The rest of issue 11's tests live with their
 subject: the training loop's dev/test and progress bars in test_run_train.py, the command line in
 test_cli_finetune.py, the hub's moved-aside copies in test_hub.py, the plots in test_book_plots.py,
 the costs in test_run_costs.py, the chapters in test_book_notebooks*.py, bench_train in
@@ -27,7 +27,7 @@ from bertnli.run import costs
 from bertnli.run.profiles import ENV_OVERRIDES, PROFILES, Profile, get_profile  # noqa: E402
 from bertnli.run.recipe import load_datasets, read_split, subset_indices  # noqa: E402
 
-from helpers.standins import TINY_VOCAB, standin_files  # noqa: E402
+from helpers.standin_files import TINY_VOCAB, standin_files  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("clean_run_env")  # conftest.py
 

@@ -52,6 +52,24 @@ def test_the_citation_check_finds_a_gone_file_and_accepts_a_present_one(tmp_path
                                            f"README.md:2: {gone}"]
 
 
+def bare_helper_imports(root: Path) -> list[str]:
+    """``file:line`` for each import of a tests/helpers module by its bare name (``from tiny_task import``),
+    which works only where ``tests/helpers`` itself is on ``sys.path``: the benchmarks and tools put
+    ``tests/`` there and import ``helpers.<name>``."""
+    names = "|".join(p.stem for p in (root / "tests" / "helpers").glob("*.py") if p.stem != "__init__")
+    bare = re.compile(rf"^\s*(?:from|import)\s+(?:{names})\b", flags=re.M)
+    found = []
+    for pattern in ("tests/**/*.py", "benchmarks/*.py", "tools/*.py"):
+        for path in sorted(root.glob(pattern)):
+            text = path.read_text(encoding="utf-8")
+            found += [f"{path.relative_to(root)}:{text.count(chr(10), 0, m.start()) + 1}" for m in bare.finditer(text)]
+    return found
+
+
+def test_helpers_are_imported_as_the_helpers_package():
+    assert bare_helper_imports(ROOT) == [], "import them as `from helpers.<module> import ...`"
+
+
 def test_test_modules_are_named_by_subject_and_helpers_live_in_the_helpers_package():
     loose = [p.name for p in TESTS.glob("*.py") if not (p.name.startswith("test_") or p.name == "conftest.py")]
     assert loose == [], f"{loose}: a shared helper belongs in tests/helpers/, a test module is named test_<subject>.py"
