@@ -57,7 +57,7 @@ def bare_helper_imports(root: Path) -> list[str]:
     which works only where ``tests/helpers`` itself is on ``sys.path``: the benchmarks and tools put
     ``tests/`` there and import ``helpers.<name>``."""
     names = "|".join(p.stem for p in (root / "tests" / "helpers").glob("*.py") if p.stem != "__init__")
-    bare = re.compile(rf"^\s*(?:from|import)\s+(?:{names})\b", flags=re.M)
+    bare = re.compile(rf"^[ \t]*(?:from|import)\s+(?:{names})\b", flags=re.M)
     found = []
     for pattern in ("tests/**/*.py", "benchmarks/*.py", "tools/*.py"):
         for path in sorted(root.glob(pattern)):
