@@ -46,7 +46,11 @@ def test_the_chapters_kernels_get_the_sample_profile(monkeypatch):
     import importlib.util
 
     for name in ("BERTNLI_PROFILE", "BERTNLI_RUNS", "OMP_NUM_THREADS", "TQDM_DISABLE"):
-        monkeypatch.delenv(name, raising=False)
+        # setenv first, so that monkeypatch restores (or removes) each after the test: the
+        # conftest run here sets them in os.environ, and a TQDM_DISABLE left behind silenced
+        # the progress-bar tests of every module that ran later (test_hub.py's).
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     spec = importlib.util.spec_from_file_location("notebooks_conftest", ROOT / "notebooks" / "conftest.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
