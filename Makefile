@@ -86,7 +86,7 @@ book: venv
 	BERTNLI_PROFILE=sample OMP_NUM_THREADS=$(BOOK_THREADS) TQDM_DISABLE=1 $(BIN)/jupyter-book build . -W --keep-going --all
 
 # The tracked notebooks/NN_*.ipynb (Colab, downloads) from their MyST sources; run after
-# editing a chapter's .md (tests/test_notebooks.py checks they are up to date).
+# editing a chapter's .md (tests/test_book_notebooks.py checks they are up to date).
 notebooks: venv
 	$(BIN)/python tools/sync_notebooks.py
 

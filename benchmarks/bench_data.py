@@ -5,7 +5,7 @@ Run by hand, not in CI (several minutes):
     .venv/bin/python benchmarks/bench_data.py [--runs 3] [--pairs 549367]
 
 The reference is d2l's ``SNLIBERTDataset`` re-implemented step for step
-(tests/snli_reference.py: ``multiprocessing.Pool(4)``, every pair padded to 128).
+(tests/helpers/snli_reference.py: ``multiprocessing.Pool(4)``, every pair padded to 128).
 Each build runs in a fresh subprocess so its peak memory can be measured, children
 included (psutil, sampled every 20 ms). Data: the real SNLI train split when the hub
 has it cached, else the embedded sample corpus replicated to 549,367 pairs. The
@@ -104,7 +104,7 @@ def worker(side: str, corpus_file: str, vocab_file: str) -> dict:
     gc.collect()
     out = {"baseline_rss": psutil.Process().memory_info().rss}
     if side == "reference":
-        from snli_reference import ReferenceSNLIBERTDataset
+        from helpers.snli_reference import ReferenceSNLIBERTDataset
 
         t = time.perf_counter()
         ref = ReferenceSNLIBERTDataset(data, MAX_LEN, vocab)

@@ -122,7 +122,7 @@ def _graphs_built() -> int | None:
 def _reference_model(cfg):
     from torch import nn
 
-    from d2l_compat import d2l_torch
+    from helpers.d2l_compat import d2l_torch
     import torch
     d2l = d2l_torch()
 

@@ -20,7 +20,7 @@
 #   bash benchmarks/gpu_check.sh                 # on the GPU machine; results in $OUT (or a temp folder)
 #   DEVICE=cpu TRAIN_ROWS=300 EVAL_ROWS=60 VOCAB=300 SHAPES=bert.small \
 #     BENCH="--batch-size 8 --warmup 1 --windows 1 --steps-per-window 1" \
-#     CLI="--batch-size 8" bash benchmarks/gpu_check.sh   # the CPU path, tiny sizes (tests/test_gpu_check.py)
+#     CLI="--batch-size 8" bash benchmarks/gpu_check.sh   # the CPU path, tiny sizes (tests/test_benchmarks_gpu_check.py)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}

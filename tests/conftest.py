@@ -6,9 +6,8 @@ HTML, the classroom tests compare student copies with it. The build goes to a fr
 so nothing comes from an earlier run's execution cache (which is keyed on the code cells
 only and would not notice a change in ``bertnli`` itself).
 
-Helpers that are not fixtures live in small modules beside this file (``needs``,
-``tiny_task``, ``snli_files``, ``snli_reference``, ``d2l_compat``, ``loopback``, ``repo_tools``,
-``once``), never in a test module.
+Helpers that are not fixtures live in the ``tests/helpers/`` package (``helpers.needs``,
+``helpers.tiny_task``, ``helpers.snli_files``, ...), never in a test module.
 """
 
 from __future__ import annotations
@@ -26,15 +25,15 @@ from pathlib import Path
 
 import pytest
 
-from needs import missing
-from once import MadeBeforeAndFailed, once_per_run
+from helpers.needs import missing
+from helpers.once import MadeBeforeAndFailed, once_per_run
 
 REPO = Path(__file__).resolve().parents[1]
 # Set BERTNLI_BOOK_ROOT to test another checkout's book (development only).
 BOOK_ROOT = Path(os.environ.get("BERTNLI_BOOK_ROOT", REPO)).resolve()
 CHROMIUM = Path(os.environ.get("BERTNLI_CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("BERTNLI_CHROMEDRIVER", "/usr/bin/chromedriver"))
-# What `make book` sets (tests/test_book_config.py checks that the Makefile agrees): the
+# What `make book` sets (tests/test_book_ext.py checks that the Makefile agrees): the
 # sample profile, one PyTorch thread, no progress bars (a static page cannot show one).
 # The suite reads the command line's English words; a Korean locale must not change them (the
 # Korean ones are tested by setting BERTNLI_LANG=ko: tests/test_cli_messages.py).
@@ -45,7 +44,7 @@ BOOK_ENV = {"BERTNLI_PROFILE": "sample", "OMP_NUM_THREADS": "1", "TQDM_DISABLE":
 def pytest_configure(config):
     """Under pytest-xdist, each worker's PyTorch (and every process it starts) gets its share of
     the cores, not all of them: two workers of two threads each on two cores made the training
-    fixtures about 10 times slower (test_misuse's two-epoch run took 238 s, against 25 s with one
+    fixtures about 10 times slower (a module's two-epoch training fixture took 238 s, against 25 s with one
     thread each under a heavier load): OpenMP threads spin while they wait for a busy core.
     An OMP_NUM_THREADS set by the caller is kept."""
     workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
@@ -87,6 +86,19 @@ def isolated_cache(tmp_path, monkeypatch):
     monkeypatch.delenv("BERTNLI_PROFILE", raising=False)
     monkeypatch.delenv("BERTNLI_DEBUG", raising=False)
     return folder
+
+
+@pytest.fixture
+def clean_run_env(tmp_path, monkeypatch):
+    """No ``BERTNLI_*`` size override, profile or ``TQDM_DISABLE`` from the caller's shell, and a
+    cache and runs folder of the test's own: what the real-run tests (profiles, progress bars,
+    the command line on stand-in files) start from."""
+    from bertnli.run.profiles import ENV_OVERRIDES
+
+    for variable in [*ENV_OVERRIDES, "BERTNLI_PROFILE", "TQDM_DISABLE"]:
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("BERTNLI_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("BERTNLI_RUNS", str(tmp_path / "runs"))
 
 
 # --------------------------------------------------------------------------- the book, built once

@@ -1,6 +1,6 @@
 """The book's Sphinx extensions (book/_ext): only what has no supported way, pinned, failing loudly.
 
-Fast: nothing is built here (the browser tests in test_site.py look at the built site).
+Fast: nothing is built here (the browser tests in test_book_site.py look at the built site).
 """
 
 from __future__ import annotations

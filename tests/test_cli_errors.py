@@ -23,17 +23,9 @@ import torch
 from bertnli import BERTClassifier, cli, fine_tune, load_pretrained
 from bertnli.run.checkpoint import CHECKPOINT_FILE, FORMAT, HISTORY_FILE, RUN_FILE, load_checkpoint
 from bertnli.sample import NOTICE
-from snli_files import HEADER, ROWS, row_line, write_corpus
-from tiny_task import tiny_bert, tiny_loader
-
-class WritesAFile:
-    """Unpickling this calls ``exec``: it would create ``self.target``."""
-
-    def __init__(self, target: Path):
-        self.target = target
-
-    def __reduce__(self):
-        return exec, (f"open({str(self.target)!r}, 'w').write('ran')",)
+from helpers.snli_files import HEADER, ROWS, row_line, write_corpus
+from helpers.malicious import WritesAFile
+from helpers.tiny_task import tiny_bert, tiny_loader
 
 
 SAMPLE_PROFILE = {"name": "sample", "model": "sample", "data": "sample", "epochs": 2, "batch_size": 64,

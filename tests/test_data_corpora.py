@@ -15,7 +15,7 @@ import pytest
 from bertnli import hub, sample
 from bertnli.data import corpora, kornli, snli
 from bertnli.data.snli import LABELS
-from snli_files import ROWS as SNLI_ROWS, write_corpus
+from helpers.snli_files import ROWS as SNLI_ROWS, write_corpus
 
 KO_ROWS = [
     ('그리고 그녀가 말했다, "다녀왔어요."', "그녀는 아무 말도 하지 않았다.", "contradiction"),

@@ -23,7 +23,7 @@ from bertnli.distributed import DistInfo
 from bertnli.run.inference import to_device
 from bertnli.model.bert import BERTModel
 from bertnli.run.train import MEMORY_HINT
-from tiny_task import VOCAB, tiny_bert, tiny_data
+from helpers.tiny_task import VOCAB, tiny_bert, tiny_data
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "bertnli"
 GiB = 2**30

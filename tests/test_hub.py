@@ -17,7 +17,7 @@ import pytest
 
 from bertnli import _cli_hub, hub
 from bertnli._jupyter import want_progress
-from loopback import LoopbackServer, closed_port_url
+from helpers.loopback import LoopbackServer, closed_port_url
 
 NAME = "bert.test"
 FILENAME = "bert.test.zip"
@@ -450,3 +450,46 @@ def test_cmd_cache_prints_table(cache, good, capsys):
 )
 def test_human_size(n, text):
     assert _cli_hub.human_size(n) == text
+
+
+# ----------------------------------------------------------------------------- a local copy that is not the hub's bytes
+
+@pytest.mark.usefixtures("clean_run_env")  # conftest.py (as in test_run_profiles.py, where these began)
+def test_a_mismatching_cache_file_is_moved_aside_with_how_to_use_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BERTNLI_HUB_URL", "http://127.0.0.1:9/")  # nothing listens: the download fails fast
+    monkeypatch.setattr(hub, "TIMEOUT", 2.0)
+    archive = hub.archive_path("bert.small")
+    archive.write_bytes(b"my own re-zipped copy")
+    with pytest.raises(hub.HubError) as err:
+        hub.fetch("bert.small")
+    aside = list(archive.parent.glob("bert.small.torch.sha1-*.zip"))
+    assert len(aside) == 1 and aside[0].read_bytes() == b"my own re-zipped copy" and not archive.exists()
+    message = str(err.value)
+    assert str(aside[0]) in message and f"--model {aside[0]}" in message and "BERTNLI_MODEL" in message
+    assert "moved aside, not deleted" in message and "moved aside" in capsys.readouterr().err
+    archive.write_bytes(b"another")
+    with pytest.raises(hub.HubError) as err:
+        hub.fetch("snli")  # SNLI: --data / BERTNLI_DATA
+    snli_archive = hub.archive_path("snli")
+    assert not snli_archive.exists() or "--data" in str(err.value)
+
+
+@pytest.mark.usefixtures("clean_run_env")  # conftest.py (as in test_run_profiles.py, where these began)
+def test_snli_mismatch_points_at_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("BERTNLI_HUB_URL", "http://127.0.0.1:9/")
+    monkeypatch.setattr(hub, "TIMEOUT", 2.0)
+    hub.archive_path("snli").write_bytes(b"not snli")
+    with pytest.raises(hub.HubError) as err:
+        hub.fetch("snli")
+    assert "--data" in str(err.value) and "BERTNLI_DATA" in str(err.value)
+
+
+@pytest.mark.usefixtures("clean_run_env")  # conftest.py (as in test_run_profiles.py, where these began)
+def test_an_unreachable_mirror_names_the_mirror_and_the_original(monkeypatch):
+    monkeypatch.setenv("BERTNLI_HUB_URL", "http://127.0.0.1:9/mirror/")
+    monkeypatch.setattr(hub, "TIMEOUT", 2.0)
+    with pytest.raises(hub.HubError) as err:
+        hub.fetch("bert.small")
+    message = str(err.value)
+    assert "http://127.0.0.1:9/mirror/bert.small.torch.zip" in message
+    assert hub.DEFAULT_URL + "bert.small.torch.zip" in message

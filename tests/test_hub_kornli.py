@@ -16,7 +16,7 @@ import pytest
 from bertnli import _cli_hub, hub
 from bertnli.book import classroom, licenses
 from bertnli.data import corpora, kornli
-from loopback import LoopbackServer
+from helpers.loopback import LoopbackServer
 
 CONTENT = {
     "snli_1.0_train.ko.tsv": "sentence1\tsentence2\tgold_label\n남자가 걷는다.\t사람이 움직인다.\tentailment\n",

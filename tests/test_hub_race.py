@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from loopback import LoopbackServer, closed_port_url
+from helpers.loopback import LoopbackServer, closed_port_url
 
 PROCESSES = 4
 MEMBERS = 1000  # enough files that unpacking takes a while: the processes overlap

@@ -28,7 +28,7 @@ from bertnli.run.checkpoint import RunFolder, model_from_checkpoint
 from bertnli.run.inference import evaluate, predict
 from bertnli.run.train import fine_tune
 from bertnli.sample import korean_model_dir, kornli_dir
-from loopback import LoopbackServer
+from helpers.loopback import LoopbackServer
 
 ROOT = Path(__file__).resolve().parents[1]
 KORNLI_FILES = ("snli_1.0_train.ko.tsv", "multinli.train.ko.tsv", "xnli.dev.ko.tsv", "xnli.test.ko.tsv")

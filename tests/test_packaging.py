@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from repo_tools import load_tool
+from helpers.repo_tools import load_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 CONDA_NAMES = {"torch": "pytorch"}  # where conda-forge's name differs from PyPI's
@@ -33,7 +33,7 @@ def test_environment_yml_matches_pyproject():
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
     from_pypi = dict(_split(d) for d in pip_section if not d.startswith("-"))
     assert not conda_side.keys() & from_pypi.keys(), "a package listed both for conda and for pip"
-    assert {**conda_side, **from_pypi} == expected  # the Python floor: tests/test_floors.py
+    assert {**conda_side, **from_pypi} == expected  # the Python floor: tests/test_packaging_floors.py
     # Every pip line must be one pip accepts in a requirements file: no per-line --no-deps.
     assert all(line == "-e ." or not line.startswith("-") and " --" not in line for line in pip_section)
 

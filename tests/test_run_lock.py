@@ -22,7 +22,7 @@ from bertnli import BERTClassifier, cli, fine_tune
 from bertnli.run import train
 from bertnli.run.checkpoint import (CHECKPOINT_FILE, HISTORY_FILE, HOLDER_FILE, LOCK_FILE, RUN_FILE, RunInUseError,
                                 hold_run_folder, load_checkpoint)
-from tiny_task import tiny_bert, tiny_loader
+from helpers.tiny_task import tiny_bert, tiny_loader
 
 RUN_FILES = [CHECKPOINT_FILE, HISTORY_FILE, RUN_FILE]
 

@@ -14,8 +14,8 @@ import torch
 import bertnli.sample
 from bertnli import BERTClassifier, BERTModel, KNOWN_CONFIGS, SNLIBERTDataset, fine_tune, load_pretrained, make_loader, read_snli
 from bertnli.data.packing import pack_pair, tokenize
-from d2l_compat import d2l_torch
-from repo_tools import load_tool
+from helpers.d2l_compat import d2l_torch
+from helpers.repo_tools import load_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Make sure the browser test (tests/test_site.py) has what it needs: Debian's headless
+# Make sure the browser test (tests/test_book_site.py) has what it needs: Debian's headless
 # Chromium, its WebDriver, and a font with Hangul (otherwise Korean pages and plots show
 # boxes). Installs the missing ones with apt; never downloads a browser from anywhere else.
 set -euo pipefail

@@ -8,7 +8,7 @@ value itself, followed by an HTML comment that names where it comes from::
 
 The comment is invisible on GitHub and on the site. When Sphinx reads a page (its
 ``source-read`` event), every marked value is compared with the code's; a stale one is a
-warning, which the book's ``-W`` build turns into an error. ``tests/test_pages_match_code.py``
+warning, which the book's ``-W`` build turns into an error. ``tests/test_book_pages.py``
 runs the same check without Sphinx.
 
 The chapters may still use the substitutions (``myst_substitutions["profiles"]``, filled when

@@ -201,7 +201,7 @@ def to_assignment(nb, name: str, *, points: float = DEFAULT_POINTS, lang: str | 
 
 
 # Chapter 4's longest cell fine-tunes once per truncation rule, SHORT_EPOCHS epochs each at max_len
-# SHORT_MAX_LEN (the chapter's own numbers; tests/test_assignments.py keeps them in step).
+# SHORT_MAX_LEN (the chapter's own numbers; tests/test_book_assignments.py keeps them in step).
 CHAPTER4_RUNS, CHAPTER4_EPOCHS, CHAPTER4_MAX_LEN = 2, 2, 24
 MIN_CELL_TIMEOUT = 600  # seconds: ample for the sample profile
 

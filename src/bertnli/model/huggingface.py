@@ -6,7 +6,7 @@ WordPiece vocabulary (``tokenizer.json``, else ``vocab.txt``; ``wordpiece`` toke
 d2l's BERT with a few switches set differently (``model.EncoderSwitches``: GELU, a
 LayerNorm after the embeddings, LayerNorm's epsilon, and for ELECTRA's small
 discriminators a projection from narrower embeddings), so chapters 1-5's classifier,
-loop, evaluation and plots run on them unchanged. ``tests/test_huggingface.py`` checks
+loop, evaluation and plots run on them unchanged. ``tests/test_model_huggingface.py`` checks
 that hidden states and pooled output equal ``transformers``' own within 1e-5.
 
 Nothing is unpickled: safetensors files hold tensors only, and ``pytorch_model.bin`` is

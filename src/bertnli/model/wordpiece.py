@@ -8,7 +8,7 @@ vocabulary does not contain. So the normalization is never guessed: it is whatev
 checkpoint's ``tokenizer.json`` says (the whole pipeline, preferred), else what
 ``tokenizer_config.json`` says about ``vocab.txt`` (``do_lower_case``, ``strip_accents``,
 ``tokenize_chinese_chars``; BERT's defaults where a field is absent).
-``tests/test_wordpiece.py`` checks the ids against ``transformers``' tokenizer.
+``tests/test_model_wordpiece.py`` checks the ids against ``transformers``' tokenizer.
 """
 
 from __future__ import annotations
