@@ -89,6 +89,39 @@ def test_the_optimization_makes_the_optimizer_and_applies_its_rate_on_resume():
     assert [g["lr"] for g in optimizer.param_groups] == [3e-5]
 
 
+def test_a_schedule_is_one_method_of_the_optimization_and_the_loop_follows_it():
+    """Linear warm-up added the way the docstring says (a field and step_hook's body, here in a
+    subclass): fine_tune, unchanged, sets each step's learning rate from it, across epochs."""
+    from dataclasses import dataclass
+
+    from bertnli.run.train import fine_tune
+    from bertnli import BERTClassifier
+    from helpers.tiny_task import tiny_bert, tiny_loader
+
+    seen = []
+
+    @dataclass(frozen=True)
+    class WarmUp(Optimization):
+        warmup_steps: int = 4
+
+        def step_hook(self, optimizer):
+            def hook(step, steps_per_epoch):
+                rate = self.lr * min(1.0, (step + 1) / self.warmup_steps)
+                for group in optimizer.param_groups:
+                    group["lr"] = rate
+                seen.append((step, rate))
+            return hook
+
+    loader = tiny_loader()
+    fine_tune(BERTClassifier(tiny_bert()), loader, None, TrainSettings(epochs=2, optimization=WarmUp(1e-3), device="cpu",
+                                                         progress=False))
+    steps = 2 * len(loader)
+    assert [s for s, _ in seen] == list(range(steps))
+    assert [r for _, r in seen[:4]] == pytest.approx([2.5e-4, 5e-4, 7.5e-4, 1e-3])
+    assert all(r == pytest.approx(1e-3) for _, r in seen[4:])
+    assert Optimization(1e-3).step_hook(None) is None  # the reference's constant rate: no per-step work
+
+
 # ----------------------------------------------------------------------------- each rule, once
 
 PYTHON_RULES = [

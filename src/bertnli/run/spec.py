@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Callable, Any, Mapping
 
 import torch
 from torch import nn
@@ -39,8 +39,9 @@ PROFILE_ARGUMENTS = ("model", "data", "epochs", "batch_size", "max_len", "lr", "
 
 @dataclass(frozen=True)
 class Optimization:
-    """Adam at learning rate ``lr``. A schedule (e.g. linear warm-up) is a field here, used by
-    :meth:`make_optimizer` and :meth:`apply`: the loop needs no change for it."""
+    """Adam at learning rate ``lr``. A schedule (e.g. linear warm-up) is a field here and the body
+    of :meth:`step_hook`, which the loop calls before every optimizer step: the loop needs no
+    change for it (tests/test_run_spec.py adds warm-up that way, in a subclass)."""
 
     lr: float = rules.REFERENCE_LR
 
@@ -56,6 +57,12 @@ class Optimization:
             except (RuntimeError, TypeError, ValueError):
                 pass
         return torch.optim.Adam(model.parameters(), lr=self.lr)
+
+    def step_hook(self, optimizer: torch.optim.Optimizer) -> Callable[[int, int], None] | None:
+        """What the loop calls before each optimizer step as ``hook(step, steps_per_epoch)`` (``step``
+        counts from 0 over the whole run, resumes included) to set that step's learning rate; None
+        for a constant rate, the reference's, so its loop does no extra work per step."""
+        return None
 
     def apply(self, optimizer: torch.optim.Optimizer) -> None:
         """On resume: the learning rate asked for now, not the one the run saved."""

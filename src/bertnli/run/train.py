@@ -171,12 +171,14 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
     info.print(text("train.device", device=described, precision=hardware.precision_note(info.device, dtype)),
                flush=True)
     epoch = start_epoch
+    step_hook = s.optimization.step_hook(optimizer)  # None for a constant learning rate
     stop = _StopRequest(info).listen()
     try:
         for epoch in range(start_epoch, epochs):
             _set_epoch(train_loader, epoch)
             stats = _train_one_epoch(train_model, train_loader, optimizer, scaler, info, dtype,
-                                     f"epoch {epoch + 1}/{epochs}" if show_bar else None, stop)
+                                     f"epoch {epoch + 1}/{epochs}" if show_bar else None, stop,
+                                     (step_hook, epoch * len(train_loader)) if step_hook is not None else None)
             if stats["nonfinite"]:
                 raise TrainingDiverged(_diverged_message(epoch + 1, lr, run, saved_epoch, dtype))
             watched = valid_loader if valid_loader is not None else test_loader
@@ -339,8 +341,10 @@ def _diverged_message(epoch: int, lr: float, run: RunFolder | None, saved_epoch:
 
 
 def _train_one_epoch(model: nn.Module, loader: Iterable, optimizer, scaler, info: DistInfo,
-                     dtype: torch.dtype | None, bar_title: str | None, stop: "_StopRequest | None" = None) -> dict:
-    """One pass over this rank's batches; loss and accuracy summed over all ranks."""
+                     dtype: torch.dtype | None, bar_title: str | None, stop: "_StopRequest | None" = None,
+                     schedule: tuple[Callable[[int, int], None], int] | None = None) -> dict:
+    """One pass over this rank's batches; loss and accuracy summed over all ranks. ``schedule``:
+    the optimization's step hook and the run's step count before this epoch."""
     device = info.device
     model.train()
     loss_sum = torch.zeros((), device=device)
@@ -363,6 +367,8 @@ def _train_one_epoch(model: nn.Module, loader: Iterable, optimizer, scaler, info
                 loss = F.cross_entropy(logits.float(), y)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
+            if schedule is not None:
+                schedule[0](schedule[1] + steps, len(loader))
             scaler.step(optimizer)
             scaler.update()
             loss_sum += loss.detach() * y.shape[0]
