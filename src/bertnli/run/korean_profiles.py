@@ -50,7 +50,7 @@ _SETTINGS: dict[str, dict] = {
                        "for ~10 minutes on a 4-core laptop CPU. Expected XNLI-ko test accuracy with all of "
                        "KorNLI: about 0.77 (published small Korean encoders, e.g. the KoELECTRA README); this "
                        "subset gives less. An expectation, not a measurement here.",
-        description_ko="KoELECTRA-Small(v3 판별자, 매개변수 약 1,400만 개)을 KorNLI의 고정된 부분 집합으로 미세 "
+        description_ko="KoELECTRA-Small(v3 판별자, 파라미터 약 1,400만 개)을 KorNLI의 고정된 부분 집합으로 미세 "
                        "조정합니다. 4코어 노트북 컴퓨터의 CPU에서 약 10분 걸리도록 맞췄습니다. KorNLI 전체로 "
                        "학습하면 XNLI-ko 테스트 정확도가 약 0.77로 보고되어 있고(공개된 작은 한국어 인코더, 예: "
                        "KoELECTRA README), 이 부분 집합으로는 그보다 낮습니다. 여기서 잰 값이 아니라 기대치입니다.",
