@@ -26,7 +26,7 @@ from bertnli.book.exercises import (CheckResult, check_bert_base_plan, check_pro
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-CH4, CH5 = "04_exercise_truncation", "05_exercise_bert_base"
+CH4, CH5, CH6 = "04_exercise_truncation", "05_exercise_bert_base", "06_korean_nli"
 PLAN_OK = dict(lr=5e-5, batch_size=256, epochs=3, max_len=64, amp=True)
 
 
@@ -72,7 +72,7 @@ def released(source: str, stub: str = "raise NotImplementedError()") -> str:
 
 
 def test_course_has_one_assignment_per_exercise_chapter(course):
-    assert sorted(p.name for p in (course / "source").iterdir()) == [CH4, CH5]
+    assert sorted(p.name for p in (course / "source").iterdir()) == [CH4, CH5, CH6]
     config = (course / "nbgrader_config.py").read_text()
     compile(config, "nbgrader_config.py", "exec")
     assert f"c.Execute.timeout = {assignments.cell_timeout()}" in config and "NotImplementedError" in config
@@ -99,7 +99,7 @@ def test_the_time_limit_fits_chapter_4_in_the_laptop_profile():
     assert f"{minutes}분의 시간 제한" in page and f"about {round(laptop / 60)} minutes" in page
 
 
-@pytest.mark.parametrize("name", [CH4, CH5])
+@pytest.mark.parametrize("name", [CH4, CH5, CH6])
 def test_cells_get_nbgrader_roles(course, name):
     nb = source_nb(course, name)
     nbformat.validate(nb)
