@@ -14,18 +14,20 @@ Ground floor (files, devices, downloads):
                   job's owner (``session()``).
 - ``_jupyter``    progress bars that suit a terminal or a notebook.
 - ``hub``         downloads and the cache: registry with sha1s, mirrors, offline placement.
-- ``sample``      the embedded offline sample: tiny checkpoint + template SNLI corpus.
+- ``hub_models``  Hugging Face model folders: pinned revision, sha256 recorded on first download.
+- ``sample``      the embedded offline samples: tiny checkpoints + template SNLI and KorNLI corpora.
 
 ``model/`` (the encoder and what fills it):
 
 - ``model.bert``        ``BERTModel``, ``BERTConfig`` with its ``EncoderSwitches``
                         (d2l-compatible state dict, SDPA attention), ``devices()``.
 - ``model.classifier``  ``BERTClassifier``: encoder + pooler + a new 3-way layer.
-- ``model.pretrained``  ``load_pretrained()``: a registry name, folder or zip -> (model, vocab).
+- ``model.pretrained``  ``load_pretrained()``: a registry name, folder or zip -> (model, tokenizer).
 - ``model.huggingface`` ``load_huggingface()``: a Hugging Face BERT/ELECTRA folder ->
                         ``BERTModel`` and its WordPiece vocabulary.
 - ``model.vocab``       ``Vocab``: tokens <-> ids, d2l's ``vocab.json`` format.
 - ``model.wordpiece``   ``WordPiece``: a Hugging Face checkpoint's tokenizer, normalization included.
+- ``model.tokenizer``   ``Tokenizer``: the interface every tokenizer offers (ids, special ids).
 
 ``data/`` (from corpus files to batches):
 
@@ -39,6 +41,7 @@ Ground floor (files, devices, downloads):
 ``run/`` (one fine-tuning run):
 
 - ``run.profiles``   ``sample`` / ``laptop`` / ``full`` settings, ``BERTNLI_*`` variables.
+- ``run.korean_profiles`` ``korean_profile()``: chapter 6's Korean model, KorNLI and sizes per profile.
 - ``run.costs``      time and memory estimates from the settings.
 - ``run.history``    ``History``: one record per finished epoch, saved as ``history.json``.
 - ``run.checkpoint`` run folders (``checkpoint.pt``, ``run.json``, ``history.json``), safe

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import json
 import warnings
 from collections import Counter
 from contextlib import contextmanager
@@ -25,7 +24,7 @@ import numpy as np
 import torch
 
 from bertnli.data.loader import BucketBatchSampler, make_loader  # noqa: F401  (re-exported with the dataset)
-from bertnli.data.packing import CLS, PAD, SEP, SPECIALS_PER_PAIR, TRUNCATIONS, keep_lengths
+from bertnli.data.packing import SPECIALS_PER_PAIR, TRUNCATIONS, keep_lengths
 from bertnli.data.snli import LABELS
 
 FORMAT_VERSION = 1  # bump when the build or the cache layout changes
@@ -36,18 +35,19 @@ CHUNK_PAIRS = 1 << 16  # pairs packed at a time
 class SNLIBERTDataset(torch.utils.data.Dataset):
     """SNLI ``(premises, hypotheses, labels)`` -> packed BERT inputs, unpadded.
 
-    Sentences are lowercased and split on whitespace, packed as
-    ``<cls> premise <sep> hypothesis <sep>``, trimmed to ``max_len`` with
-    ``truncation`` ("longest_first", d2l's rule, or "proportional") and mapped to ids.
+    ``tokenizer`` is any ``model.tokenizer.Tokenizer``: d2l's ``Vocab`` (sentences lowercased
+    and split on whitespace) or a Hugging Face model's ``WordPiece``. Pairs are packed as
+    ``<cls> premise <sep> hypothesis <sep>`` (the tokenizer's own special ids), trimmed to
+    ``max_len`` with ``truncation`` ("longest_first", d2l's rule, or "proportional").
 
     ``ds[i]`` is ``(token_ids, segments, label)``: two int64 tensors of shape ``(L_i,)``
     (``L_i = ds.lengths[i]``, no padding) and an int. Batch with ``make_loader``, or take
     ``padded_tensors()`` for d2l's fixed-length layout. With ``cache=True`` the built
     arrays are stored under ``hub.cache_dir() / "datasets"`` and reused when nothing that
-    changes them (sentences, labels, vocabulary, ``max_len``, truncation) has changed.
+    changes them (sentences, labels, the tokenizer, ``max_len``, truncation) has changed.
     """
 
-    def __init__(self, data, vocab, max_len: int = 128, truncation: str = "longest_first", cache: bool = True):
+    def __init__(self, data, tokenizer, max_len: int = 128, truncation: str = "longest_first", cache: bool = True):
         premises, hypotheses, labels = data
         premises, hypotheses = list(premises), list(hypotheses)
         if not len(premises) == len(hypotheses) == len(labels):
@@ -61,19 +61,24 @@ class SNLIBERTDataset(torch.utils.data.Dataset):
         self.labels = np.asarray(labels, dtype=np.int64).reshape(-1)
         if self.labels.size and (self.labels.min() < 0 or self.labels.max() >= len(LABELS)):
             raise ValueError(f"labels must be in 0..{len(LABELS) - 1} ({', '.join(LABELS)})")
-        self.vocab, self.max_len, self.truncation = vocab, int(max_len), truncation
+        self.tokenizer, self.max_len, self.truncation = tokenizer, int(max_len), truncation
         self.cache_path: Path | None = None
 
         arrays = None
         if cache:
-            key = cache_key(premises, hypotheses, self.labels, vocab, self.max_len, truncation)
+            key = cache_key(premises, hypotheses, self.labels, tokenizer, self.max_len, truncation)
             self.cache_path = _cache_folder() / f"snli-bert-v{FORMAT_VERSION}-{key}.npz"
-            arrays = _load(self.cache_path, key, len(self.labels), len(vocab), self.max_len)
+            arrays = _load(self.cache_path, key, len(self.labels), len(tokenizer), self.max_len)
         if arrays is None:
-            arrays = _build(premises, hypotheses, vocab, self.max_len, truncation)
+            arrays = _build(premises, hypotheses, tokenizer, self.max_len, truncation)
             if cache:
                 _save(self.cache_path, key, arrays)
         self._set_arrays(*arrays)
+
+    @property
+    def vocab(self):
+        """The tokenizer, by its older name (d2l's code calls it the vocabulary)."""
+        return self.tokenizer
 
     def _set_arrays(self, token_ids, lengths, premise_lens, unk_words, unk_counts) -> None:
         self.token_ids, self.lengths, self.premise_lens = token_ids, lengths, premise_lens
@@ -84,7 +89,7 @@ class SNLIBERTDataset(torch.utils.data.Dataset):
 
     @classmethod
     def from_arrays(cls, token_ids: np.ndarray, lengths: np.ndarray, premise_lens: np.ndarray,
-                    labels: np.ndarray, vocab, max_len: int, truncation: str = "longest_first") -> "SNLIBERTDataset":
+                    labels: np.ndarray, tokenizer, max_len: int, truncation: str = "longest_first") -> "SNLIBERTDataset":
         """A dataset from another one's packed arrays (``token_ids``, ``lengths``,
         ``premise_lens``, ``labels``), without its sentences: a benchmark packs a corpus
         once and hands the arrays to its worker processes. Unknown-word counts are not kept."""
@@ -94,7 +99,7 @@ class SNLIBERTDataset(torch.utils.data.Dataset):
                              "token_ids the sum of lengths")
         self = cls.__new__(cls)
         self.labels = np.asarray(labels, dtype=np.int64)
-        self.vocab, self.max_len, self.truncation, self.cache_path = vocab, int(max_len), truncation, None
+        self.tokenizer, self.max_len, self.truncation, self.cache_path = tokenizer, int(max_len), truncation, None
         self._set_arrays(np.asarray(token_ids), lengths, np.asarray(premise_lens), np.array([], dtype=str),
                          np.array([], dtype=np.int64))
         return self
@@ -144,7 +149,7 @@ class SNLIBERTDataset(torch.utils.data.Dataset):
         src = _ranges(self.offsets[idx], lens)  # the chosen pairs' tokens, pair after pair
         positions = np.arange(width)  # (T,)
         real = positions < lens[:, None]  # (B, T); row-major order matches `src`
-        tokens = np.full((len(idx), width), self.vocab[PAD], dtype=np.int64)
+        tokens = np.full((len(idx), width), self.tokenizer.special_ids["pad"], dtype=np.int64)
         tokens[real] = self.token_ids[src]
         segments = (positions >= self.premise_lens[idx, None].astype(np.int64) + 2) & real
         return (
@@ -162,11 +167,12 @@ class SNLIBERTDataset(torch.utils.data.Dataset):
 def vocab_coverage(dataset: SNLIBERTDataset, top: int = 20) -> dict:
     """How much of the text the vocabulary misses (bert.small's comes from WikiText-2, not SNLI).
 
-    Counts the word tokens the model sees (after truncation; ``<cls>``/``<sep>`` excluded).
-    Returns ``tokens``, ``unk`` (how many map to ``<unk>``), ``unk_share`` and
-    ``top_unknown``: the ``top`` most frequent unknown words as ``(word, count)``.
+    Counts the tokens the model sees (after truncation; ``<cls>``/``<sep>`` excluded): words
+    for d2l's vocabulary, pieces for a WordPiece one (where a word is unknown only when no
+    pieces spell it). Returns ``tokens``, ``unk`` (how many are the unknown token),
+    ``unk_share`` and ``top_unknown``: the ``top`` most frequent unknown words as ``(word, count)``.
     """
-    ids, off, unk = dataset.token_ids, dataset.offsets, dataset.vocab["<unk>"]
+    ids, off, unk = dataset.token_ids, dataset.offsets, dataset.tokenizer.special_ids["unk"]
     specials = np.concatenate([off[:-1], off[:-1] + 1 + dataset.premise_lens, off[1:] - 1])
     n_unk = int(np.count_nonzero(ids == unk)) - int(np.count_nonzero(ids[specials] == unk))
     n_tokens = len(ids) - len(specials)
@@ -237,22 +243,59 @@ def _gc_paused():
             gc.enable()
 
 
-def _build(premises: list[str], hypotheses: list[str], vocab, max_len: int, truncation: str):
-    unk = vocab["<unk>"]
+def _encode_distinct_any(sentences: list[str], tokenizer, unk: int):
+    """``_encode_distinct`` for any tokenizer: its own ``encode``, a chunk at a time. The
+    unknown words come from the tokenizer's ``unknown_words(sentence)`` where it has one
+    (WordPiece: the text an ``[UNK]`` stands for), else the unknown token itself."""
+    rows: dict[str, int] = {}
+    which = np.fromiter((rows.setdefault(s, len(rows)) for s in sentences), dtype=np.int64, count=len(sentences))
+    distinct = list(rows)
+    del rows
+    words_of = getattr(tokenizer, "unknown_words", None)
+    id_parts, len_parts, unk_pos, unk_words = [], [], [], []
+    done = 0
+    for a in range(0, len(distinct), CHUNK_SENTENCES):
+        chunk = distinct[a : a + CHUNK_SENTENCES]
+        encoded = tokenizer.encode(chunk)
+        lens = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+        ids = np.fromiter(chain.from_iterable(encoded), dtype=np.int64, count=int(lens.sum()))
+        unknown = np.flatnonzero(ids == unk)
+        if len(unknown):
+            sentence_of = np.repeat(np.arange(len(chunk)), lens)[unknown]
+            for j in np.unique(sentence_of):
+                found = words_of(chunk[j]) if words_of else []
+                count = int(np.count_nonzero(sentence_of == j))
+                found = found if len(found) == count else [tokenizer.to_tokens(unk)] * count
+                unk_words.extend(found)
+        unk_pos.append(unknown + done)
+        id_parts.append(ids.astype(np.int32))
+        len_parts.append(lens)
+        done += len(ids)
+    table = np.concatenate(id_parts) if id_parts else np.zeros(0, np.int32)
+    lens = np.concatenate(len_parts) if len_parts else np.zeros(0, np.int64)
+    starts = np.cumsum(lens) - lens
+    return which, table, starts, lens, np.concatenate(unk_pos) if unk_pos else np.zeros(0, np.int64), unk_words
+
+
+def _build(premises: list[str], hypotheses: list[str], tokenizer, max_len: int, truncation: str):
+    specials = tokenizer.special_ids
+    unk, cls, sep = specials["unk"], specials["cls"], specials["sep"]
     with _gc_paused():
-        which, table, starts, lens, unk_pos, unk_words = _encode_distinct(
-            premises + hypotheses, vocab.token_to_idx.get, unk
-        )
+        if _is_d2l_vocab(tokenizer):  # the fast path: a dict lookup per word
+            which, table, starts, lens, unk_pos, unk_words = _encode_distinct(
+                premises + hypotheses, tokenizer.token_to_idx.get, unk)
+        else:
+            which, table, starts, lens, unk_pos, unk_words = _encode_distinct_any(premises + hypotheses, tokenizer, unk)
     n = len(premises)
     p_row, h_row = which[:n], which[n:]
     kp, kh = keep_lengths(lens[p_row], lens[h_row], max_len - SPECIALS_PER_PAIR, truncation)
     length = kp + kh + SPECIALS_PER_PAIR
     start = np.cumsum(length) - length
-    out = np.empty(int(length.sum()), dtype=_id_dtype(len(vocab)))
+    out = np.empty(int(length.sum()), dtype=_id_dtype(len(tokenizer)))
     # Pair i at `start[i]`: <cls> premise[:kp] <sep> hypothesis[:kh] <sep>
-    out[start] = vocab[CLS]
-    out[start + 1 + kp] = vocab[SEP]
-    out[start + length - 1] = vocab[SEP]
+    out[start] = cls
+    out[start + 1 + kp] = sep
+    out[start + length - 1] = sep
     unk_slot = np.full(len(table), -1, dtype=np.int32)  # table position -> index into unk_words
     unk_slot[unk_pos] = np.arange(len(unk_pos))
     unk_uses = np.zeros(len(unk_pos), dtype=np.int64)  # how often each unknown occurrence is kept
@@ -277,10 +320,17 @@ def _build(premises: list[str], hypotheses: list[str], vocab, max_len: int, trun
     )
 
 
+def _is_d2l_vocab(tokenizer) -> bool:
+    """d2l's ``Vocab``, whose whole-word lookup the fast path does itself (lowercase + split)."""
+    from bertnli.model.vocab import Vocab
+
+    return type(tokenizer) is Vocab
+
+
 # --------------------------------------------------------------------------- cache
 
 
-def cache_key(premises, hypotheses, labels, vocab, max_len: int, truncation: str) -> str:
+def cache_key(premises, hypotheses, labels, tokenizer, max_len: int, truncation: str) -> str:
     """sha1 of everything that changes the built arrays (a fraction of a second for SNLI train)."""
     h = hashlib.sha1()
     h.update(f"bertnli SNLIBERTDataset v{FORMAT_VERSION} max_len={max_len} truncation={truncation}\n".encode())
@@ -289,7 +339,7 @@ def cache_key(premises, hypotheses, labels, vocab, max_len: int, truncation: str
         h.update(np.fromiter(map(len, sentences), dtype=np.int64, count=len(sentences)).tobytes())
         h.update("\0".join(sentences).encode("utf-8", "surrogatepass"))
     h.update(np.asarray(labels, dtype=np.int64).tobytes())
-    h.update(json.dumps(list(vocab.idx_to_token)).encode("utf-8", "surrogatepass"))
+    h.update(tokenizer.fingerprint().encode("utf-8", "surrogatepass"))  # its kind, normalization and tokens
     return h.hexdigest()
 
 

@@ -115,6 +115,17 @@ def pack_pair(
     return tokens, segments
 
 
+def pack_ids(premise_ids: Sequence[int], hypothesis_ids: Sequence[int], max_len: int, special_ids: dict,
+             truncation: str = "longest_first") -> tuple[list[int], list[int]]:
+    """``pack_pair`` for ids, with any tokenizer's special ids (``tokenizer.special_ids``):
+    ``(ids, segments)`` of ``cls premise sep hypothesis sep``, at most ``max_len`` long."""
+    if max_len < SPECIALS_PER_PAIR:
+        raise ValueError(f"max_len must be at least {SPECIALS_PER_PAIR} (room for <cls> and two <sep>), got {max_len}")
+    p, h = _truncate(premise_ids, hypothesis_ids, max_len - SPECIALS_PER_PAIR, truncation)
+    cls, sep = special_ids["cls"], special_ids["sep"]
+    return [cls, *p, sep, *h, sep], [0] * (len(p) + 2) + [1] * (len(h) + 1)
+
+
 def truncation_stats(pairs: Iterable[tuple], max_len: int, method: str = "longest_first") -> dict:
     """How much truncating to ``max_len`` cuts from a corpus.
 

@@ -1,7 +1,14 @@
-"""Load a pretrained BERT checkpoint in d2l's format: ``vocab.json`` + ``pretrained.params``.
+"""Load a pretrained BERT checkpoint: d2l's format (``vocab.json`` + ``pretrained.params``) or
+a Hugging Face BERT/ELECTRA folder (``config.json``, weights, WordPiece vocabulary).
 
 A checkpoint is a registry name (``bert.small``, ``bert.base``: downloaded through
-:mod:`bertnli.hub`), ``sample`` (the embedded offline stand-in), a folder, or a zip.
+:mod:`bertnli.hub`; ``klue-bert-base``, ``koelectra-small``: through
+:mod:`bertnli.hub_models`), ``sample`` / ``ko-sample`` (the embedded offline stand-ins), a
+folder, or a zip. Which format a folder is in is decided by the files it holds.
+``load_pretrained`` returns the model with its tokenizer (``model.tokenizer.Tokenizer``):
+a d2l ``Vocab`` or the model's own ``WordPiece``.
+
+For d2l's format:
 The architecture is read from the tensors themselves; only the number of attention
 heads is invisible in the weights, so it comes from the known configuration of the
 checkpoint or from the caller. This is what lets ``bert.base`` load at all: the sizes
@@ -19,6 +26,7 @@ import torch
 
 from bertnli.files import MAX_DEPTH, TooManyFiles, find_in_folder, one_in_zip, refuse_two
 from bertnli.model.bert import BERTModel
+from bertnli.model.tokenizer import Tokenizer
 from bertnli.model.vocab import Vocab
 
 VOCAB_FILE = "vocab.json"
@@ -32,6 +40,11 @@ KNOWN_CONFIGS: dict[str, dict[str, int]] = {
 }
 
 _SIZE_ARGS = ("num_hiddens", "ffn_num_hiddens", "num_blks", "max_len")
+
+# Hugging Face-format models by name: the embedded Korean stand-in and the hub's (hub_models.MODELS).
+HF_SAMPLE = "ko-sample"
+HF_NAMES = (HF_SAMPLE, "klue-bert-base", "koelectra-small")
+HF_CONFIG = "config.json"
 
 
 def _read_members(source: Path) -> tuple[bytes, bytes]:
@@ -81,6 +94,13 @@ def _read_folder(source: Path) -> tuple[bytes, bytes]:
 def _resolve(name_or_path: str | Path) -> tuple[Path, str | None]:
     """Map a name or a path to a local folder/zip and, when known, the checkpoint's name."""
     key = str(name_or_path)
+    if key == HF_SAMPLE:
+        from bertnli import sample
+        sample.korean_notice()
+        return sample.korean_model_dir(), key
+    if key in HF_NAMES:
+        from bertnli import hub_models
+        return hub_models.fetch_model(key), key
     if key == "sample":
         from bertnli import sample
         sample.notice()
@@ -114,15 +134,43 @@ def _known_heads(name: str | None, sizes: dict[str, int]) -> int | None:
     return None
 
 
+def huggingface_folder(source: Path) -> Path | None:
+    """The folder of a Hugging Face checkpoint under ``source`` (its ``config.json``'s folder),
+    or None when ``source`` is not one. A folder holding both formats, or two ``config.json``
+    files, is refused: bertnli does not guess which model is meant."""
+    if not source.is_dir():
+        return None
+    try:
+        found = find_in_folder(source, (HF_CONFIG, VOCAB_FILE, PARAMS_FILE))
+    except TooManyFiles:
+        return None  # _read_folder says why
+    configs = found[HF_CONFIG]
+    if not configs:
+        return None
+    if len(configs) > 1:
+        refuse_two(HF_CONFIG, [str(c) for c in configs], source, "Hugging Face model's config")
+    d2l = found[VOCAB_FILE] + found[PARAMS_FILE]
+    if d2l:
+        raise ValueError(f"{source} holds a Hugging Face model ({configs[0]}) and a d2l checkpoint ({d2l[0]}); "
+                         "bertnli will not guess which you mean: give the folder of the one you want")
+    return configs[0].parent
+
+
 def load_pretrained(name_or_path: str | Path, *, num_hiddens: int | None = None,
                     ffn_num_hiddens: int | None = None, num_heads: int | None = None,
                     num_blks: int | None = None, dropout: float = 0.1, max_len: int | None = None,
-                    device: str | torch.device | None = None) -> tuple[BERTModel, Vocab]:
-    """Build a :class:`BERTModel` with the checkpoint's weights and return it with its vocabulary.
+                    device: str | torch.device | None = None) -> tuple[BERTModel, Tokenizer]:
+    """Build a :class:`BERTModel` with the checkpoint's weights and return it with its tokenizer:
+    d2l's ``Vocab`` for d2l's format, the model's ``WordPiece`` for a Hugging Face folder.
 
     Size arguments are optional checks: each one given must agree with the file.
     """
     source, name = _resolve(name_or_path)
+    given = dict(num_hiddens=num_hiddens, ffn_num_hiddens=ffn_num_hiddens, num_blks=num_blks, max_len=max_len,
+                 num_heads=num_heads)
+    folder = huggingface_folder(source)
+    if folder is not None:
+        return _load_huggingface(folder, given, dropout, device)
     vocab_bytes, params_bytes = _read_members(source)
     try:
         vocab = Vocab.from_json_bytes(vocab_bytes)
@@ -137,9 +185,8 @@ def load_pretrained(name_or_path: str | Path, *, num_hiddens: int | None = None,
     if len(vocab) != sizes["vocab_size"]:
         raise ValueError(f"{source}: {VOCAB_FILE} has {len(vocab)} tokens but the token embedding has "
                          f"{sizes['vocab_size']} rows; the two files come from different checkpoints")
-    given = dict(num_hiddens=num_hiddens, ffn_num_hiddens=ffn_num_hiddens, num_blks=num_blks, max_len=max_len)
     for arg, value in given.items():
-        if value is not None and value != sizes[arg]:
+        if arg != "num_heads" and value is not None and value != sizes[arg]:
             raise ValueError(f"{arg}={value} disagrees with the checkpoint {source}, whose tensors have "
                              f"{arg}={sizes[arg]}; drop the argument or pass {arg}={sizes[arg]}")
     known = _known_heads(name, sizes)
@@ -160,3 +207,26 @@ def load_pretrained(name_or_path: str | Path, *, num_hiddens: int | None = None,
     except RuntimeError as err:
         raise ValueError(f"{source}: {PARAMS_FILE} does not match d2l's BERTModel layout: {err}") from err
     return model.to(map_location), vocab
+
+
+def _load_huggingface(folder: Path, given: dict, dropout: float, device) -> tuple[BERTModel, Tokenizer]:
+    """A Hugging Face folder -> (model, WordPiece); the size arguments given must match config.json."""
+    from bertnli.model.huggingface import UnsupportedCheckpoint, load_huggingface
+    from bertnli.model.wordpiece import WordPiece
+
+    model, tokens = load_huggingface(folder, dropout=dropout)
+    config = model.config if hasattr(model, "config") else None
+    for arg, value in given.items():
+        have = getattr(config, arg, None)
+        if value is not None and have is not None and value != have:
+            raise ValueError(f"{arg}={value} disagrees with the checkpoint {folder / HF_CONFIG}, which says "
+                             f"{arg}={have}; drop the argument or pass {arg}={have}")
+    try:
+        tokenizer = WordPiece.from_folder(folder)
+    except (OSError, ValueError) as err:
+        raise UnsupportedCheckpoint(str(err)) from err
+    if len(tokenizer) != len(tokens):
+        raise UnsupportedCheckpoint(f"{tokenizer.source}: the tokenizer has {len(tokenizer)} tokens but the "
+                                    f"model's vocabulary has {len(tokens)}: they come from different models")
+    map_location = torch.device(device) if device is not None else "cpu"
+    return model.to(map_location), tokenizer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterable, overload
+from typing import Iterable, Sequence, overload
 
 SPECIAL_TOKENS = ("<unk>", "<pad>", "<cls>", "<sep>", "<mask>")
 
@@ -52,6 +52,27 @@ class Vocab:
 
     def __len__(self) -> int:
         return len(self.idx_to_token)
+
+    # The Tokenizer interface (model.tokenizer): d2l's rule is lowercase + whitespace split.
+    lowercases = True
+
+    def words(self, sentence: str) -> list[str]:
+        """The words this vocabulary looks up: lowercased, split on whitespace (SNLI's files
+        are already tokenized; free text goes through ``packing.tokenize_text`` first)."""
+        return sentence.lower().split()
+
+    def encode(self, sentences: Sequence[str]) -> list[list[int]]:
+        get, unk = self.token_to_idx.get, self.unk
+        return [[get(w, unk) for w in self.words(s)] for s in sentences]
+
+    @property
+    def special_ids(self) -> dict[str, int]:
+        """``{"unk", "pad", "cls", "sep", "mask"}`` -> id, for the specials this vocabulary has."""
+        roles = {token.strip("<>"): token for token in SPECIAL_TOKENS}
+        return {role: self.token_to_idx[token] for role, token in roles.items() if token in self.token_to_idx}
+
+    def fingerprint(self) -> str:
+        return "d2l-vocab lowercase-split " + json.dumps(self.idx_to_token, ensure_ascii=False)
 
     @property
     def unk(self) -> int:

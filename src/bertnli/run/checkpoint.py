@@ -136,10 +136,43 @@ def save_checkpoint(path: str | Path, model: nn.Module, optimizer=None, scaler=N
         "rng": rng_state(),
         "rng_ranks": rng_ranks,  # under torchrun: every rank's states, in rank order
         "config": config or {},
-        "vocab": list(vocab.idx_to_token) if vocab is not None else None,
+        "vocab": tokenizer_tokens(vocab) if vocab is not None else None,
+        "tokenizer": tokenizer_settings(vocab) if vocab is not None else None,
         "history": history.to_dict() if history is not None else None,
     }
     atomic_write(path, lambda tmp: torch.save(payload, tmp))
+
+
+def tokenizer_tokens(tokenizer) -> list[str]:
+    """The tokenizer's vocabulary as a plain list (token ``i`` at ``i``): stored in checkpoint.pt."""
+    if hasattr(tokenizer, "idx_to_token"):
+        return list(tokenizer.idx_to_token)
+    return list(tokenizer.vocabulary())
+
+
+def tokenizer_settings(tokenizer) -> dict:
+    """What rebuilds the tokenizer with its vocabulary, as plain data: its kind and normalization
+    flags (never a pickled object: ``torch.load(weights_only=True)`` reads it back)."""
+    if hasattr(tokenizer, "idx_to_token"):
+        return {"kind": "d2l"}
+    return {"kind": "wordpiece", **tokenizer.settings()}
+
+
+def tokenizer_from_checkpoint(payload: dict, file: Path):
+    """The run's tokenizer: d2l's ``Vocab`` or the model's ``WordPiece``; None if none was saved."""
+    from bertnli.model.vocab import Vocab
+
+    tokens, settings = payload.get("vocab"), payload.get("tokenizer") or {"kind": "d2l"}
+    if not tokens:
+        return None
+    kind = settings.get("kind") if isinstance(settings, dict) else None
+    if kind == "d2l":
+        return Vocab(tokens)
+    if kind == "wordpiece":
+        from bertnli.model.wordpiece import WordPiece
+        return WordPiece.from_vocabulary(tokens, settings, source=file)
+    raise ValueError(f"{file}: the field 'tokenizer' names the kind {kind!r}; this bertnli reads 'd2l' and "
+                     "'wordpiece' (fine-tune again, or update bertnli)")
 
 
 def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
@@ -393,9 +426,9 @@ def checkpoint_field(payload: dict, key: str, file: Path):
 
 
 def model_from_checkpoint(path: str | Path, device=None):
-    """Rebuild ``(classifier, vocab, payload)`` from a run folder or checkpoint file."""
+    """Rebuild ``(classifier, tokenizer, payload)`` from a run folder or checkpoint file (the
+    tokenizer: d2l's ``Vocab`` or the model's ``WordPiece``, rebuilt from plain data)."""
     from bertnli.model.classifier import BERTClassifier
-    from bertnli.model.vocab import Vocab
 
     payload = load_checkpoint(path)
     file = Path(path) / CHECKPOINT_FILE if Path(path).is_dir() else Path(path)
@@ -405,7 +438,7 @@ def model_from_checkpoint(path: str | Path, device=None):
         raise ValueError(f"{file}: its model_description lacks the field {err} (a damaged or hand-edited "
                          "checkpoint); fine-tune again") from None
     model.load_state_dict(checkpoint_field(payload, "model", file))
-    vocab = Vocab(payload["vocab"]) if payload.get("vocab") else None
+    vocab = tokenizer_from_checkpoint(payload, file)
     return model.to(device or "cpu").eval(), vocab, payload
 
 
@@ -460,7 +493,7 @@ class RunFolder:
         payload = load_checkpoint(self.checkpoint)
         check_same_run(payload.get("config") or {}, self.config, self.checkpoint)
         check_same_architecture(model, payload.get("model_description"), self.checkpoint)
-        if self.vocab is not None and payload.get("vocab") and list(self.vocab.idx_to_token) != payload["vocab"]:
+        if self.vocab is not None and payload.get("vocab") and tokenizer_tokens(self.vocab) != payload["vocab"]:
             raise ValueError(f"{self.checkpoint}: the run was trained with another vocabulary ({len(payload['vocab'])} "
                              f"tokens) than this model's ({len(self.vocab)}); resume with the run's own --model")
         for key in ("model", "optimizer", "rng", "epoch"):

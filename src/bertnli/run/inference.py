@@ -15,7 +15,7 @@ from torch import nn
 from bertnli.run.checkpoint import unwrap
 from bertnli import hardware
 from bertnli.distributed import DistInfo, as_dist
-from bertnli.data.packing import pack_pair, tokenize_text
+from bertnli.data.packing import pack_ids, pack_pair, tokenize_text
 from bertnli.data.snli import LABELS
 
 
@@ -66,6 +66,8 @@ def predict(model: nn.Module, vocab, premise: str, hypothesis: str, *, max_len: 
     and (:class:`TruncatedInput`) when the pair is longer than ``max_len``, saying how many tokens
     of each sentence the model read.
     """
+    if not hasattr(vocab, "token_to_idx"):  # a model's own tokenizer (WordPiece): its pieces, its specials
+        return _predict_with_tokenizer(model, vocab, premise, hypothesis, max_len=max_len, truncation=truncation)
     p_tokens, h_tokens = tokenize_text(premise), tokenize_text(hypothesis)
     for side, text, words in (("premise", premise, p_tokens), ("hypothesis", hypothesis, h_tokens)):
         _warn_if_unreadable(side, text, words, vocab)
@@ -75,6 +77,33 @@ def predict(model: nn.Module, vocab, premise: str, hypothesis: str, *, max_len: 
     with evaluating(model):
         probs = torch.softmax(model(*X).float(), dim=1)[0].tolist()
     return LABELS[int(np.argmax(probs))], probs
+
+
+def _predict_with_tokenizer(model: nn.Module, tokenizer, premise: str, hypothesis: str, *, max_len: int,
+                           truncation: str) -> tuple[str, list[float]]:
+    """``predict`` for a tokenizer that cuts text itself (``Tokenizer.encode``), e.g. WordPiece."""
+    p_ids, h_ids = tokenizer.encode([premise, hypothesis])
+    unk = tokenizer.special_ids["unk"]
+    for side, text, ids in (("premise", premise, p_ids), ("hypothesis", hypothesis, h_ids)):
+        _warn_if_unreadable(side, text, ids, _IdsKnown(unk), unknown_name=tokenizer.to_tokens(unk))
+    ids, segments = pack_ids(p_ids, h_ids, max_len, tokenizer.special_ids, truncation)
+    device = next(model.parameters()).device
+    X = (torch.tensor([ids], device=device), torch.tensor([segments], device=device),
+         torch.tensor([len(ids)], device=device))
+    _warn_if_cut(p_ids, h_ids, segments, max_len)
+    with evaluating(model):
+        probs = torch.softmax(model(*X).float(), dim=1)[0].tolist()
+    return LABELS[int(np.argmax(probs))], probs
+
+
+class _IdsKnown:
+    """``id in known`` unless it is the unknown token's id (``_warn_if_unreadable``'s membership test)."""
+
+    def __init__(self, unk: int):
+        self.unk = unk
+
+    def __contains__(self, token_id: int) -> bool:
+        return token_id != self.unk
 
 
 def pair_inputs(vocab, premise: list[str], hypothesis: list[str], *, max_len: int, truncation: str,
@@ -106,7 +135,7 @@ class UnreliablePrediction(UserWarning):
     """The model cannot read the input well enough for its answer to mean much."""
 
 
-def _warn_if_unreadable(side: str, text: str, words: list[str], vocab) -> None:
+def _warn_if_unreadable(side: str, text: str, words: list, vocab, unknown_name: str = "<unk>") -> None:
     shown = text if len(text) <= 40 else text[:37] + "..."
     if not words:
         warnings.warn(f"the {side} {shown!r} is empty: the model sees no words there, so its answer means little",
@@ -114,6 +143,11 @@ def _warn_if_unreadable(side: str, text: str, words: list[str], vocab) -> None:
         return
     unknown = [w for w in words if w not in vocab]
     if len(unknown) > UNKNOWN_SHARE_WARNING * len(words):
+        if unknown_name != "<unk>":  # pieces of a model's own tokenizer: the words are not at hand
+            warnings.warn(f"{len(unknown)} of the {len(words)} pieces of the {side} {shown!r} are {unknown_name}: "
+                          "the model's vocabulary does not cover this text, so its answer means little",
+                          UnreliablePrediction, stacklevel=3)
+            return
         examples = ", ".join(dict.fromkeys(unknown[:3]))
         warnings.warn(f"{len(unknown)} of the {len(words)} words of the {side} {shown!r} are not in the model's "
                       f"vocabulary ({examples}) and all read as <unk>, so its answer means little. d2l's BERT "

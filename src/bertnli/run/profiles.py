@@ -176,7 +176,8 @@ PATH_FIELDS = {"model": "a checkpoint folder or zip (vocab.json + pretrained.par
                              "bert.small, sample",
                "data": "a folder or zip holding snli_1.0_train.txt, _dev.txt and _test.txt (SNLI's snli_1.0.zip), "
                        "or snli, sample"}
-_NAMES = {"model": ("bert.small", "bert.base", "sample"), "base_model": ("bert.small", "bert.base", "sample"),
+_NAMES = {"model": ("bert.small", "bert.base", "sample", "ko-sample", "klue-bert-base", "koelectra-small"),
+          "base_model": ("bert.small", "bert.base", "sample"),
           "data": ("snli", "sample")}
 
 
