@@ -26,7 +26,7 @@ from bertnli.book.exercises import (CheckResult, check_bert_base_plan, check_pro
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-CH4, CH5 = "04_exercise_truncation", "05_exercise_bert_base"
+CH4, CH5, CH6 = "04_exercise_truncation", "05_exercise_bert_base", "06_korean_nli"
 PLAN_OK = dict(lr=5e-5, batch_size=256, epochs=3, max_len=64, amp=True)
 
 
@@ -72,7 +72,7 @@ def released(source: str, stub: str = "raise NotImplementedError()") -> str:
 
 
 def test_course_has_one_assignment_per_exercise_chapter(course):
-    assert sorted(p.name for p in (course / "source").iterdir()) == [CH4, CH5]
+    assert sorted(p.name for p in (course / "source").iterdir()) == [CH4, CH5, CH6]
     config = (course / "nbgrader_config.py").read_text()
     compile(config, "nbgrader_config.py", "exec")
     assert f"c.Execute.timeout = {assignments.cell_timeout()}" in config and "NotImplementedError" in config
@@ -99,7 +99,7 @@ def test_the_time_limit_fits_chapter_4_in_the_laptop_profile():
     assert f"{minutes}분의 시간 제한" in page and f"about {round(laptop / 60)} minutes" in page
 
 
-@pytest.mark.parametrize("name", [CH4, CH5])
+@pytest.mark.parametrize("name", [CH4, CH5, CH6])
 def test_cells_get_nbgrader_roles(course, name):
     nb = source_nb(course, name)
     nbformat.validate(nb)
@@ -246,6 +246,14 @@ CH4_GOOD = '''def my_truncate_proportional(p, h, budget):
 CH4_BANKERS = CH4_GOOD.replace("int(budget * len(p) / total + 0.5)", "round(budget * len(p) / total)")
 CH5_GOOD = "my_plan = dict(lr=3e-5, batch_size=128, epochs=2, max_len=128, amp=True)\n"
 CH5_HIGH_LR = "my_plan = dict(lr=1e-3, batch_size=128, epochs=2, max_len=128, amp=True)\n"
+CH6_GOOD = """def my_unk_share(tokenizer, sentences):
+    ids = [i for s in tokenizer.encode(sentences) for i in s]
+    return ids.count(unk_id(tokenizer)) / len(ids) if ids else 0.0
+"""
+CH6_BY_SENTENCE = """def my_unk_share(tokenizer, sentences):
+    encoded = tokenizer.encode(sentences)
+    return sum(unk_id(tokenizer) in ids for ids in encoded) / len(encoded) if encoded else 0.0
+"""
 
 
 def run_nbgrader(course: Path, env: dict, *args: str) -> str:
@@ -278,7 +286,8 @@ def test_nbgrader_releases_autogrades_and_gives_feedback(tmp_path):
                JUPYTER_CONFIG_DIR=str(tmp_path / "jupyter-config"), JUPYTER_DATA_DIR=str(tmp_path / "jupyter-data"),
                PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
     answers = {CH4: {"good": CH4_GOOD, "wrong": CH4_BANKERS, "idle": None},
-               CH5: {"good": CH5_GOOD, "wrong": CH5_HIGH_LR, "idle": None}}
+               CH5: {"good": CH5_GOOD, "wrong": CH5_HIGH_LR, "idle": None},
+               CH6: {"good": CH6_GOOD, "wrong": CH6_BY_SENTENCE, "idle": None}}
     for assignment, by_student in answers.items():
         run_nbgrader(course, env, "generate_assignment", assignment)
         release = (course / "release" / assignment / f"{assignment}.ipynb").read_text(encoding="utf-8")
@@ -306,4 +315,6 @@ def test_nbgrader_releases_autogrades_and_gives_feedback(tmp_path):
     assert "lr=0.001 is outside" in feedback(CH5, "wrong")
     assert "Not implemented yet" in feedback(CH4, "idle") and "Not filled in yet" in feedback(CH5, "idle")
     assert f"All {len(exercises._cases())} cases match the reference" in feedback(CH4, "good")
+    assert "All 6 cases match unk_share" in feedback(CH6, "good") and "Not implemented yet" in feedback(CH6, "idle")
+    assert "count pieces" in feedback(CH6, "wrong") and "조각" in feedback(CH6, "wrong")
     shutil.rmtree(course / "autograded")  # what remains is the course folder an instructor would keep

@@ -38,7 +38,7 @@ def test_nbval_collects_each_tracked_chapter_and_nothing_else(tmp_path):
                            "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     files = sorted({line.split("::")[0] for line in done.stdout.splitlines() if "::" in line})
-    assert files == [f"notebooks/{p.name}" for p in CHAPTERS] and len(files) == 5
+    assert files == [f"notebooks/{p.name}" for p in CHAPTERS] and len(files) == 6
 
 
 def test_the_chapters_kernels_get_the_sample_profile(monkeypatch):

@@ -167,9 +167,9 @@ ids = [p.stem for p in CHAPTERS]
 
 # ----------------------------------------------------------------------------- the set of chapters
 
-def test_five_chapters_and_a_glossary():
+def test_six_chapters_and_a_glossary():
     assert [p.stem for p in CHAPTERS] == ["01_pretrained_bert", "02_snli_dataset", "03_fine_tuning",
-                                          "04_exercise_truncation", "05_exercise_bert_base"]
+                                          "04_exercise_truncation", "05_exercise_bert_base", "06_korean_nli"]
     assert len(_glossary()) >= 30
 
 
@@ -441,7 +441,7 @@ def test_solution_cells_are_tagged_hidden_and_follow_a_starter(path):
             assert any("solution" in _tags(c) for c in nb.cells[i + 1:]), f"{path.name}, cell {i}: no solution"
 
 
-@pytest.mark.parametrize("name", ["04_exercise_truncation", "05_exercise_bert_base"])
+@pytest.mark.parametrize("name", ["04_exercise_truncation", "05_exercise_bert_base", "06_korean_nli"])
 def test_exercise_chapters_have_starter_and_solution(name):
     nb = _read(NOTEBOOKS / f"{name}.md")
     assert len(_by_tag(nb, "exercise")) == 1 and len(_by_tag(nb, "solution")) == 1

@@ -149,7 +149,7 @@ def test_chapters_link_to_their_notebook_download_and_colab(browser, server):
     repo = _config()["repository"]
     owner_repo = urllib.parse.urlparse(repo["url"]).path.strip("/")
     chapters = [d for d in toc_documents() if d.startswith("notebooks/")]
-    assert len(chapters) == 5
+    assert len(chapters) == 6
     remember_language(browser, server, "en")
     for doc in chapters:
         open_page(browser, page_url(server, doc))

@@ -71,6 +71,8 @@ Ground floor (files, devices, downloads):
 - ``book.classroom``    ``classroom student-copy`` / ``mirror``: a course's files.
 - ``book.assignments``  ``classroom assignment``: exercise chapters -> an nbgrader course folder.
 - ``book.licenses``     who made each file ``classroom mirror`` passes on, and its license text.
+- ``book.korean_nli``   chapter 6: vocabulary coverage of a text, hypothesis-only pairs, subsets
+                        sized to a time limit, the check of its exercise.
 
 Top (commands):
 
