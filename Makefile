@@ -54,9 +54,9 @@ NBVAL := BERTNLI_PROFILE=sample $(BIN)/python -m pytest --nbval-lax notebooks/
 # while the others run the rest. `make test PYTEST_WORKERS=0` runs it in one process.
 PYTEST_WORKERS ?= 2
 XDIST = $(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadgroup)
-# `make test` runs `make lint` first. LINT_REQUIRED = no: a lint failure is reported and the tests
-# still run (the tree is not yet formatted with `ruff format`); yes: it fails `make test` at once.
-LINT_REQUIRED ?= no
+# `make test` runs `make lint` first; a lint failure fails `make test` at once (LINT_REQUIRED=no
+# reports it and runs the tests anyway, for a quick look at a work in progress).
+LINT_REQUIRED ?= yes
 test: venv system-deps
 	$(MAKE) --no-print-directory lint || test "$(LINT_REQUIRED)" != yes
 	$(BIN)/python -m pytest $(XDIST); suite=$$?; $(NBVAL); chapters=$$?; test $$suite -eq 0 && test $$chapters -eq 0

@@ -55,7 +55,11 @@ def load_corpus(pairs: int):
     p, h, y = read_snli(sample.snli_dir(), "train")
     reps = -(-pairs // len(p))
     data = ((p * reps)[:pairs], (h * reps)[:pairs], (y * reps)[:pairs])
-    return data, f"embedded sample corpus ({len(p):,} train pairs) replicated to {pairs:,} pairs", len(p)
+    return (
+        data,
+        f"embedded sample corpus ({len(p):,} train pairs) replicated to {pairs:,} pairs",
+        len(p),
+    )
 
 
 def make_distinct(data, replica_size: int):
@@ -74,7 +78,9 @@ def load_vocab_tokens(data) -> tuple[list[str], str]:
 
         if hub.is_cached("bert.small"):
             folder = hub.fetch("bert.small")
-            return json.loads(next(folder.rglob("vocab.json")).read_text(encoding="utf-8")), "bert.small's vocab.json"
+            return json.loads(
+                next(folder.rglob("vocab.json")).read_text(encoding="utf-8")
+            ), "bert.small's vocab.json"
     except Exception as err:
         print(f"(hub unavailable: {err})", file=sys.stderr)
     zip_path = sample.checkpoint_path()
@@ -128,7 +134,9 @@ def worker(side: str, corpus_file: str, vocab_file: str) -> dict:
     elif side == "ours-warm":
         from bertnli.data.dataset import SNLIBERTDataset
 
-        SNLIBERTDataset(data, vocab, MAX_LEN, cache=True)  # fills the cache (os.environ points to a temp folder)
+        SNLIBERTDataset(
+            data, vocab, MAX_LEN, cache=True
+        )  # fills the cache (os.environ points to a temp folder)
         t = time.perf_counter()
         ds = SNLIBERTDataset(data, vocab, MAX_LEN, cache=True)
         out["warm_s"] = time.perf_counter() - t
@@ -142,7 +150,9 @@ def measure(side: str, corpus_file: str, vocab_file: str, cache: str) -> dict:
 
     env = dict(os.environ, BERTNLI_CACHE=cache)
     proc = subprocess.Popen(
-        [sys.executable, __file__, "--worker", side, corpus_file, vocab_file], stdout=subprocess.PIPE, env=env
+        [sys.executable, __file__, "--worker", side, corpus_file, vocab_file],
+        stdout=subprocess.PIPE,
+        env=env,
     )
     ps, peak, peak_main = psutil.Process(proc.pid), 0, 0
     while proc.poll() is None:
@@ -200,8 +210,15 @@ def main() -> None:
     tokens, vocab_what = load_vocab_tokens(data)
     corpora = [(what, data)]
     if replica_size and not args.no_distinct:
-        corpora.append(("the same, every sentence made distinct (bertnli's worst case)", make_distinct(data, replica_size)))
-    print(f"vocabulary: {vocab_what} ({len(tokens):,} tokens); max_len {MAX_LEN}; {os.cpu_count()} CPUs\n")
+        corpora.append(
+            (
+                "the same, every sentence made distinct (bertnli's worst case)",
+                make_distinct(data, replica_size),
+            )
+        )
+    print(
+        f"vocabulary: {vocab_what} ({len(tokens):,} tokens); max_len {MAX_LEN}; {os.cpu_count()} CPUs\n"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         vocab_file = Path(tmp) / "vocab.json"
         vocab_file.write_text(json.dumps(tokens), encoding="utf-8")
@@ -213,8 +230,10 @@ def main() -> None:
                 for side in runs:
                     with tempfile.TemporaryDirectory(dir=tmp) as cache:
                         runs[side].append(measure(side, str(corpus_file), str(vocab_file), cache))
-                    print(f"  {name[:40]}... run {i + 1} {side}: {runs[side][-1].get('build_s', runs[side][-1].get('warm_s')):.2f} s",
-                          file=sys.stderr)
+                    print(
+                        f"  {name[:40]}... run {i + 1} {side}: {runs[side][-1].get('build_s', runs[side][-1].get('warm_s')):.2f} s",
+                        file=sys.stderr,
+                    )
             print(table(name, runs["reference"], runs["ours"], runs["ours-warm"]), "\n", flush=True)
 
 

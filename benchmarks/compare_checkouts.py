@@ -25,16 +25,34 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TRAIN_ARGS = ["--model", "bert.small", "--batch-size", "128", "--max-len", "64", "--warmup", "2",
-              "--windows", "3", "--steps-per-window", "2"]
+TRAIN_ARGS = [
+    "--model",
+    "bert.small",
+    "--batch-size",
+    "128",
+    "--max-len",
+    "64",
+    "--warmup",
+    "2",
+    "--windows",
+    "3",
+    "--steps-per-window",
+    "2",
+]
 DATA_ARGS = ["--runs", "1", "--pairs", "100000", "--no-distinct"]
 BUILD_ROW = re.compile(r"^\| build time \(median of \d+\) \| [\d.]+ s \| ([\d.]+) s \|", flags=re.M)
 
 
 def run(checkout: Path, script: str, args: list[str]) -> str:
     env = dict(os.environ, PYTHONPATH=str(checkout / "src"))
-    done = subprocess.run([sys.executable, str(checkout / "benchmarks" / script), *args], cwd=checkout,
-                          env=env, capture_output=True, text=True, timeout=1800)
+    done = subprocess.run(
+        [sys.executable, str(checkout / "benchmarks" / script), *args],
+        cwd=checkout,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     if done.returncode != 0:
         raise SystemExit(f"{checkout.name}: {script} failed:\n{done.stderr[-2000:]}")
     return done.stdout
@@ -44,7 +62,9 @@ def train_rate(checkout: Path, tmp: Path) -> float:
     out = tmp / f"{checkout.name}.json"
     run(checkout, "bench_train.py", [*TRAIN_ARGS, "--json", str(out)])
     rows = json.loads(out.read_text())
-    return next(r["examples_per_sec"] for r in rows if r["side"] == "bertnli" and "skipped" not in r)
+    return next(
+        r["examples_per_sec"] for r in rows if r["side"] == "bertnli" and "skipped" not in r
+    )
 
 
 def build_seconds(checkout: Path) -> float:
@@ -65,8 +85,20 @@ def main() -> int:
         sides = {}
         for label, rev in (("old", args.old), ("new", args.new)):
             sides[label] = tmp / label
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(sides[label]), rev],
-                           check=True)
+            subprocess.run(
+                [
+                    "git",
+                    "-C",
+                    str(ROOT),
+                    "worktree",
+                    "add",
+                    "--detach",
+                    "-q",
+                    str(sides[label]),
+                    rev,
+                ],
+                check=True,
+            )
         try:
             rates = {label: [] for label in sides}
             builds = {label: [] for label in sides}
@@ -74,20 +106,32 @@ def main() -> int:
                 for label, checkout in sides.items():
                     rates[label].append(train_rate(checkout, tmp))
                     builds[label].append(build_seconds(checkout))
-                    print(f"run {i + 1} {label}: {rates[label][-1]:,.1f} examples/s, "
-                          f"dataset build {builds[label][-1]:.2f} s", file=sys.stderr, flush=True)
+                    print(
+                        f"run {i + 1} {label}: {rates[label][-1]:,.1f} examples/s, "
+                        f"dataset build {builds[label][-1]:.2f} s",
+                        file=sys.stderr,
+                        flush=True,
+                    )
         finally:
             for checkout in sides.values():
-                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(checkout)])
+                subprocess.run(
+                    ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(checkout)]
+                )
     med = {k: (statistics.median(rates[k]), statistics.median(builds[k])) for k in sides}
-    print(f"old = {args.old}, new = {args.new}; medians of {args.runs} alternating runs, {os.cpu_count()} CPUs; "
-          f"bench_train {' '.join(TRAIN_ARGS)}; bench_data {' '.join(DATA_ARGS)}\n")
+    print(
+        f"old = {args.old}, new = {args.new}; medians of {args.runs} alternating runs, {os.cpu_count()} CPUs; "
+        f"bench_train {' '.join(TRAIN_ARGS)}; bench_data {' '.join(DATA_ARGS)}\n"
+    )
     print("| measure | old | new | new / old |")
     print("| --- | ---: | ---: | ---: |")
-    print(f"| training, examples/s (higher is better) | {med['old'][0]:,.1f} | {med['new'][0]:,.1f} "
-          f"| {med['new'][0] / med['old'][0]:.3f} |")
-    print(f"| dataset build, s (lower is better) | {med['old'][1]:.2f} | {med['new'][1]:.2f} "
-          f"| {med['new'][1] / med['old'][1]:.3f} |")
+    print(
+        f"| training, examples/s (higher is better) | {med['old'][0]:,.1f} | {med['new'][0]:,.1f} "
+        f"| {med['new'][0] / med['old'][0]:.3f} |"
+    )
+    print(
+        f"| dataset build, s (lower is better) | {med['old'][1]:.2f} | {med['new'][1]:.2f} "
+        f"| {med['new'][1] / med['old'][1]:.3f} |"
+    )
     print("\nevery run: " + json.dumps({"examples_per_sec": rates, "build_s": builds}))
     return 0
 

@@ -25,7 +25,11 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECIALS = ["<unk>", "<pad>", "<mask>", "<cls>", "<sep>"]
-SNLI_SIZES = {"train": 550_152, "dev": 10_000, "test": 10_000}  # rows in SNLI 1.0's files, "-" rows included
+SNLI_SIZES = {
+    "train": 550_152,
+    "dev": 10_000,
+    "test": 10_000,
+}  # rows in SNLI 1.0's files, "-" rows included
 # Vocabulary size used when the real one is not at hand: see bertnli.run.costs.DEFAULT_VOCAB_SIZE.
 LABEL_WORDS = {"entailment": "someone", "contradiction": "nobody", "neutral": "because"}
 
@@ -36,14 +40,16 @@ def vocabulary(size: int) -> list[str]:
     return SPECIALS + cues + [f"w{i}" for i in range(len(SPECIALS) + len(cues), size)]
 
 
-def write_checkpoint(folder: Path, *, vocab_size: int | None = None, shape: str = "bert.small", seed: int = 0) -> Path:
+def write_checkpoint(
+    folder: Path, *, vocab_size: int | None = None, shape: str = "bert.small", seed: int = 0
+) -> Path:
     """A d2l-format checkpoint with random weights and ``shape``'s sizes."""
     sys.path.insert(0, str(ROOT / "src"))
     import torch
 
-    from bertnli.run.costs import DEFAULT_VOCAB_SIZE
     from bertnli.model.bert import BERTModel
     from bertnli.model.pretrained import KNOWN_CONFIGS
+    from bertnli.run.costs import DEFAULT_VOCAB_SIZE
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -55,12 +61,14 @@ def write_checkpoint(folder: Path, *, vocab_size: int | None = None, shape: str 
     return folder
 
 
-def _sentences(rng: np.random.Generator, n: int, mean_words: float, vocab_words: int) -> list[list[str]]:
+def _sentences(
+    rng: np.random.Generator, n: int, mean_words: float, vocab_words: int
+) -> list[list[str]]:
     lengths = np.clip(rng.lognormal(np.log(mean_words), 0.45, n).round().astype(int), 1, 80)
     ids = rng.zipf(1.2, int(lengths.sum())) % vocab_words  # Zipf-like word frequencies
     words, out, start = [f"w{i + 10}" for i in range(vocab_words)], [], 0
     for length in lengths:
-        out.append([words[i] for i in ids[start:start + length]])
+        out.append([words[i] for i in ids[start : start + length]])
         start += length
     return out
 
@@ -69,8 +77,13 @@ def _parse(words: list[str]) -> str:
     return "( " + " ( ".join(words) + " )" * len(words) if words else ""
 
 
-def write_corpus(folder: Path, sizes: dict[str, int] | None = None, *, vocab_size: int | None = None,
-                 seed: int = 0) -> Path:
+def write_corpus(
+    folder: Path,
+    sizes: dict[str, int] | None = None,
+    *,
+    vocab_size: int | None = None,
+    seed: int = 0,
+) -> Path:
     """``snli_1.0_{split}.txt`` files in ``folder`` (14 columns, the first three filled as SNLI's)."""
     sys.path.insert(0, str(ROOT / "src"))
     from bertnli.run.costs import DEFAULT_VOCAB_SIZE
@@ -78,8 +91,10 @@ def write_corpus(folder: Path, sizes: dict[str, int] | None = None, *, vocab_siz
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     vocab_words = (vocab_size or DEFAULT_VOCAB_SIZE) - len(SPECIALS) - 10
-    header = ("gold_label\tsentence1_binary_parse\tsentence2_binary_parse\tsentence1_parse\tsentence2_parse\t"
-              "sentence1\tsentence2\tcaptionID\tpairID\tlabel1\tlabel2\tlabel3\tlabel4\tlabel5")
+    header = (
+        "gold_label\tsentence1_binary_parse\tsentence2_binary_parse\tsentence1_parse\tsentence2_parse\t"
+        "sentence1\tsentence2\tcaptionID\tpairID\tlabel1\tlabel2\tlabel3\tlabel4\tlabel5"
+    )
     labels = list(LABEL_WORDS)
     for k, (split, n) in enumerate((sizes or SNLI_SIZES).items()):
         rng = np.random.default_rng(seed * 10 + k)
@@ -94,8 +109,26 @@ def write_corpus(folder: Path, sizes: dict[str, int] | None = None, *, vocab_siz
                 h.insert(int(rng.integers(0, len(h))), LABEL_WORDS[label])
             if rng.random() < 0.0015:
                 label = "-"  # SNLI's no-consensus rows
-            lines.append("\t".join([label, _parse(p), _parse(h), "", "", " ".join(p), " ".join(h),
-                                    f"{i // 3}.jpg#0", f"{i // 3}.jpg#0r{i % 3}", label, "", "", "", ""]))
+            lines.append(
+                "\t".join(
+                    [
+                        label,
+                        _parse(p),
+                        _parse(h),
+                        "",
+                        "",
+                        " ".join(p),
+                        " ".join(h),
+                        f"{i // 3}.jpg#0",
+                        f"{i // 3}.jpg#0r{i % 3}",
+                        label,
+                        "",
+                        "",
+                        "",
+                        "",
+                    ]
+                )
+            )
         (folder / f"snli_1.0_{split}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return folder
 
@@ -111,8 +144,11 @@ def main() -> int:
     args = parser.parse_args()
     out = Path(args.out)
     write_checkpoint(out / args.shape, vocab_size=args.vocab_size, shape=args.shape)
-    write_corpus(out / "snli_1.0", {"train": args.train, "dev": args.dev, "test": args.test},
-                 vocab_size=args.vocab_size)
+    write_corpus(
+        out / "snli_1.0",
+        {"train": args.train, "dev": args.dev, "test": args.test},
+        vocab_size=args.vocab_size,
+    )
     print(out)
     return 0
 

@@ -24,7 +24,6 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from helpers.needs import missing
 from helpers.once import MadeBeforeAndFailed, once_per_run
 
@@ -49,7 +48,11 @@ def pytest_configure(config):
     An OMP_NUM_THREADS set by the caller is kept."""
     workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
     if workers and "OMP_NUM_THREADS" not in os.environ:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        cores = (
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else os.cpu_count() or 1
+        )
         os.environ["OMP_NUM_THREADS"] = str(max(1, cores // int(workers)))
         if "torch" in sys.modules:  # read at import: too late for the variable alone
             sys.modules["torch"].set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
@@ -119,8 +122,10 @@ def built_book(tmp_path_factory) -> Path:
     if os.environ.get("BERTNLI_BUILT_BOOK"):
         earlier = Path(os.environ["BERTNLI_BUILT_BOOK"]).resolve()
         if not (earlier / "html" / "index.html").is_file():
-            pytest.fail(f"BERTNLI_BUILT_BOOK={earlier}: no html/index.html there; give a book build's _build folder",
-                        pytrace=False)
+            pytest.fail(
+                f"BERTNLI_BUILT_BOOK={earlier}: no html/index.html there; give a book build's _build folder",
+                pytrace=False,
+            )
         return earlier
     if not os.environ.get("PYTEST_XDIST_WORKER"):
         return _build_book(tmp_path_factory.mktemp("book"))
@@ -137,14 +142,25 @@ def built_book(tmp_path_factory) -> Path:
 def _build_book(out: Path) -> Path:
     """Build the whole book into ``out`` (``out/_build``), in the environment of ``make book``."""
     jb = Path(sys.executable).with_name("jupyter-book")
-    env = {**os.environ, **BOOK_ENV,
-           "BERTNLI_CACHE": str(out / "bertnli-cache"),     # a private cache ...
-           "BERTNLI_RUNS": str(out / "runs"),               # chapters 3 and 4 train, not resume an old run
-           "BERTNLI_HUB_URL": "http://127.0.0.1:9/"}         # ... and nothing downloads
-    run = subprocess.run([str(jb), "build", str(BOOK_ROOT), "-W", "--keep-going", "--path-output", str(out)],
-                         cwd=BOOK_ROOT, env=env, capture_output=True, text=True, timeout=1500)
+    env = {
+        **os.environ,
+        **BOOK_ENV,
+        "BERTNLI_CACHE": str(out / "bertnli-cache"),  # a private cache ...
+        "BERTNLI_RUNS": str(out / "runs"),  # chapters 3 and 4 train, not resume an old run
+        "BERTNLI_HUB_URL": "http://127.0.0.1:9/",
+    }  # ... and nothing downloads
+    run = subprocess.run(
+        [str(jb), "build", str(BOOK_ROOT), "-W", "--keep-going", "--path-output", str(out)],
+        cwd=BOOK_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
     if run.returncode != 0:
-        pytest.fail(f"book build failed:\n{run.stdout[-6000:]}\n{run.stderr[-6000:]}", pytrace=False)
+        pytest.fail(
+            f"book build failed:\n{run.stdout[-6000:]}\n{run.stderr[-6000:]}", pytrace=False
+        )
     return out / "_build"
 
 
@@ -158,8 +174,10 @@ def site(built_book: Path) -> Path:
 def executed_notebooks(built_book: Path) -> dict[str, dict]:
     """The build's executed chapters with their outputs: ``{"notebooks/03_fine_tuning": notebook}``."""
     folder = built_book / "jupyter_execute"
-    found = {str(p.relative_to(folder).with_suffix("")): json.loads(p.read_text(encoding="utf-8"))
-             for p in sorted(folder.rglob("*.ipynb"))}
+    found = {
+        str(p.relative_to(folder).with_suffix("")): json.loads(p.read_text(encoding="utf-8"))
+        for p in sorted(folder.rglob("*.ipynb"))
+    }
     assert found, f"the book build left no executed notebook in {folder}"
     return found
 
@@ -177,7 +195,7 @@ def server(site: Path):
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 (http.server's signature)
+    def log_message(self, format, *args):
         pass
 
 
@@ -185,19 +203,32 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def browser(server):
     """Headless Chromium (Debian's package) that can reach nothing but the loopback server."""
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        missing(f"{CHROMIUM} or {CHROMEDRIVER} missing", "run `make system-deps` (tools/ensure_chromium.sh)")
+        missing(
+            f"{CHROMIUM} or {CHROMEDRIVER} missing",
+            "run `make system-deps` (tools/ensure_chromium.sh)",
+        )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     profile = tempfile.mkdtemp(prefix="bertnli-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--lang=en-US", "--window-size=1280,900",
-                 f"--user-data-dir={profile}",
-                 # Nothing leaves the machine: every host but the loopback server fails to resolve.
-                 "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--lang=en-US",
+        "--window-size=1280,900",
+        f"--user-data-dir={profile}",
+        # Nothing leaves the machine: every host but the loopback server fails to resolve.
+        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)

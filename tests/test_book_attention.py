@@ -16,8 +16,15 @@ WORDS = "a man is playing guitar person plays music dog runs nobody .".split()
 def tiny_bert(seed=0, num_blks=2, num_heads=2):
     torch.manual_seed(seed)
     vocab = Vocab(["<unk>", "<pad>", "<mask>", "<cls>", "<sep>", *WORDS])
-    bert = BERTModel(len(vocab), num_hiddens=16, ffn_num_hiddens=32, num_heads=num_heads, num_blks=num_blks,
-                     dropout=0.1, max_len=32)
+    bert = BERTModel(
+        len(vocab),
+        num_hiddens=16,
+        ffn_num_hiddens=32,
+        num_heads=num_heads,
+        num_blks=num_blks,
+        dropout=0.1,
+        max_len=32,
+    )
     return bert.eval(), vocab
 
 
@@ -40,7 +47,9 @@ def test_weights_are_distributions_over_valid_keys():
     assert (weights >= 0).all()
     for row, n in enumerate(valid_lens.tolist()):
         w = weights[:, row]
-        torch.testing.assert_close(w[..., :n].sum(-1), torch.ones(blks, heads, seq))  # every query row
+        torch.testing.assert_close(
+            w[..., :n].sum(-1), torch.ones(blks, heads, seq)
+        )  # every query row
         assert (w[..., n:] == 0).all(), f"row {row}: weight on padded keys"
         assert (w[..., :n] > 0).all()  # a softmax over valid keys leaves none at exactly 0
 
@@ -75,14 +84,16 @@ def test_weights_are_the_ones_the_block_applies():
     bert, vocab = tiny_bert()
     X = padded_batch(len(vocab))
     seen = []
-    hooks = [blk.attention.register_forward_hook(lambda mod, inp, out: seen.append((mod, inp, out)))
-             for blk in bert.encoder.blks]
+    hooks = [
+        blk.attention.register_forward_hook(lambda mod, inp, out: seen.append((mod, inp, out)))
+        for blk in bert.encoder.blks
+    ]
     with torch.no_grad():
         _, weights = bert.encoder(*X, return_attention=True)
     for h in hooks:
         h.remove()
     assert len(seen) == 2
-    for layer, (mod, (x, valid_lens), out) in enumerate(seen):
+    for layer, (mod, (x, _valid_lens), out) in enumerate(seen):
         v = mod._split_heads(mod.W_v(x))  # [batch, heads, seq, d]
         mixed = (weights[layer] @ v).transpose(1, 2).reshape(x.shape)
         torch.testing.assert_close(mod.W_o(mixed), out, atol=1e-5, rtol=1e-4)
@@ -91,29 +102,57 @@ def test_weights_are_the_ones_the_block_applies():
 def test_pair_attention_packs_like_predict_and_restores_mode():
     bert, vocab = tiny_bert()
     classifier = BERTClassifier(bert).train()
-    att = A.pair_attention(classifier, vocab, "A man is playing guitar.", "A person plays music.", max_len=32)
+    att = A.pair_attention(
+        classifier, vocab, "A man is playing guitar.", "A person plays music.", max_len=32
+    )
     assert classifier.training
-    assert att.tokens == ["<cls>", "a", "man", "is", "playing", "guitar", ".", "<sep>",
-                          "a", "person", "plays", "music", ".", "<sep>"]
+    assert att.tokens == [
+        "<cls>",
+        "a",
+        "man",
+        "is",
+        "playing",
+        "guitar",
+        ".",
+        "<sep>",
+        "a",
+        "person",
+        "plays",
+        "music",
+        ".",
+        "<sep>",
+    ]
     assert att.hypothesis_start == 8 and att.word_positions(1) == [8, 9, 10, 11, 12]
     assert att.weights.shape == (2, 2, 14, 14)
     cross = att.cross_share()
     manual = att.weights[1, 0][8:13, 1:7].sum(1).mean()
     assert cross.shape == (2, 2) and cross[1, 0] == pytest.approx(manual)
     short = A.pair_attention(bert, vocab, "a man is playing guitar .".split(), ["music"], max_len=6)
-    assert short.tokens == ["<cls>", "a", "man", "<sep>", "music", "<sep>"]  # truncated as predict would
+    assert short.tokens == [
+        "<cls>",
+        "a",
+        "man",
+        "<sep>",
+        "music",
+        "<sep>",
+    ]  # truncated as predict would
     with pytest.raises(TypeError, match="BERTModel or BERTClassifier"):
         A.pair_attention(torch.nn.Linear(2, 2), vocab, "a", "b", max_len=8)
 
 
 def cells(html):
     """{(query, key): weight} from one heatmap's HTML."""
-    return {(int(q), int(k)): float(w) for q, k, w in re.findall(r"data-q='(\d+)' data-k='(\d+)' data-w='([\d.]+)'", html)}
+    return {
+        (int(q), int(k)): float(w)
+        for q, k, w in re.findall(r"data-q='(\d+)' data-k='(\d+)' data-w='([\d.]+)'", html)
+    }
 
 
 def test_attention_html_is_the_head_it_names():
     bert, vocab = tiny_bert()
-    att = A.pair_attention(bert, vocab, "a man is playing guitar .", "a person plays music .", max_len=32)
+    att = A.pair_attention(
+        bert, vocab, "a man is playing guitar .", "a person plays music .", max_len=32
+    )
     html = A.attention_html(att, layer=1, head=1)
     grid = cells(html)
     n = len(att.tokens)
@@ -130,7 +169,10 @@ def test_attention_html_is_the_head_it_names():
 
 def test_explorer_static_view_and_controls():
     bert, vocab = tiny_bert()
-    pairs = [("a man is playing guitar .", "a person plays music ."), ("a dog runs .", "nobody runs .")]
+    pairs = [
+        ("a man is playing guitar .", "a person plays music ."),
+        ("a dog runs .", "nobody runs ."),
+    ]
     explorer = A.attention_explorer(bert, vocab, pairs, max_len=32)
     bundle = explorer._repr_mimebundle_()
     assert WIDGET_VIEW in bundle and "data-layer='0' data-head='0'" in bundle["text/html"]
@@ -151,7 +193,9 @@ def test_grid_figure_has_a_panel_per_layer_and_head():
 
     matplotlib.use("Agg")
     bert, vocab = tiny_bert(num_blks=3, num_heads=2)
-    att = A.pair_attention(bert, vocab, "a man is playing guitar .", "a person plays music .", max_len=32)
+    att = A.pair_attention(
+        bert, vocab, "a man is playing guitar .", "a person plays music .", max_len=32
+    )
     fig = A.plot_attention_grid(att)
     assert len(fig.axes) == 6 and fig.axes[5].get_title() == "L3 H2"
     assert len(A.plot_attention_grid(att, max_layers=2).axes) == 4

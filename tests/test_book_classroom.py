@@ -15,10 +15,10 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
+from helpers.cli_runs import run_cli
 
 from bertnli import cli, hub, sample
 from bertnli.book import classroom
-from helpers.cli_runs import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -36,8 +36,15 @@ def read_source(path: Path):
 def distinctive_solution_lines(nb) -> list[list[str]]:
     """Per solution cell: its lines (16+ characters) that no other cell of the notebook contains."""
     others = "\n".join(c.source for c in nb.cells if "solution" not in tags(c))
-    return [[line.strip() for line in c.source.splitlines() if len(line.strip()) >= 16 and line.strip() not in others]
-            for c in nb.cells if "solution" in tags(c)]
+    return [
+        [
+            line.strip()
+            for line in c.source.splitlines()
+            if len(line.strip()) >= 16 and line.strip() not in others
+        ]
+        for c in nb.cells
+        if "solution" in tags(c)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -61,11 +68,15 @@ def test_student_copies_have_no_solutions_and_no_outputs(student_dir):
             assert not leaked, f"{source.name}: solution text in the student copy: {leaked}"
         chapters_with_solutions += any("solution" in tags(c) for c in original.cells)
         assert not any("solution" in tags(c) for c in copy.cells)
-        assert sum("exercise" in tags(c) for c in copy.cells) == sum("exercise" in tags(c) for c in original.cells)
+        assert sum("exercise" in tags(c) for c in copy.cells) == sum(
+            "exercise" in tags(c) for c in original.cells
+        )
         for cell in copy.cells:
             if cell.cell_type == "code":
                 assert cell.outputs == [] and cell.execution_count is None, source.name
-        assert "jupytext" not in copy.metadata, "a student copy must not ask jupytext for a paired .md"
+        assert "jupytext" not in copy.metadata, (
+            "a student copy must not ask jupytext for a paired .md"
+        )
         # Everything but the solutions survives, in order.
         kept = [c.source for c in original.cells if "solution" not in tags(c)]
         assert [c.source for c in copy.cells] == kept, source.name
@@ -73,8 +84,11 @@ def test_student_copies_have_no_solutions_and_no_outputs(student_dir):
 
 
 def _code(cells) -> list[str]:
-    return [c["source"] if isinstance(c["source"], str) else "".join(c["source"])
-            for c in cells if c["cell_type"] == "code"]
+    return [
+        c["source"] if isinstance(c["source"], str) else "".join(c["source"])
+        for c in cells
+        if c["cell_type"] == "code"
+    ]
 
 
 @pytest.mark.slow
@@ -93,12 +107,21 @@ def test_student_copies_run_up_to_the_exercises(student_dir, executed_notebooks)
         copy = nbformat.read(student_dir / f"{source.stem}.ipynb", as_version=4)
         first = next(i for i, c in enumerate(copy.cells) if "exercise" in tags(c))
         student_code = _code(copy.cells[: first + 1])
-        executed = [c for c in executed_notebooks[f"notebooks/{source.stem}"]["cells"] if c["cell_type"] == "code"]
-        assert student_code and _code(executed[: len(student_code)]) == student_code, \
+        executed = [
+            c
+            for c in executed_notebooks[f"notebooks/{source.stem}"]["cells"]
+            if c["cell_type"] == "code"
+        ]
+        assert student_code and _code(executed[: len(student_code)]) == student_code, (
             f"{source.name}: the student copy's code before the exercise is not what the book build ran"
+        )
         for cell in executed[: len(student_code)]:
-            assert cell.get("execution_count") is not None, f"{source.name}: a cell before the exercise did not run"
-            assert not [o for o in cell.get("outputs", []) if o["output_type"] == "error"], source.name
+            assert cell.get("execution_count") is not None, (
+                f"{source.name}: a cell before the exercise did not run"
+            )
+            assert not [o for o in cell.get("outputs", []) if o["output_type"] == "error"], (
+                source.name
+            )
         ran += 1
     assert ran >= 1
 
@@ -115,20 +138,31 @@ def test_student_copy_in_one_language(tmp_path, lang, gone):
     if not SOURCES:
         pytest.skip("no chapter notebooks in notebooks/")
     out = tmp_path / lang
-    assert cli.main(["classroom", "student-copy", str(out), "--notebooks", str(NOTEBOOKS), "--lang", lang]) == 0
+    assert (
+        cli.main(
+            ["classroom", "student-copy", str(out), "--notebooks", str(NOTEBOOKS), "--lang", lang]
+        )
+        == 0
+    )
     kept_tag = {"lang-en": "lang-ko", "lang-ko": "lang-en"}[gone]
     for source in SOURCES:
         original = read_source(source)
         copy = nbformat.read(out / f"{source.stem}.ipynb", as_version=4)
         nbformat.validate(copy)
-        assert not any(gone in tags(c) for c in copy.cells), f"{source.name}: {gone} prose left in --lang {lang}"
+        assert not any(gone in tags(c) for c in copy.cells), (
+            f"{source.name}: {gone} prose left in --lang {lang}"
+        )
         prose = [c.source for c in original.cells if kept_tag in tags(c)]
         copied = [c.source for c in copy.cells if c.cell_type == "markdown" or kept_tag in tags(c)]
         assert prose and copied[1:] == prose, source.name
         title = copied[0]  # the chapter's bilingual title, in the chosen language only
         assert title.startswith("# ") and " · " not in title, title
         assert bool(re.search(r"[\uac00-\ud7a3]", title)) == (lang == "ko"), title
-        code = [c.source for c in original.cells if c.cell_type == "code" and not {"solution", gone} & set(tags(c))]
+        code = [
+            c.source
+            for c in original.cells
+            if c.cell_type == "code" and not {"solution", gone} & set(tags(c))
+        ]
         assert [c.source for c in copy.cells if c.cell_type == "code"] == code, source.name
 
 
@@ -171,7 +205,9 @@ def test_mirror_round_trip_installs_offline(tmp_path, monkeypatch):
     archive = tmp_path / "made" / FAKE_FILE
     archive.parent.mkdir()
     sha1 = make_fake_archive(archive)
-    monkeypatch.setitem(hub.REGISTRY, FAKE, hub.Resource(FAKE, FAKE_FILE, sha1, "vocab.json", "a fake checkpoint"))
+    monkeypatch.setitem(
+        hub.REGISTRY, FAKE, hub.Resource(FAKE, FAKE_FILE, sha1, "vocab.json", "a fake checkpoint")
+    )
 
     # The instructor's machine: the archive is in the cache (placed by hand, as the hub allows),
     # next to a corrupt copy of another registered archive that must not be packed.
@@ -185,7 +221,10 @@ def test_mirror_round_trip_installs_offline(tmp_path, monkeypatch):
     assert not (tmp_path / "usb" / hub.REGISTRY["bert.small"].filename).exists()
     assert any("bert.small" in note for note in m.skipped)
     assert f"{sha1}  {FAKE_FILE}" in (tmp_path / "usb" / classroom.SUMS_FILE).read_text()
-    assert f"python -m bertnli download {FAKE}" in (tmp_path / "usb" / classroom.README_FILE).read_text()
+    assert (
+        f"python -m bertnli download {FAKE}"
+        in (tmp_path / "usb" / classroom.README_FILE).read_text()
+    )
 
     # A student's machine: empty cache, no internet, the mirror on a stick.
     monkeypatch.setenv("BERTNLI_CACHE", str(tmp_path / "student-cache"))
@@ -203,9 +242,13 @@ def tiny_chapters(folder: Path) -> Path:
     """Two small MyST chapters, one with a solution cell."""
     folder.mkdir(parents=True, exist_ok=True)
     head = "---\njupytext:\n  text_representation:\n    format_name: myst\nkernelspec:\n  display_name: Python 3\n  language: python\n  name: python3\n---\n\n"
-    (folder / "01_one.md").write_text(head + "# One\n\n```{code-cell} ipython3\nx = 1\n```\n\nText.\n")
-    (folder / "02_two.md").write_text(head + "# Two\n\n```{code-cell} ipython3\n:tags: [exercise]\n\ny = None\n```\n\n"
-                                      "```{code-cell} ipython3\n:tags: [solution]\n\ny = 2\n```\n")
+    (folder / "01_one.md").write_text(
+        head + "# One\n\n```{code-cell} ipython3\nx = 1\n```\n\nText.\n"
+    )
+    (folder / "02_two.md").write_text(
+        head + "# Two\n\n```{code-cell} ipython3\n:tags: [exercise]\n\ny = None\n```\n\n"
+        "```{code-cell} ipython3\n:tags: [solution]\n\ny = 2\n```\n"
+    )
     return folder
 
 
@@ -216,14 +259,18 @@ def test_student_copy_again_keeps_a_notebook_a_student_edited(tmp_path, capsys):
     edited.cells[1].source = "y = 42  # my answer"
     nbformat.write(edited, out / "02_two.ipynb")
     mine = (out / "02_two.ipynb").read_bytes()
-    (src / "01_one.md").write_text((src / "01_one.md").read_text().replace("x = 1", "x = 10"))  # a new edition
+    (src / "01_one.md").write_text(
+        (src / "01_one.md").read_text().replace("x = 1", "x = 10")
+    )  # a new edition
     capsys.readouterr()
     assert cli.main(["classroom", "student-copy", str(out), "--notebooks", str(src)]) == 0
     captured = capsys.readouterr()
     assert (out / "02_two.ipynb").read_bytes() == mine  # the student's work is still there
     assert f"kept {out / '02_two.ipynb'}" in captured.err and "--force" in captured.err
     assert "x = 10" in (out / "01_one.ipynb").read_text()  # the untouched copy follows the source
-    assert cli.main(["classroom", "student-copy", str(out), "--notebooks", str(src), "--force"]) == 0
+    assert (
+        cli.main(["classroom", "student-copy", str(out), "--notebooks", str(src), "--force"]) == 0
+    )
     assert "my answer" not in (out / "02_two.ipynb").read_text()
 
 
@@ -254,9 +301,13 @@ def test_mirror_keeps_the_owners_readme_and_sums(tmp_path, monkeypatch, capsys):
     (out / classroom.SUMS_FILE).write_text("abc  photo.jpg\n")
     assert cli.main(["classroom", "mirror", str(out)]) == 0
     err = capsys.readouterr().err
-    assert (out / classroom.README_FILE).read_text() == "# My USB stick\nPhotos of the class trip.\n"
+    assert (
+        out / classroom.README_FILE
+    ).read_text() == "# My USB stick\nPhotos of the class trip.\n"
     assert (out / classroom.SUMS_FILE).read_text() == "abc  photo.jpg\n"
-    assert f"kept {out / classroom.README_FILE}" in err and f"kept {out / classroom.SUMS_FILE}" in err
+    assert (
+        f"kept {out / classroom.README_FILE}" in err and f"kept {out / classroom.SUMS_FILE}" in err
+    )
     assert (out / sample.checkpoint_path().name).is_file()  # the mirror's own files are there
     assert cli.main(["classroom", "mirror", str(out), "--force"]) == 0
     assert "BERTNLI_HUB_URL" in (out / classroom.README_FILE).read_text()
@@ -267,14 +318,18 @@ def test_mirror_run_again_refreshes_only_its_own_files(tmp_path, monkeypatch):
     out = tmp_path / "usb"
     first = classroom.mirror(out)
     assert not first.kept
-    (out / classroom.README_FILE).write_text((out / classroom.README_FILE).read_text() + "\nold edition\n")
+    (out / classroom.README_FILE).write_text(
+        (out / classroom.README_FILE).read_text() + "\nold edition\n"
+    )
     second = classroom.mirror(out)  # an owner's change to the README is theirs now
     assert second.kept and "old edition" in (out / classroom.README_FILE).read_text()
     name = sample.checkpoint_path().name
     (out / name).write_bytes(b"someone else's file with the same name")
     third = classroom.mirror(out)
     assert (out / name).read_bytes() == b"someone else's file with the same name"
-    assert name not in (out / classroom.SUMS_FILE).read_text()  # never listed with a sha1 it does not have
+    assert (
+        name not in (out / classroom.SUMS_FILE).read_text()
+    )  # never listed with a sha1 it does not have
     assert any(name in note for note in third.skipped)
 
 
@@ -282,10 +337,14 @@ def test_a_damaged_record_of_what_was_written_keeps_every_changed_file(tmp_path)
     """Probe: a garbled ``.bertnli-written.json`` means nothing there is known to be ours: keep what differs."""
     src, out = tiny_chapters(tmp_path / "nb"), tmp_path / "class"
     classroom.student_copy(out, src)
-    (out / "02_two.ipynb").write_text((out / "02_two.ipynb").read_text().replace("y = None", "y = 7"))
+    (out / "02_two.ipynb").write_text(
+        (out / "02_two.ipynb").read_text().replace("y = None", "y = 7")
+    )
     (out / classroom.MANIFEST_FILE).write_text("{not json")
     copies = classroom.student_copy(out, src)
-    assert [c.status for c in copies] == ["unchanged", "kept"] and "y = 7" in (out / "02_two.ipynb").read_text()
+    assert [c.status for c in copies] == ["unchanged", "kept"] and "y = 7" in (
+        out / "02_two.ipynb"
+    ).read_text()
 
 
 def test_a_folder_named_like_a_notebook_is_refused_before_anything_is_written(tmp_path):
@@ -294,7 +353,9 @@ def test_a_folder_named_like_a_notebook_is_refused_before_anything_is_written(tm
     (out / "02_two.ipynb" / "photo.jpg").write_bytes(b"\xff\xd8")
     with pytest.raises(ValueError, match="02_two.ipynb is a folder where a student notebook goes"):
         classroom.student_copy(out, src, force=True)
-    assert sorted(p.name for p in out.iterdir()) == ["02_two.ipynb"]  # 01 not written either; the photo kept
+    assert sorted(p.name for p in out.iterdir()) == [
+        "02_two.ipynb"
+    ]  # 01 not written either; the photo kept
     assert (out / "02_two.ipynb" / "photo.jpg").read_bytes() == b"\xff\xd8"
 
 
@@ -343,33 +404,51 @@ def chapters(tmp_path) -> Path:
     return folder
 
 
-@pytest.mark.usefixtures("isolated_cache")  # conftest.py (as in test_cli_finetune.py, where these began)
+@pytest.mark.usefixtures(
+    "isolated_cache"
+)  # conftest.py (as in test_cli_finetune.py, where these began)
 @pytest.mark.parametrize("where", ["is", "inside", "contains", "symlink"])
 def test_student_copy_never_writes_into_its_sources(chapters, capsys, where):
-    out = {"is": chapters, "inside": chapters / "students", "contains": chapters.parent,
-           "symlink": chapters.parent / "link"}[where]
+    out = {
+        "is": chapters,
+        "inside": chapters / "students",
+        "contains": chapters.parent,
+        "symlink": chapters.parent / "link",
+    }[where]
     if where == "symlink":
         out.symlink_to(chapters, target_is_directory=True)
     before = {p: p.read_bytes() for p in chapters.parent.rglob("*") if p.is_file()}
-    code, _, err = run_cli(capsys, "classroom", "student-copy", str(out), "--notebooks", str(chapters))
+    code, _, err = run_cli(
+        capsys, "classroom", "student-copy", str(out), "--notebooks", str(chapters)
+    )
     assert code == 2 and str(out) in err and "notebooks folder it copies from" in err
     after = {p: p.read_bytes() for p in chapters.parent.rglob("*") if p.is_file()}
     assert after == before  # nothing written, nothing stripped
     assert "answer = 42" in (chapters / "01_chapter.ipynb").read_text()
 
 
-@pytest.mark.usefixtures("isolated_cache")  # conftest.py (as in test_cli_finetune.py, where these began)
+@pytest.mark.usefixtures(
+    "isolated_cache"
+)  # conftest.py (as in test_cli_finetune.py, where these began)
 def test_student_copy_next_to_the_sources_works(chapters, capsys):
     out = chapters.parent / "students"
-    code, _, _ = run_cli(capsys, "classroom", "student-copy", str(out), "--notebooks", str(chapters))
+    code, _, _ = run_cli(
+        capsys, "classroom", "student-copy", str(out), "--notebooks", str(chapters)
+    )
     assert code == 0 and "answer = 42" not in (out / "01_chapter.ipynb").read_text()
 
 
-@pytest.mark.usefixtures("isolated_cache")  # conftest.py (as in test_cli_finetune.py, where these began)
+@pytest.mark.usefixtures(
+    "isolated_cache"
+)  # conftest.py (as in test_cli_finetune.py, where these began)
 def test_a_malformed_chapter_means_no_student_copy_at_all(chapters, capsys):
     """All chapters are read and checked before the first copy is written: never half a class set."""
     (chapters / "02_broken.ipynb").write_text('{"cells": [')
     out = chapters.parent / "students"
-    code, _, err = run_cli(capsys, "classroom", "student-copy", str(out), "--notebooks", str(chapters))
-    assert code == 2 and str(chapters / "02_broken.ipynb") in err and "not a readable notebook" in err
+    code, _, err = run_cli(
+        capsys, "classroom", "student-copy", str(out), "--notebooks", str(chapters)
+    )
+    assert (
+        code == 2 and str(chapters / "02_broken.ipynb") in err and "not a readable notebook" in err
+    )
     assert not out.exists()

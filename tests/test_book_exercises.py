@@ -6,7 +6,14 @@ import torch
 from bertnli import KNOWN_CONFIGS, BERTClassifier, BERTModel, Vocab, truncate_proportional
 from bertnli.book import exercises as ex
 
-TOKENS = ["<unk>", "<pad>", "<mask>", "<cls>", "<sep>", *"a man is playing guitar . person plays music".split()]
+TOKENS = [
+    "<unk>",
+    "<pad>",
+    "<mask>",
+    "<cls>",
+    "<sep>",
+    *"a man is playing guitar . person plays music".split(),
+]
 TINY_EXPECTED = dict(num_hiddens=24, ffn_num_hiddens=40, num_heads=3, num_blks=2, max_len=32)
 
 
@@ -31,16 +38,19 @@ def test_check_passes_on_correct_implementations():
         assert "✅" in str(result) and "✅" in result._repr_html_()
 
 
-@pytest.mark.parametrize("name, english, korean", [
-    ("drops_from_front", "Keep the first tokens", "앞쪽 토큰"),
-    ("ignores_budget", "exceed the budget", "예산을 넘습니다"),
-    ("rounds_down", "does not use the whole budget", "예산을 다 쓰지 않습니다"),
-    ("empties_a_side", "was left empty", "빈 쪽이 되었습니다"),
-    ("halves_like_longest_first", "not proportional", "비례하지 않습니다"),
-    ("bankers_rounding", "rounding differs", "반올림 방식이 기준과 다릅니다"),
-    ("mutates_inputs", "mutated its input", "입력 리스트를 바꿨습니다"),
-    ("returns_one_list", "must return a pair", "튜플로 반환해야"),
-])
+@pytest.mark.parametrize(
+    "name, english, korean",
+    [
+        ("drops_from_front", "Keep the first tokens", "앞쪽 토큰"),
+        ("ignores_budget", "exceed the budget", "예산을 넘습니다"),
+        ("rounds_down", "does not use the whole budget", "예산을 다 쓰지 않습니다"),
+        ("empties_a_side", "was left empty", "빈 쪽이 되었습니다"),
+        ("halves_like_longest_first", "not proportional", "비례하지 않습니다"),
+        ("bankers_rounding", "rounding differs", "반올림 방식이 기준과 다릅니다"),
+        ("mutates_inputs", "mutated its input", "입력 리스트를 바꿨습니다"),
+        ("returns_one_list", "must return a pair", "튜플로 반환해야"),
+    ],
+)
 def test_check_fails_each_wrong_answer_with_its_hint(name, english, korean):
     result = ex.check_proportional_truncation(ex.wrong_truncation_examples()[name])
     assert not result
@@ -52,15 +62,24 @@ def test_check_fails_each_wrong_answer_with_its_hint(name, english, korean):
 
 
 def test_check_reports_shares_and_rounding_rule():
-    shares = ex.check_proportional_truncation(ex.wrong_truncation_examples()["halves_like_longest_first"])
-    assert "40 premise + 10 hypothesis tokens, budget 20: expected lengths (16, 4), got (10, 10)" in str(shares)
+    shares = ex.check_proportional_truncation(
+        ex.wrong_truncation_examples()["halves_like_longest_first"]
+    )
+    assert (
+        "40 premise + 10 hypothesis tokens, budget 20: expected lengths (16, 4), got (10, 10)"
+        in str(shares)
+    )
     rounding = ex.check_proportional_truncation(ex.wrong_truncation_examples()["bankers_rounding"])
-    assert "halves to the premise" in rounding.messages[0] and "전제 쪽으로 올림" in rounding.messages[0]
+    assert (
+        "halves to the premise" in rounding.messages[0]
+        and "전제 쪽으로 올림" in rounding.messages[0]
+    )
 
 
 def test_check_survives_a_crashing_answer():
     def crashes(p, h, budget):
         raise ZeroDivisionError("boom")
+
     result = ex.check_proportional_truncation(crashes)
     assert not result and "raised an error" in result.messages[0] and "예외" in result.messages[0]
     assert "ZeroDivisionError: boom" in result.messages[1]
@@ -76,7 +95,10 @@ def test_bert_base_defaults_are_bert_base():
     """The exercise expects what the loader knows as bert.base (two definitions that must agree)."""
     assert ex.BERT_BASE_EXPECTED == KNOWN_CONFIGS["bert.base"]
     sizes = ex.BERT_BASE_EXPECTED  # BERT-base: 12 heads of 64, a 4x wide feed-forward layer
-    assert sizes["num_hiddens"] == 64 * sizes["num_heads"] and sizes["ffn_num_hiddens"] == 4 * sizes["num_hiddens"]
+    assert (
+        sizes["num_hiddens"] == 64 * sizes["num_heads"]
+        and sizes["ffn_num_hiddens"] == 4 * sizes["num_hiddens"]
+    )
 
 
 def test_check_bert_base_passes_on_the_expected_shape():
@@ -97,13 +119,24 @@ def test_check_bert_base_names_the_wrong_size():
 
 
 def test_check_bert_base_rejects_small_against_the_default():
-    small = BERTModel(len(TOKENS), num_hiddens=256, ffn_num_hiddens=512, num_heads=4, num_blks=2, dropout=0.0,
-                      max_len=512)
+    small = BERTModel(
+        len(TOKENS),
+        num_hiddens=256,
+        ffn_num_hiddens=512,
+        num_heads=4,
+        num_blks=2,
+        dropout=0.0,
+        max_len=512,
+    )
     result = ex.check_bert_base(small, Vocab(TOKENS))
     assert not result
     text = str(result)
-    for key, have, want in (("num_hiddens", 256, 768), ("ffn_num_hiddens", 512, 3072), ("num_heads", 4, 12),
-                            ("num_blks", 2, 12)):
+    for key, have, want in (
+        ("num_hiddens", 256, 768),
+        ("ffn_num_hiddens", 512, 3072),
+        ("num_heads", 4, 12),
+        ("num_blks", 2, 12),
+    ):
         assert f"{key} is {have}, bert.base needs {want}" in text
     assert "max_len is" not in text
 
@@ -124,5 +157,7 @@ def test_plan_check():
     assert "범위를 벗어났습니다" in text
     big = ex.check_bert_base_plan(lr=3e-5, batch_size=4096, epochs=3, max_len=512, amp=False)
     assert not big and "GiB" in str(big) and "AMP를 켜거나" in str(big)
-    split = ex.check_bert_base_plan(lr=3e-5, batch_size=4096, epochs=3, max_len=128, amp=True, num_gpus=8)
+    split = ex.check_bert_base_plan(
+        lr=3e-5, batch_size=4096, epochs=3, max_len=128, amp=True, num_gpus=8
+    )
     assert split, str(split)

@@ -39,8 +39,13 @@ def patched_attributes(path: Path) -> set[str]:
     """``X.y`` assigned at module level or in functions, where ``X`` is not a local object we own."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
-            node, (ast.AugAssign, ast.AnnAssign)) else []
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else [node.target]
+            if isinstance(node, (ast.AugAssign, ast.AnnAssign))
+            else []
+        )
         for target in targets:
             if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
                 found.add(f"{target.value.id}.{target.attr}")
@@ -57,16 +62,26 @@ def test_the_extensions_in_use_are_the_ones_in_book_ext():
 
 @pytest.mark.parametrize("path", sorted(EXT.glob("*.py")), ids=lambda p: p.name)
 def test_no_patch_of_another_package_but_the_allowed_one(path):
-    patches = {p for p in patched_attributes(path) if not p.startswith(("render_nb_cell_markdown.", "self.", "node."))}
+    patches = {
+        p
+        for p in patched_attributes(path)
+        if not p.startswith(("render_nb_cell_markdown.", "self.", "node."))
+    }
     assert patches <= ALLOWED_PATCHES.get(path.name, set()), f"{path.name} patches {patches}"
 
 
 def test_the_patched_package_is_pinned_to_the_versions_it_was_written_for():
     langmarks = load("langmarks")
-    book = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["book"]
+    book = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"][
+        "book"
+    ]
     pin = next(d for d in book if d.startswith("myst-nb"))
-    assert SpecifierSet(pin[len("myst-nb"):]) == SpecifierSet(langmarks.TESTED[len("myst-nb"):].replace(" ", ""))
-    assert version("myst-nb") in SpecifierSet(pin[len("myst-nb"):]), f"installed myst-nb {version('myst-nb')}, pinned {pin}"
+    assert SpecifierSet(pin[len("myst-nb") :]) == SpecifierSet(
+        langmarks.TESTED[len("myst-nb") :].replace(" ", "")
+    )
+    assert version("myst-nb") in SpecifierSet(pin[len("myst-nb") :]), (
+        f"installed myst-nb {version('myst-nb')}, pinned {pin}"
+    )
 
 
 def test_a_missing_patched_method_stops_the_build_naming_the_package(monkeypatch):
@@ -75,7 +90,9 @@ def test_a_missing_patched_method_stops_the_build_naming_the_package(monkeypatch
     langmarks = load("langmarks")
     assert langmarks._renderer_class() is MditRenderMixin
     monkeypatch.delattr(MditRenderMixin, "render_nb_cell_markdown")
-    with pytest.raises(ExtensionError, match=r"myst-nb .*render_nb_cell_markdown|render_nb_cell_markdown.*myst-nb"):
+    with pytest.raises(
+        ExtensionError, match=r"myst-nb .*render_nb_cell_markdown|render_nb_cell_markdown.*myst-nb"
+    ):
         langmarks._renderer_class()
     monkeypatch.setitem(sys.modules, "myst_nb.core.render", None)  # the module itself gone
     with pytest.raises(ExtensionError, match="myst-nb"):
@@ -124,7 +141,9 @@ def test_a_prose_code_cell_gives_its_output_the_language_mark():
     doc += [prose, code]
     langmarks.mark_prose_outputs(None, doc)
     assert said["classes"] == ["cell_output", "tag_lang-ko"] and said[0]["classes"] == []
-    assert code_output["classes"] == ["cell_output"], "a code cell without a language tag is left alone"
+    assert code_output["classes"] == ["cell_output"], (
+        "a code cell without a language tag is left alone"
+    )
     assert prose["classes"] == ["cell", "tag_lang-ko", "tag_remove-input"]
 
 
@@ -134,7 +153,9 @@ def test_make_book_builds_as_the_tests_do(book_env):
     recipe = re.search(r"^book:.*\n((?:\t.*\n)+)", makefile, flags=re.M).group(1)
     for key, value in book_env.items():
         if key == "OMP_NUM_THREADS":
-            assert "OMP_NUM_THREADS=$(BOOK_THREADS)" in recipe and re.search(rf"^BOOK_THREADS \?= {value}$", makefile, re.M)
+            assert "OMP_NUM_THREADS=$(BOOK_THREADS)" in recipe and re.search(
+                rf"^BOOK_THREADS \?= {value}$", makefile, re.M
+            )
         else:
             assert f"{key}={value}" in recipe, f"`make book` does not set {key}={value}"
     assert "-W" in recipe and "--all" in recipe

@@ -9,6 +9,7 @@ again), the same font keeps it.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -22,10 +23,21 @@ import koreansearch  # noqa: E402
 sys.path.pop(0)
 
 
-@pytest.mark.parametrize("term, expected", [
-    ("가설은", "가설"), ("가설에게", "가설"), ("가설에게서", "가설"), ("모델이", "모델"), ("토큰을", "토큰"),
-    ("문장으로", "문장"), ("가설", None), ("수가", None), ("premise", None), ("가설s", None),
-])
+@pytest.mark.parametrize(
+    "term, expected",
+    [
+        ("가설은", "가설"),
+        ("가설에게", "가설"),
+        ("가설에게서", "가설"),
+        ("모델이", "모델"),
+        ("토큰을", "토큰"),
+        ("문장으로", "문장"),
+        ("가설", None),
+        ("수가", None),
+        ("premise", None),
+        ("가설s", None),
+    ],
+)
 def test_stem_strips_one_trailing_particle(term, expected):
     assert koreansearch.stem(term) == expected
 
@@ -39,13 +51,19 @@ def test_stems_join_the_pages_of_every_inflected_form():
 
 
 def test_index_stems_rewrites_sphinx_searchindex(tmp_path):
-    index = {"docnames": ["a", "b"], "terms": {"가설은": 0, "가설에게": 1}, "titleterms": {"모델의": 1}}
+    index = {
+        "docnames": ["a", "b"],
+        "terms": {"가설은": 0, "가설에게": 1},
+        "titleterms": {"모델의": 1},
+    }
     path = tmp_path / "searchindex.js"
-    path.write_text("Search.setIndex(" + json.dumps(index, ensure_ascii=False) + ")", encoding="utf-8")
+    path.write_text(
+        "Search.setIndex(" + json.dumps(index, ensure_ascii=False) + ")", encoding="utf-8"
+    )
     assert koreansearch.index_stems(path) == 2
     text = path.read_text(encoding="utf-8")
     assert text.startswith("Search.setIndex(") and text.endswith(")")
-    data = json.loads(text[len("Search.setIndex("):-1])
+    data = json.loads(text[len("Search.setIndex(") : -1])
     assert data["terms"]["가설"] == [0, 1] and data["titleterms"]["모델"] == 1
     assert koreansearch.index_stems(path) == 0  # idempotent: a rebuild reloads the stems it wrote
     path.write_text("var index = {}", encoding="utf-8")
@@ -57,8 +75,11 @@ def test_missing_glyph_messages_are_found_in_outputs_only():
     from docutils import nodes
 
     doc = nodes.container()
-    doc += nodes.literal_block("", "UserWarning: Glyph 54217 (\\N{HANGUL SYLLABLE HAG}) missing from font(s) "
-                                   "DejaVu Sans.", classes=["output", "stderr"])
+    doc += nodes.literal_block(
+        "",
+        "UserWarning: Glyph 54217 (\\N{HANGUL SYLLABLE HAG}) missing from font(s) DejaVu Sans.",
+        classes=["output", "stderr"],
+    )
     doc += nodes.literal_block("", "print('Glyph 1 is missing from font')", classes=["cell_input"])
     found = hangulfigures.missing_glyph_messages(doc)
     assert len(found) == 1 and "54217" in found[0]
@@ -76,23 +97,31 @@ def test_a_new_figure_font_clears_the_execution_cache(tmp_path):
     assert not (cache / "marker").exists()
     get_cache(cache).list_cache_records()
     (cache / "marker").write_text("drawn with NanumGothic")
-    assert hangulfigures.refresh_cache(cache, "bundled:NanumGothic:/x.ttf:1") is False  # same font: kept
+    assert (
+        hangulfigures.refresh_cache(cache, "bundled:NanumGothic:/x.ttf:1") is False
+    )  # same font: kept
     assert (cache / "marker").exists()
-    assert hangulfigures.refresh_cache(cache, "system:Noto Sans CJK KR:/y.ttc:2") is True  # a new font
+    assert (
+        hangulfigures.refresh_cache(cache, "system:Noto Sans CJK KR:/y.ttc:2") is True
+    )  # a new font
     assert not (cache / "marker").exists()
-    assert (tmp_path / "_build" / hangulfigures.STAMP_FILE).read_text().strip() == "system:Noto Sans CJK KR:/y.ttc:2"
+    assert (
+        tmp_path / "_build" / hangulfigures.STAMP_FILE
+    ).read_text().strip() == "system:Noto Sans CJK KR:/y.ttc:2"
 
 
-def _sphinx_build(tmp_path: Path, outputs: list[dict]) -> "subprocess.CompletedProcess":
+def _sphinx_build(tmp_path: Path, outputs: list[dict]) -> subprocess.CompletedProcess:
     """`sphinx-build -W` of one stored notebook (not executed) with myst-nb and hangulfigures."""
-    import subprocess
 
     import nbformat
 
     src = tmp_path / "src"
     src.mkdir()
-    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                           "language": "python"}})
+    nb = nbformat.v4.new_notebook(
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        }
+    )
     cell = nbformat.v4.new_code_cell("ax.set_title('혼동 행렬')")
     cell.outputs = [nbformat.from_dict(o) for o in outputs]
     nb.cells = [nbformat.v4.new_markdown_cell("# Figure"), cell]
@@ -101,18 +130,29 @@ def _sphinx_build(tmp_path: Path, outputs: list[dict]) -> "subprocess.CompletedP
         "import sys\n"
         f"sys.path.insert(0, {str(ROOT / 'book' / '_ext')!r})\n"
         "extensions = ['myst_nb', 'hangulfigures']\n"
-        "nb_execution_mode = 'off'\n", encoding="utf-8")
+        "nb_execution_mode = 'off'\n",
+        encoding="utf-8",
+    )
     sphinx = Path(sys.executable).with_name("sphinx-build")
-    return subprocess.run([str(sphinx), "-W", "-q", "-b", "html", str(src), str(tmp_path / "out" / "html")],
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [str(sphinx), "-W", "-q", "-b", "html", str(src), str(tmp_path / "out" / "html")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.mark.slow
 def test_a_figure_drawn_with_missing_glyphs_fails_the_build(tmp_path):
     """What a kernel records when the inline backend fails to draw Hangul (the cell itself "succeeds")."""
-    error = {"output_type": "error", "ename": "UserWarning",
-             "evalue": "Glyph 54844 (\\N{HANGUL SYLLABLE HON}) missing from font(s) DejaVu Sans.",
-             "traceback": ["UserWarning: Glyph 54844 (\\N{HANGUL SYLLABLE HON}) missing from font(s) DejaVu Sans."]}
+    error = {
+        "output_type": "error",
+        "ename": "UserWarning",
+        "evalue": "Glyph 54844 (\\N{HANGUL SYLLABLE HON}) missing from font(s) DejaVu Sans.",
+        "traceback": [
+            "UserWarning: Glyph 54844 (\\N{HANGUL SYLLABLE HON}) missing from font(s) DejaVu Sans."
+        ],
+    }
     run = _sphinx_build(tmp_path, [error])
     assert run.returncode != 0, "a figure with missing glyphs passed the build"
     assert "glyphs missing from its font" in run.stderr, run.stderr[-2000:]

@@ -38,12 +38,15 @@ def run_child(code: str, tmp_path) -> subprocess.CompletedProcess:
     import os
 
     env = {**os.environ, "MPLCONFIGDIR": str(env_dir)}
-    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def test_korean_figure_without_system_fonts_uses_the_bundled_font(tmp_path):
     out = tmp_path / "confusion.png"
-    run = run_child(f"""
+    run = run_child(
+        f"""
         from bertnli.book import fonts
         from bertnli.book import plots
         font = fonts.find_hangul_font()
@@ -52,7 +55,9 @@ def test_korean_figure_without_system_fonts_uses_the_bundled_font(tmp_path):
         ax.figure.savefig({str(out)!r})          # a missing glyph would raise here
         used = fm.findfont(fm.FontProperties(family=matplotlib.rcParams["font.family"]))
         print(json.dumps({{"name": name, "source": font.source, "path": font.path, "used": used}}))
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     assert run.returncode == 0, run.stderr
     info = json.loads(run.stdout.strip().splitlines()[-1])
     assert info["source"] == "bundled" and info["name"] == "NanumGothic"
@@ -63,7 +68,8 @@ def test_korean_figure_without_system_fonts_uses_the_bundled_font(tmp_path):
 
 def test_without_any_hangul_font_a_korean_figure_fails_loudly(tmp_path):
     """The same figure with the bundled font hidden too: an error, never silent boxes."""
-    run = run_child("""
+    run = run_child(
+        """
         from bertnli.book import fonts
         from bertnli.book import plots
         fonts.bundled_font_path = lambda: None
@@ -79,7 +85,9 @@ def test_without_any_hangul_font_a_korean_figure_fails_loudly(tmp_path):
             fig.savefig("/dev/null", format="png")
         except UserWarning as err:
             print("raised:", err)
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     assert run.returncode == 0, run.stderr
     assert "no font: no font with Hangul" in run.stdout and "koreanize-matplotlib" in run.stdout
     assert "raised: Glyph" in run.stdout and "missing from font" in run.stdout
@@ -93,7 +101,9 @@ def test_a_system_font_is_preferred_when_present():
 
     system = [f for f in font_manager.fontManager.ttflist if f.name in fonts.SYSTEM_FAMILIES]
     if not system:
-        pytest.skip("this machine has no Korean system font (tools/ensure_chromium.sh installs one)")
+        pytest.skip(
+            "this machine has no Korean system font (tools/ensure_chromium.sh installs one)"
+        )
     font = fonts.find_hangul_font()
     assert font.source == "system" and fonts.covers_hangul(font.path)
     assert fonts.font_stamp().startswith("system:")

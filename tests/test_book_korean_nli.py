@@ -8,8 +8,16 @@ import warnings
 import pytest
 
 from bertnli.book import korean_nli
-from bertnli.book.korean_nli import (check_unk_share, coverage, hypothesis_only, hypothesis_only_dataset,
-                                     majority_share, train_pairs_within, unk_id, unk_share)
+from bertnli.book.korean_nli import (
+    check_unk_share,
+    coverage,
+    hypothesis_only,
+    hypothesis_only_dataset,
+    majority_share,
+    train_pairs_within,
+    unk_id,
+    unk_share,
+)
 from bertnli.model.vocab import Vocab
 
 VOCAB = Vocab(["<unk>", "<pad>", "<cls>", "<sep>", "<mask>", "a", "man", "is", "walking", "dog"])
@@ -61,7 +69,9 @@ def test_hypothesis_only_empties_the_premises_and_keeps_the_rest():
         hypothesis_only((["p"], ["h1", "h2"], [0]))
 
 
-def test_hypothesis_only_dataset_packs_no_premise_and_silences_only_that_warning(tmp_path, monkeypatch):
+def test_hypothesis_only_dataset_packs_no_premise_and_silences_only_that_warning(
+    tmp_path, monkeypatch
+):
     monkeypatch.setenv("BERTNLI_CACHE", str(tmp_path))
     from bertnli.data.dataset import SNLIBERTDataset
 
@@ -101,8 +111,9 @@ def test_split_off_gives_disjoint_parts_and_subset_is_seeded():
     first, second = korean_nli.split_off(data, 30, 10)
     assert len(first[0]) == 30 and len(second[0]) == 10 and not set(first[0]) & set(second[0])
     assert korean_nli.subset(data, 20, "train") == korean_nli.subset(data, 20, "train")
-    assert len(korean_nli.subset(data, 20, "train")[2]) == 20 and korean_nli.subset(data, None, "train") == \
-        tuple(list(part) for part in data)
+    assert len(korean_nli.subset(data, 20, "train")[2]) == 20 and korean_nli.subset(
+        data, None, "train"
+    ) == tuple(list(part) for part in data)
 
 
 def right(tokenizer, sentences):
@@ -125,6 +136,8 @@ def test_check_unk_share_passes_the_right_answer_and_explains_wrong_ones():
     wrong = check_unk_share(by_sentence, tokenizers, sentences)
     assert not wrong and 0 < wrong.score < 1
     text = str(wrong)
-    assert "division by zero" in text and "0으로 나눴습니다" in text  # no sentences: nothing to divide by
+    assert (
+        "division by zero" in text and "0으로 나눴습니다" in text
+    )  # no sentences: nothing to divide by
     assert "count pieces" in text or "expected" in text
     assert not check_unk_share(lambda tok, s: "half", tokenizers, sentences)

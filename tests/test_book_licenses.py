@@ -14,8 +14,7 @@ import pytest
 import yaml
 
 from bertnli import hub, sample
-from bertnli.book import classroom
-from bertnli.book import licenses
+from bertnli.book import classroom, licenses
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCES = ROOT / "book" / "references.md"
@@ -37,7 +36,9 @@ def test_pyproject_states_both_licenses_and_ships_their_texts():
 
 
 def _footer() -> str:
-    return yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["html"]["extra_footer"]
+    return yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["html"][
+        "extra_footer"
+    ]
 
 
 def test_every_page_footer_names_both_licenses_in_both_languages():
@@ -45,7 +46,11 @@ def test_every_page_footer_names_both_licenses_in_both_languages():
     for lang in ("lang-en", "lang-ko"):
         block = re.search(rf'<p class="{lang}[^"]*">(.*?)</p>', footer, flags=re.S)
         assert block, f"no {lang} paragraph in html.extra_footer"
-        assert "MIT" in block[1] and "CC BY-SA 4.0" in block[1] and "references.html#licenses" in block[1]
+        assert (
+            "MIT" in block[1]
+            and "CC BY-SA 4.0" in block[1]
+            and "references.html#licenses" in block[1]
+        )
 
 
 def _section(lang: str) -> str:
@@ -58,17 +63,27 @@ def _section(lang: str) -> str:
 
 
 @pytest.mark.parametrize("lang", ["lang-en", "lang-ko"])
-@pytest.mark.parametrize("source, license_name", [
-    ("SNLI", "CC BY-SA 4.0"), ("d2l", "CC BY-SA 4.0"), ("bert.small", "CC BY-SA 4.0"),
-    ("LICENSE-SAMPLECODE", "MIT"), ("NanumGothic|나눔고딕", "SIL"), ("koreanize-matplotlib", "MIT"),
-    ("LICENSE-TEXT.md", "CC BY-SA 4.0"), ("`LICENSE`", "MIT"),
-])
+@pytest.mark.parametrize(
+    "source, license_name",
+    [
+        ("SNLI", "CC BY-SA 4.0"),
+        ("d2l", "CC BY-SA 4.0"),
+        ("bert.small", "CC BY-SA 4.0"),
+        ("LICENSE-SAMPLECODE", "MIT"),
+        ("NanumGothic|나눔고딕", "SIL"),
+        ("koreanize-matplotlib", "MIT"),
+        ("LICENSE-TEXT.md", "CC BY-SA 4.0"),
+        ("`LICENSE`", "MIT"),
+    ],
+)
 def test_references_credit_every_source_with_its_license(lang, source, license_name):
     """Each source is named, with its license, in the same list item of each language."""
     items = re.split(r"\n- ", _section(lang))
     item = next((i for i in items if re.search(source, i)), None)
     assert item is not None, f"references.md [{lang}]: {source} is not credited"
-    assert license_name in item, f"references.md [{lang}]: {source} without its license {license_name}"
+    assert license_name in item, (
+        f"references.md [{lang}]: {source} without its license {license_name}"
+    )
 
 
 def test_every_registered_download_has_a_credit():
@@ -84,12 +99,24 @@ def test_mirror_puts_the_samples_license_beside_it(tmp_path, monkeypatch):
     ckpt = sample.checkpoint_path()
     assert ckpt.name in m.files
     notice = (tmp_path / "usb" / f"{ckpt.name}{licenses.SUFFIX}").read_text(encoding="utf-8")
-    assert notice.startswith(ckpt.name) and "License: MIT" in notice and licenses.license_text("MIT") in notice
+    assert (
+        notice.startswith(ckpt.name)
+        and "License: MIT" in notice
+        and licenses.license_text("MIT") in notice
+    )
     readme = (tmp_path / "usb" / "README.md").read_text(encoding="utf-8")
-    assert f"<file>{licenses.SUFFIX}" in readme  # the README tells where the licenses are, in both languages
-    (tmp_path / "usb" / f"{ckpt.name}{licenses.SUFFIX}").write_text("the owner's note", encoding="utf-8")
-    again = classroom.mirror(tmp_path / "usb")  # run again: an edited notice is the owner's now, and kept
-    assert (tmp_path / "usb" / f"{ckpt.name}{licenses.SUFFIX}").read_text(encoding="utf-8") == "the owner's note"
+    assert (
+        f"<file>{licenses.SUFFIX}" in readme
+    )  # the README tells where the licenses are, in both languages
+    (tmp_path / "usb" / f"{ckpt.name}{licenses.SUFFIX}").write_text(
+        "the owner's note", encoding="utf-8"
+    )
+    again = classroom.mirror(
+        tmp_path / "usb"
+    )  # run again: an edited notice is the owner's now, and kept
+    assert (tmp_path / "usb" / f"{ckpt.name}{licenses.SUFFIX}").read_text(
+        encoding="utf-8"
+    ) == "the owner's note"
     assert any(licenses.SUFFIX in note for note in again.kept)
 
 
@@ -105,10 +132,16 @@ def test_mirror_puts_each_downloads_license_beside_it(tmp_path, monkeypatch):
     cache.mkdir()
     sha1 = _fake_snli(cache / "snli_1.0.zip")
     real = hub.REGISTRY["snli"]
-    monkeypatch.setitem(hub.REGISTRY, "snli", hub.Resource("snli", real.filename, sha1, real.marker, real.description))
+    monkeypatch.setitem(
+        hub.REGISTRY,
+        "snli",
+        hub.Resource("snli", real.filename, sha1, real.marker, real.description),
+    )
     (cache / "other.zip").write_bytes((cache / "snli_1.0.zip").read_bytes())
     other_sha1 = hashlib.sha1((cache / "other.zip").read_bytes()).hexdigest()
-    monkeypatch.setitem(hub.REGISTRY, "other", hub.Resource("other", "other.zip", other_sha1, "x", "unknown origin"))
+    monkeypatch.setitem(
+        hub.REGISTRY, "other", hub.Resource("other", "other.zip", other_sha1, "x", "unknown origin")
+    )
     monkeypatch.setenv("BERTNLI_CACHE", str(cache))
     m = classroom.mirror(tmp_path / "usb")
     assert m.files["snli_1.0.zip"] == sha1 and "other.zip" in m.files

@@ -89,6 +89,7 @@ PROFILE_BRANCH = re.compile(r"\bif\b[^\n]*\bprofile\b|\bis_sample\b|\bprofile\.\
 
 # ----------------------------------------------------------------------------- helpers
 
+
 def _read(path: Path):
     return jupytext.read(path)
 
@@ -112,8 +113,11 @@ def _prose(cell) -> str:
 
 def _prose_pairs(nb) -> list[tuple[str, str]]:
     cells = nb.cells
-    return [(_prose(cells[i]), _prose(cells[i + 1])) for i in range(len(cells) - 1)
-            if _lang(cells[i]) == "lang-en" and _lang(cells[i + 1]) == "lang-ko"]
+    return [
+        (_prose(cells[i]), _prose(cells[i + 1]))
+        for i in range(len(cells) - 1)
+        if _lang(cells[i]) == "lang-en" and _lang(cells[i + 1]) == "lang-ko"
+    ]
 
 
 def _without_code(markdown: str) -> str:
@@ -127,8 +131,12 @@ def _glossary() -> dict[str, str]:
     terms = {}
     for line in GLOSSARY.read_text(encoding="utf-8").splitlines():
         cols = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cols) >= 3 and line.lstrip().startswith("|") and cols[0] not in ("English", "") \
-                and not set(cols[0]) <= set("-: "):
+        if (
+            len(cols) >= 3
+            and line.lstrip().startswith("|")
+            and cols[0] not in ("English", "")
+            and not set(cols[0]) <= set("-: ")
+        ):
             terms[cols[0]] = cols[1]
     return terms
 
@@ -167,9 +175,16 @@ ids = [p.stem for p in CHAPTERS]
 
 # ----------------------------------------------------------------------------- the set of chapters
 
+
 def test_six_chapters_and_a_glossary():
-    assert [p.stem for p in CHAPTERS] == ["01_pretrained_bert", "02_snli_dataset", "03_fine_tuning",
-                                          "04_exercise_truncation", "05_exercise_bert_base", "06_korean_nli"]
+    assert [p.stem for p in CHAPTERS] == [
+        "01_pretrained_bert",
+        "02_snli_dataset",
+        "03_fine_tuning",
+        "04_exercise_truncation",
+        "05_exercise_bert_base",
+        "06_korean_nli",
+    ]
     assert len(_glossary()) >= 30
 
 
@@ -184,12 +199,19 @@ def test_chapter_opens_with_one_bilingual_title(path):
     section (one entry in the site's navigation), and the language switch shows its half."""
     cells = _read(path).cells
     first = cells[0]
-    assert first.cell_type == "markdown" and not _tags(first), f"{path.name}: the first cell is not an untagged title"
+    assert first.cell_type == "markdown" and not _tags(first), (
+        f"{path.name}: the first cell is not an untagged title"
+    )
     title = TITLE.fullmatch(first.source.strip())
-    assert title, f"{path.name}: the first cell must be one line '# English · 한국어', not {first.source[:80]!r}"
+    assert title, (
+        f"{path.name}: the first cell must be one line '# English · 한국어', not {first.source[:80]!r}"
+    )
     assert not HANGUL.search(title["en"]) and HANGUL.search(title["ko"]), title.group(0)
-    others = [c.source for c in cells[1:]
-              if c.cell_type == "markdown" and re.search(r"^# ", _without_code(c.source), flags=re.M)]
+    others = [
+        c.source
+        for c in cells[1:]
+        if c.cell_type == "markdown" and re.search(r"^# ", _without_code(c.source), flags=re.M)
+    ]
     assert not others, f"{path.name}: a second top-level heading: {others[0][:60]!r}"
 
 
@@ -199,13 +221,20 @@ def test_every_prose_cell_is_tagged_with_one_language(path):
         if i == 0:
             continue  # the bilingual title (test_chapter_opens_with_one_bilingual_title)
         if cell.cell_type == "markdown":
-            assert _lang(cell), f"{path.name}, cell {i}: markdown cell without exactly one of {LANGS}: " \
-                                f"{cell.source[:60]!r}"
+            assert _lang(cell), (
+                f"{path.name}, cell {i}: markdown cell without exactly one of {LANGS}: "
+                f"{cell.source[:60]!r}"
+            )
         elif set(_tags(cell)) & set(LANGS):
             # Prose that states a computed figure: a code cell whose output is the paragraph.
-            assert _lang(cell) and template_of(cell.source) is not None and "remove-input" in _tags(cell), \
-                f"{path.name}, cell {i}: a code cell with a language tag must be prose: tagged remove-input and " \
-                f"ending in say(f\"\"\"...\"\"\") (bertnli.book.prose), not {cell.source[:60]!r}"
+            assert (
+                _lang(cell)
+                and template_of(cell.source) is not None
+                and "remove-input" in _tags(cell)
+            ), (
+                f"{path.name}, cell {i}: a code cell with a language tag must be prose: tagged remove-input and "
+                f'ending in say(f"""...""") (bertnli.book.prose), not {cell.source[:60]!r}'
+            )
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
@@ -214,11 +243,13 @@ def test_prose_cells_come_in_english_korean_pairs(path):
     for i, cell in enumerate(cells):
         lang = _lang(cell)
         if lang == "lang-en":
-            assert i + 1 < len(cells) and _lang(cells[i + 1]) == "lang-ko", \
+            assert i + 1 < len(cells) and _lang(cells[i + 1]) == "lang-ko", (
                 f"{path.name}, cell {i}: English cell not followed by its Korean partner: {cell.source[:60]!r}"
+            )
         elif lang == "lang-ko":
-            assert i > 0 and _lang(cells[i - 1]) == "lang-en", \
+            assert i > 0 and _lang(cells[i - 1]) == "lang-en", (
                 f"{path.name}, cell {i}: Korean cell without an English cell just before it: {cell.source[:60]!r}"
+            )
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
@@ -229,7 +260,9 @@ def test_korean_cells_have_hangul_and_english_cells_have_none(path):
             assert HANGUL.search(text), f"{path.name}, cell {i}: Korean cell without Hangul"
         elif _lang(cell) == "lang-en":
             found = HANGUL.search(text)
-            assert not found, f"{path.name}, cell {i}: English cell contains Hangul near {text[max(0, found.start() - 30):found.end() + 10]!r}"
+            assert not found, (
+                f"{path.name}, cell {i}: English cell contains Hangul near {text[max(0, found.start() - 30) : found.end() + 10]!r}"
+            )
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
@@ -237,27 +270,46 @@ def test_partners_have_the_same_headings_structure(path):
     """Both languages give the page the same outline (the site's table of contents)."""
     for en, ko in _prose_pairs(_read(path)):
         levels = lambda s: [len(m) for m in re.findall(r"^(#+) ", _without_code(s), flags=re.M)]  # noqa: E731
-        assert levels(en) == levels(ko), f"{path.name}: headings differ between\n{en[:80]!r}\nand\n{ko[:80]!r}"
+        assert levels(en) == levels(ko), (
+            f"{path.name}: headings differ between\n{en[:80]!r}\nand\n{ko[:80]!r}"
+        )
 
 
 # MyST that only the book build fills in; JupyterLab, Notebook 7, VS Code and Colab show it as typed:
 # a substitution {{ x }}, a role {glue:text}`x` / {eval}`x` / {ref}`x`, a directive or ::: fence.
-RAW_MARKUP = re.compile(r"\{\{.*?\}\}|\{[a-zA-Z][\w:.-]*\}`|^[ \t]*(?:```|~~~)[ \t]*\{|^[ \t]*:::", flags=re.M | re.S)
+RAW_MARKUP = re.compile(
+    r"\{\{.*?\}\}|\{[a-zA-Z][\w:.-]*\}`|^[ \t]*(?:```|~~~)[ \t]*\{|^[ \t]*:::", flags=re.M | re.S
+)
 
 
-@pytest.mark.parametrize("path", [*CHAPTERS, *(p.with_suffix(".ipynb") for p in CHAPTERS)], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", [*CHAPTERS, *(p.with_suffix(".ipynb") for p in CHAPTERS)], ids=lambda p: p.name
+)
 def test_no_markdown_cell_holds_markup_a_plain_notebook_shows_raw(path):
     """A figure in the prose is a code cell's output (bertnli.book.prose.say), which every notebook
     front end renders; a role or substitution would reach a Colab reader as raw text."""
-    raw = [(i, m.group(0)) for i, cell in enumerate(_read(path).cells) if cell.cell_type == "markdown"
-           for m in RAW_MARKUP.finditer(cell.source)]
-    assert not raw, f"{path.name}: markdown cells show raw MyST in Jupyter/Colab: {raw[:5]}; state a computed " \
-                    "figure with a lang-tagged code cell say(f\"\"\"...\"\"\") (bertnli.book.prose) instead"
+    raw = [
+        (i, m.group(0))
+        for i, cell in enumerate(_read(path).cells)
+        if cell.cell_type == "markdown"
+        for m in RAW_MARKUP.finditer(cell.source)
+    ]
+    assert not raw, (
+        f"{path.name}: markdown cells show raw MyST in Jupyter/Colab: {raw[:5]}; state a computed "
+        'figure with a lang-tagged code cell say(f"""...""") (bertnli.book.prose) instead'
+    )
 
 
 def test_the_raw_markup_pattern_catches_what_notebooks_show_raw():
-    for raw in ("{glue:text}`share:.1%`", "{glue}`fig`", "{eval}`x`", "{{ profiles.laptop.epochs }}",
-                "```{note}\nhi\n```", ":::{tip}\nhi\n:::", "{ref}`chapter-3`"):
+    for raw in (
+        "{glue:text}`share:.1%`",
+        "{glue}`fig`",
+        "{eval}`x`",
+        "{{ profiles.laptop.epochs }}",
+        "```{note}\nhi\n```",
+        ":::{tip}\nhi\n:::",
+        "{ref}`chapter-3`",
+    ):
         assert RAW_MARKUP.search(raw), raw
     for fine in ("a set {1, 2}", "`code`", "```python\nx = {1: 2}\n```", "**bold** and *emphasis*"):
         assert not RAW_MARKUP.search(fine), fine
@@ -280,9 +332,13 @@ def test_both_languages_state_the_same_computed_figures(path):
             continue
         en_fields, ko_fields = fields_of(_prose(en)), fields_of(_prose(ko))
         if not en_fields:
-            problems.append(f"cell {i}: a say() cell that states no computed figure: make it a markdown cell")
+            problems.append(
+                f"cell {i}: a say() cell that states no computed figure: make it a markdown cell"
+            )
         if sorted(en_fields) != sorted(ko_fields):
-            problems.append(f"cell {i}: English states {sorted(en_fields)}, Korean {sorted(ko_fields)}")
+            problems.append(
+                f"cell {i}: English states {sorted(en_fields)}, Korean {sorted(ko_fields)}"
+            )
         for field in en_fields + ko_fields:
             compile(field, f"{path.name} cell {i}", "eval")  # a SyntaxError names the field
     assert not problems, f"{path.name}:\n" + "\n".join(problems)
@@ -298,7 +354,9 @@ def test_glossary_terms_are_translated_consistently(path):
         en_text, ko_text = _without_code(en), _without_code(ko)
         for term, korean in glossary.items():
             if _english_pattern(term).search(en_text) and korean not in ko_text:
-                problems.append(f"'{term}' in English but no '{korean}' in its Korean partner: {ko[:70]!r}")
+                problems.append(
+                    f"'{term}' in English but no '{korean}' in its Korean partner: {ko[:70]!r}"
+                )
     assert not problems, f"{path.name}:\n" + "\n".join(problems)
 
 
@@ -311,7 +369,9 @@ def test_no_competing_korean_renderings(path):
             text = _without_code(_prose(cell))
             for term, korean in glossary.items():
                 for other in _competitors_in(text, term, korean):
-                    problems.append(f"cell {i}: '{other}' for '{term}'; the glossary's term is '{korean}'")
+                    problems.append(
+                        f"cell {i}: '{other}' for '{term}'; the glossary's term is '{korean}'"
+                    )
     assert not problems, f"{path.name}:\n" + "\n".join(problems)
 
 
@@ -330,10 +390,13 @@ def test_the_glossary_covers_the_competing_lists_and_checks_work():
 
 # ----------------------------------------------------------------------------- paired files
 
+
 def _sync_tool():
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("sync_notebooks", ROOT / "tools" / "sync_notebooks.py")
+    spec = importlib.util.spec_from_file_location(
+        "sync_notebooks", ROOT / "tools" / "sync_notebooks.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -346,9 +409,12 @@ def test_markdown_and_ipynb_twins_are_in_sync(path):
     assert twin.exists(), f"{twin.name} is missing: run `make notebooks`"
     md, ipynb = _read(path), _read(twin)
     summary = lambda nb: [(c.cell_type, c.source, _tags(c)) for c in nb.cells]  # noqa: E731
-    assert summary(md) == summary(ipynb), f"{path.name} and {twin.name} differ: run `make notebooks`"
-    assert twin.read_text(encoding="utf-8") == _sync_tool().tracked_notebook(path, twin), \
+    assert summary(md) == summary(ipynb), (
+        f"{path.name} and {twin.name} differ: run `make notebooks`"
+    )
+    assert twin.read_text(encoding="utf-8") == _sync_tool().tracked_notebook(path, twin), (
         f"{twin.name} is out of date: run `make notebooks`"
+    )
     raw = json.loads(twin.read_text(encoding="utf-8"))
     assert "jupytext" not in raw["metadata"], f"{twin.name} must not pair itself with the .md"
     # Readers open the .md in Jupyter; jupytext keeps its outputs in the git-ignored outputs/ folder.
@@ -363,22 +429,28 @@ def test_ipynb_is_stored_without_outputs(path):
     raw = json.loads(path.with_suffix(".ipynb").read_text(encoding="utf-8"))
     for cell in raw["cells"]:
         if cell["cell_type"] == "code":
-            assert cell.get("outputs") == [] and cell.get("execution_count") is None, \
+            assert cell.get("outputs") == [] and cell.get("execution_count") is None, (
                 f"{path.stem}.ipynb is stored with outputs; clear them (the book build executes the notebooks)"
+            )
 
 
 def test_cells_the_site_shows_without_source_are_folded_in_jupyterlab():
     """A say(...) cell's sentence reads in JupyterLab without its code above it (folded source)."""
-    hidden = [(path.stem, cell) for path in CHAPTERS
-              for cell in json.loads(path.with_suffix(".ipynb").read_text(encoding="utf-8"))["cells"]
-              if "remove-input" in cell.get("metadata", {}).get("tags", [])]
+    hidden = [
+        (path.stem, cell)
+        for path in CHAPTERS
+        for cell in json.loads(path.with_suffix(".ipynb").read_text(encoding="utf-8"))["cells"]
+        if "remove-input" in cell.get("metadata", {}).get("tags", [])
+    ]
     assert hidden, "no chapter has a remove-input cell to check"
     for stem, cell in hidden:
         assert cell["metadata"].get("jupyter", {}).get("source_hidden") is True, (
-            f"{stem}.ipynb: a remove-input cell is not folded; run `make notebooks`")
+            f"{stem}.ipynb: a remove-input cell is not folded; run `make notebooks`"
+        )
 
 
 # ----------------------------------------------------------------------------- profiles
+
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
 def test_first_code_cell_installs_bertnli_from_the_books_branch(path):
@@ -390,13 +462,19 @@ def test_first_code_cell_installs_bertnli_from_the_books_branch(path):
     import bertnli
 
     first = _code_cells(_read(path))[0]
-    assert "install-bertnli" in _tags(first), f"{path.name}: the first code cell must be the install cell"
+    assert "install-bertnli" in _tags(first), (
+        f"{path.name}: the first code cell must be the install cell"
+    )
     branch = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["branch"]
-    assert f'BOOK_REVISION = "{branch}"' in first.source, f"{path.name}: install cell not at branch {branch}"
+    assert f'BOOK_REVISION = "{branch}"' in first.source, (
+        f"{path.name}: install cell not at branch {branch}"
+    )
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     assert bertnli.__version__ == version
     assert 'find_spec("bertnli") is None' in first.source
-    assert first.source == _code_cells(_read(CHAPTERS[0]))[0].source, "one install cell, the same in every chapter"
+    assert first.source == _code_cells(_read(CHAPTERS[0]))[0].source, (
+        "one install cell, the same in every chapter"
+    )
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
@@ -410,8 +488,10 @@ def test_second_code_cell_picks_the_profile(path):
 def test_no_profile_branches_after_the_first_cell(path):
     for cell in _code_cells(_read(path))[2:]:
         found = PROFILE_BRANCH.search(cell.source)
-        assert not found, f"{path.name}: profile-dependent code outside the first cell: {found.group(0)!r}; " \
-                          "derive settings from `profile` fields instead"
+        assert not found, (
+            f"{path.name}: profile-dependent code outside the first cell: {found.group(0)!r}; "
+            "derive settings from `profile` fields instead"
+        )
         assert "get_profile(" not in cell.source
 
 
@@ -423,25 +503,36 @@ def test_the_branch_pattern_catches_branches():
 
 # ----------------------------------------------------------------------------- exercises
 
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
 def test_solution_cells_are_tagged_hidden_and_follow_a_starter(path):
     nb = _read(path)
     for i, cell in enumerate(nb.cells):
         tags = _tags(cell)
         if "solution" in tags:
-            assert cell.cell_type == "code" and "hide-cell" in tags, f"{path.name}, cell {i}: tag solutions hide-cell"
-            assert cell.metadata.get("jupyter", {}).get("source_hidden") is True, \
+            assert cell.cell_type == "code" and "hide-cell" in tags, (
+                f"{path.name}, cell {i}: tag solutions hide-cell"
+            )
+            assert cell.metadata.get("jupyter", {}).get("source_hidden") is True, (
                 f"{path.name}, cell {i}: a solution is collapsed in Jupyter too (jupyter: source_hidden: true)"
+            )
             starters = [c for c in nb.cells[:i] if "exercise" in _tags(c)]
-            assert starters, f"{path.name}, cell {i}: a solution without an `exercise` starter before it"
-            assert _defined_names(starters[-1].source) == _defined_names(cell.source), \
+            assert starters, (
+                f"{path.name}, cell {i}: a solution without an `exercise` starter before it"
+            )
+            assert _defined_names(starters[-1].source) == _defined_names(cell.source), (
                 f"{path.name}: the starter and the solution must define the same names"
+            )
         if "exercise" in tags:
             assert cell.cell_type == "code" and "solution" not in tags
-            assert any("solution" in _tags(c) for c in nb.cells[i + 1:]), f"{path.name}, cell {i}: no solution"
+            assert any("solution" in _tags(c) for c in nb.cells[i + 1 :]), (
+                f"{path.name}, cell {i}: no solution"
+            )
 
 
-@pytest.mark.parametrize("name", ["04_exercise_truncation", "05_exercise_bert_base", "06_korean_nli"])
+@pytest.mark.parametrize(
+    "name", ["04_exercise_truncation", "05_exercise_bert_base", "06_korean_nli"]
+)
 def test_exercise_chapters_have_starter_and_solution(name):
     nb = _read(NOTEBOOKS / f"{name}.md")
     assert len(_by_tag(nb, "exercise")) == 1 and len(_by_tag(nb, "solution")) == 1
@@ -449,12 +540,17 @@ def test_exercise_chapters_have_starter_and_solution(name):
 
 # ----------------------------------------------------------------------------- table headers
 
+
 def _markdown_tables(text: str) -> list[list[str]]:
     """The header row of every Markdown table in ``text``."""
     lines = text.splitlines()
-    return [[c.strip() for c in line.strip().strip("|").split("|")] for i, line in enumerate(lines[:-1])
-            if line.lstrip().startswith("|") and re.fullmatch(r"\s*\|?[\s:|-]+\|?\s*", lines[i + 1])
-            and "-" in lines[i + 1]]
+    return [
+        [c.strip() for c in line.strip().strip("|").split("|")]
+        for i, line in enumerate(lines[:-1])
+        if line.lstrip().startswith("|")
+        and re.fullmatch(r"\s*\|?[\s:|-]+\|?\s*", lines[i + 1])
+        and "-" in lines[i + 1]
+    ]
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
@@ -463,43 +559,68 @@ def test_no_table_header_is_ambiguous_in_either_language(path):
     tables its code draws are checked by show_table itself whenever a chapter runs."""
     from bertnli.book.plots import header_problems
 
-    problems = [f"cell {i}: {header}: {'; '.join(header_problems(header))}"
-                for i, cell in enumerate(_read(path).cells) if _lang(cell)
-                for header in _markdown_tables(_prose(cell)) if header_problems(header)]
+    problems = [
+        f"cell {i}: {header}: {'; '.join(header_problems(header))}"
+        for i, cell in enumerate(_read(path).cells)
+        if _lang(cell)
+        for header in _markdown_tables(_prose(cell))
+        if header_problems(header)
+    ]
     assert not problems, f"{path.name}:\n" + "\n".join(problems)
 
 
 def test_header_checks_find_what_a_reader_of_one_language_cannot_tell_apart():
     from bertnli.book.plots import header_halves, header_problems, show_table
 
-    assert header_halves(["max_len", "pairs cut · 잘린 쌍", "a · b"]) == (["max_len", "pairs cut", "a · b"],
-                                                                        ["max_len", "잘린 쌍", "a · b"])
-    assert header_problems(["part · 부분", "bert.small (estimate · 추정치)", "bert.base (estimate · 추정치)"]) == [
+    assert header_halves(["max_len", "pairs cut · 잘린 쌍", "a · b"]) == (
+        ["max_len", "pairs cut", "a · b"],
+        ["max_len", "잘린 쌍", "a · b"],
+    )
+    assert header_problems(
+        ["part · 부분", "bert.small (estimate · 추정치)", "bert.base (estimate · 추정치)"]
+    ) == [
         "English header has unbalanced parentheses in ['bert.small (estimate', 'bert.base (estimate']",
-        "Korean header repeats ['추정치)']", "Korean header has unbalanced parentheses in ['추정치)', '추정치)']"]
-    assert header_problems(["longest_first input · 입력", "proportional input · 입력"]) == ["Korean header repeats ['입력']"]
+        "Korean header repeats ['추정치)']",
+        "Korean header has unbalanced parentheses in ['추정치)', '추정치)']",
+    ]
+    assert header_problems(["longest_first input · 입력", "proportional input · 입력"]) == [
+        "Korean header repeats ['입력']"
+    ]
     assert header_problems(["a · 가", "a · 나"]) == ["English header repeats ['a']"]
-    assert not header_problems(["bert.small, estimate · bert.small 추정치", "bert.base, estimate · bert.base 추정치"])
+    assert not header_problems(
+        ["bert.small, estimate · bert.small 추정치", "bert.base, estimate · bert.base 추정치"]
+    )
     assert _markdown_tables("| 전제 | 가설 |\n|---|---|\n| a | b |") == [["전제", "가설"]]
-    with pytest.raises(ValueError, match=r"show_table: the header .* is ambiguous: Korean header repeats \['입력'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"show_table: the header .* is ambiguous: Korean header repeats \['입력'\]",
+    ):
         show_table(["x input · 입력", "y input · 입력"], [[1, 2]])
 
 
-BARE_FIGURE = re.compile(r"\(\{[^{}]*\}\)")  # "(63%)": a figure alone in parentheses does not say of what
+BARE_FIGURE = re.compile(
+    r"\(\{[^{}]*\}\)"
+)  # "(63%)": a figure alone in parentheses does not say of what
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
 def test_a_stated_figure_says_what_it_measures(path):
     """A computed figure stands in a phrase that names it ("down to 63% of the slots"), never
     alone in parentheses after a claim, where a reader cannot tell what it is a share of."""
-    bare = [(i, m.group(0)) for i, cell in enumerate(_read(path).cells) if cell.cell_type == "code" and _lang(cell)
-            for m in BARE_FIGURE.finditer(_prose(cell))]
+    bare = [
+        (i, m.group(0))
+        for i, cell in enumerate(_read(path).cells)
+        if cell.cell_type == "code" and _lang(cell)
+        for m in BARE_FIGURE.finditer(_prose(cell))
+    ]
     assert not bare, f"{path.name}: figures alone in parentheses: {bare}"
     assert BARE_FIGURE.search("helps a lot already ({pad_share_dynamic:.0%}), because")
     assert not BARE_FIGURE.search("(here {pad_share_fixed:.0%} of the token slots)")
 
 
-@pytest.mark.usefixtures("clean_run_env")  # conftest.py (as in test_run_profiles.py, where these began)
+@pytest.mark.usefixtures(
+    "clean_run_env"
+)  # conftest.py (as in test_run_profiles.py, where these began)
 def test_chapter_4_trains_with_a_progress_bar_like_chapter_3():
     """Issue 21, item 8: chapter 4's two runs passed progress=False, so a reader watched a silent
     cell for minutes; now its finetune_job call leaves the bar to the same rule as chapter 3's
@@ -509,15 +630,23 @@ def test_chapter_4_trains_with_a_progress_bar_like_chapter_3():
     def training_calls(chapter: str, function: str) -> list[ast.Call]:
         text = (ROOT / "notebooks" / chapter).read_text(encoding="utf-8")
         cells = re.findall(r"```\{code-cell\} ipython3\n(?:---\n.*?\n---\n)?(.*?)```", text, re.S)
-        code = "\n".join("\n".join(line for line in cell.splitlines() if not line.startswith((":", "%", "!")))
-                          for cell in cells)
-        return [node for node in ast.walk(ast.parse(code)) if isinstance(node, ast.Call)
-                and getattr(node.func, "id", getattr(node.func, "attr", None)) == function]
+        code = "\n".join(
+            "\n".join(line for line in cell.splitlines() if not line.startswith((":", "%", "!")))
+            for cell in cells
+        )
+        return [
+            node
+            for node in ast.walk(ast.parse(code))
+            if isinstance(node, ast.Call)
+            and getattr(node.func, "id", getattr(node.func, "attr", None)) == function
+        ]
 
     def progress_of(call: ast.Call):
         return next((ast.literal_eval(k.value) for k in call.keywords if k.arg == "progress"), None)
 
-    chapter3, chapter4 = training_calls("03_fine_tuning.md", "fine_tune"), training_calls(
-        "04_exercise_truncation.md", "finetune_job")
+    chapter3, chapter4 = (
+        training_calls("03_fine_tuning.md", "fine_tune"),
+        training_calls("04_exercise_truncation.md", "finetune_job"),
+    )
     assert chapter3 and chapter4
     assert {progress_of(c) for c in chapter4} == {progress_of(c) for c in chapter3} == {None}

@@ -16,7 +16,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from helpers.site_pages import open_page, page_url, screenshot, set_language, severe_errors, toc_documents
+from helpers.site_pages import (
+    open_page,
+    page_url,
+    screenshot,
+    set_language,
+    severe_errors,
+    toc_documents,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(1800)]
 
@@ -24,8 +31,17 @@ HANGUL = re.compile(r"[\uac00-\ud7af]")
 # Terms the search must find, with a page expected among the hits.
 SEARCHES = {"premise": "book/intro", "가설": "book/intro"}
 # Rendered-output priority for HTML (as configured in _config.yml): widget views are dropped.
-HTML_PRIORITY = ["application/javascript", "text/html", "image/svg+xml", "image/png", "image/gif",
-                 "image/jpeg", "text/markdown", "text/latex", "text/plain"]
+HTML_PRIORITY = [
+    "application/javascript",
+    "text/html",
+    "image/svg+xml",
+    "image/png",
+    "image/gif",
+    "image/jpeg",
+    "text/markdown",
+    "text/latex",
+    "text/plain",
+]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 # --------------------------------------------------------------------------- helpers (the rest: helpers/site_pages.py)
@@ -69,20 +85,32 @@ def rendered_mime(output: dict) -> str | None:
 
 
 def expected_images(nb: dict) -> int:
-    return sum(1 for cell in nb["cells"] if cell["cell_type"] == "code"
-               for out in cell.get("outputs", []) if (rendered_mime(out) or "").startswith("image/"))
+    return sum(
+        1
+        for cell in nb["cells"]
+        if cell["cell_type"] == "code"
+        for out in cell.get("outputs", [])
+        if (rendered_mime(out) or "").startswith("image/")
+    )
 
 
 def widget_outputs(nb: dict) -> list[dict]:
-    return [out for cell in nb["cells"] if cell["cell_type"] == "code"
-            for out in cell.get("outputs", []) if WIDGET_VIEW in out.get("data", {})]
+    return [
+        out
+        for cell in nb["cells"]
+        if cell["cell_type"] == "code"
+        for out in cell.get("outputs", [])
+        if WIDGET_VIEW in out.get("data", {})
+    ]
 
 
 def check_language(state: dict, mode: str, where: str) -> None:
     """The blocks of the chosen language show, the others hide, code and outputs always show."""
     assert state["mode"] == mode, where
     en, ko = state["en"], state["ko"]
-    assert en["total"] > 0 and ko["total"] > 0, f"{where}: no language-marked blocks to switch: {state}"
+    assert en["total"] > 0 and ko["total"] > 0, (
+        f"{where}: no language-marked blocks to switch: {state}"
+    )
     if mode in ("en", "both"):
         assert en["shown"] == en["total"], f"{where}: English blocks hidden in mode {mode}: {en}"
     else:
@@ -92,9 +120,13 @@ def check_language(state: dict, mode: str, where: str) -> None:
     else:
         assert ko["shown"] == 0, f"{where}: Korean blocks shown in mode {mode}: {ko}"
     assert state["code"]["shown"] == state["code"]["total"], f"{where}: code hidden in mode {mode}"
-    assert state["outputs"]["shown"] == state["outputs"]["total"], f"{where}: outputs hidden in mode {mode}"
+    assert state["outputs"]["shown"] == state["outputs"]["total"], (
+        f"{where}: outputs hidden in mode {mode}"
+    )
     if mode == "en":
-        assert not HANGUL.search(state["h1"]), f"{where}: Korean in the English title {state['h1']!r}"
+        assert not HANGUL.search(state["h1"]), (
+            f"{where}: Korean in the English title {state['h1']!r}"
+        )
     if mode == "ko" and HANGUL.search(state["title"]):
         assert " · " not in state["h1"], f"{where}: bilingual h1 not split: {state['h1']!r}"
 
@@ -117,7 +149,9 @@ def test_every_page(browser, server, executed_notebooks):
         for mode in ("en", "ko"):
             browser.execute_script(f"localStorage.setItem('bertnli-lang', '{mode}')")
             open_page(browser, url)
-            assert browser.find_elements("css selector", ".bertnli-lang-switch button"), f"{doc}: no language switch"
+            assert browser.find_elements("css selector", ".bertnli-lang-switch button"), (
+                f"{doc}: no language switch"
+            )
             state = browser.execute_script(VISIBILITY_JS)
             check_language(state, mode, f"{doc} [{mode}]")
             screenshot(browser, f"{name}.{mode}")
@@ -125,17 +159,23 @@ def test_every_page(browser, server, executed_notebooks):
 
         nb = executed_notebooks.get(doc)
         if nb is None:
-            assert not doc.startswith("notebooks/"), f"{doc}: the book build executed no such chapter"
+            assert not doc.startswith("notebooks/"), (
+                f"{doc}: the book build executed no such chapter"
+            )
             continue
         images = browser.execute_script(IMAGES_JS)
         want = expected_images(nb)
         assert want > 0, f"{doc}: the executed notebook has no figure"
-        assert len(images) >= want, f"{doc}: {len(images)} images on the page, {want} figures executed"
+        assert len(images) >= want, (
+            f"{doc}: {len(images)} images on the page, {want} figures executed"
+        )
         broken = [img for img in images if not (img["complete"] and img["width"] > 0)]
         assert not broken, f"{doc}: images that did not load: {broken}"
         check_widgets(browser, doc, nb)
         widgets += len(widget_outputs(nb))
-    assert widgets >= 2, f"{widgets} widgets in the executed chapters: the widget checks had nothing to check"
+    assert widgets >= 2, (
+        f"{widgets} widgets in the executed chapters: the widget checks had nothing to check"
+    )
     assert not problems, "console errors:\n" + "\n".join(problems)
 
 
@@ -151,9 +191,12 @@ def check_widgets(driver, doc: str, nb: dict) -> None:
     The book's widgets (bertnli.book.widgets) carry a ``text/html`` stand-in; the build runs with
     ``TQDM_DISABLE=1``, so no progress bar (a widget without one) is left in a page.
     """
-    assert not driver.find_elements("css selector", "script[type*='widget-view'], .jupyter-widgets-disconnected"), doc
+    assert not driver.find_elements(
+        "css selector", "script[type*='widget-view'], .jupyter-widgets-disconnected"
+    ), doc
     outputs = driver.execute_script(
-        "return Array.from(document.querySelectorAll('.cell_output .output')).map(o => o.textContent.trim());")
+        "return Array.from(document.querySelectorAll('.cell_output .output')).map(o => o.textContent.trim());"
+    )
     joined = re.sub(r"\s+", " ", "\n".join(outputs))
     for out in widget_outputs(nb):
         data = out["data"]
@@ -172,22 +215,31 @@ def test_switch_survives_page_change_and_follows_browser(browser, server):
     open_page(browser, page_url(server, docs[0]))
     browser.execute_script("localStorage.clear()")
     open_page(browser, page_url(server, docs[0]))
-    assert browser.execute_script("return document.documentElement.getAttribute('data-bertnli-lang')") == "en"
+    assert (
+        browser.execute_script("return document.documentElement.getAttribute('data-bertnli-lang')")
+        == "en"
+    )
 
     set_language(browser, "ko")
     state = browser.execute_script(VISIBILITY_JS)
     check_language(state, "ko", f"{docs[0]} after a click")
     assert state["stored"] == "ko"
     assert any(HANGUL.search(t) for t in state["nav"]), f"navigation not in Korean: {state['nav']}"
-    assert all(" · " not in t for t in state["nav"]), f"bilingual navigation not split: {state['nav']}"
+    assert all(" · " not in t for t in state["nav"]), (
+        f"bilingual navigation not split: {state['nav']}"
+    )
 
     # Follow the "next" link, as a reader would: the choice stays.
     from selenium.webdriver.support.ui import WebDriverWait
 
     next_link = browser.find_element("css selector", "a.right-next")
     browser.execute_script("arguments[0].click();", next_link)
-    WebDriverWait(browser, 30).until(lambda d: d.current_url.rstrip("/") != page_url(server, docs[0])
-                                     and d.execute_script("return document.readyState") == "complete")
+    WebDriverWait(browser, 30).until(
+        lambda d: (
+            d.current_url.rstrip("/") != page_url(server, docs[0])
+            and d.execute_script("return document.readyState") == "complete"
+        )
+    )
     state = browser.execute_script(VISIBILITY_JS)
     check_language(state, "ko", f"{browser.current_url} after a page change")
 
@@ -199,13 +251,22 @@ def test_switch_survives_page_change_and_follows_browser(browser, server):
     # A Korean browser with no stored choice gets Korean.
     browser.execute_script("localStorage.clear()")
     ua = browser.execute_script("return navigator.userAgent")
-    browser.execute_cdp_cmd("Emulation.setUserAgentOverride", {"userAgent": ua, "acceptLanguage": "ko-KR"})
+    browser.execute_cdp_cmd(
+        "Emulation.setUserAgentOverride", {"userAgent": ua, "acceptLanguage": "ko-KR"}
+    )
     try:
         open_page(browser, page_url(server, docs[0]))
         assert browser.execute_script("return navigator.language").lower().startswith("ko")
-        assert browser.execute_script("return document.documentElement.getAttribute('data-bertnli-lang')") == "ko"
+        assert (
+            browser.execute_script(
+                "return document.documentElement.getAttribute('data-bertnli-lang')"
+            )
+            == "ko"
+        )
     finally:
-        browser.execute_cdp_cmd("Emulation.setUserAgentOverride", {"userAgent": ua, "acceptLanguage": "en-US"})
+        browser.execute_cdp_cmd(
+            "Emulation.setUserAgentOverride", {"userAgent": ua, "acceptLanguage": "en-US"}
+        )
     assert not severe_errors(browser)
 
 
@@ -218,13 +279,18 @@ def test_search_finds(browser, server, term):
     browser.execute_script("localStorage.setItem('bertnli-lang', 'en')")
     open_page(browser, f"{server}search.html?q={quote(term)}")
     WebDriverWait(browser, 30).until(
-        lambda d: d.execute_script("const s = document.querySelector('#search-results .search-summary, "
-                                   "#search-results p'); return s && s.textContent.trim().length > 0;"))
-    WebDriverWait(browser, 10).until(lambda d: d.find_elements("css selector", "#search-results ul.search li"))
+        lambda d: d.execute_script(
+            "const s = document.querySelector('#search-results .search-summary, "
+            "#search-results p'); return s && s.textContent.trim().length > 0;"
+        )
+    )
+    WebDriverWait(browser, 10).until(
+        lambda d: d.find_elements("css selector", "#search-results ul.search li")
+    )
     hits = browser.execute_script(
         "return Array.from(document.querySelectorAll('#search-results ul.search li a'))"
-        ".map(a => a.getAttribute('href'));")
+        ".map(a => a.getAttribute('href'));"
+    )
     assert any(SEARCHES[term] in h for h in hits), f"search for {term!r} found {hits}"
     screenshot(browser, f"search.{term}")
     assert not severe_errors(browser)
-

@@ -15,7 +15,17 @@ import time
 
 import pytest
 import yaml
-from helpers.site_pages import REPO, ROOT, SHOTS, open_page, page_url, screenshot, set_language, severe_errors, toc_documents
+from helpers.site_pages import (
+    REPO,
+    ROOT,
+    SHOTS,
+    open_page,
+    page_url,
+    screenshot,
+    set_language,
+    severe_errors,
+    toc_documents,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(1800)]
 
@@ -95,23 +105,35 @@ def test_phone_menu_opens_and_closes_and_nothing_scrolls_sideways(browser, serve
         chapter = next(d for d in toc_documents() if d.startswith("notebooks/"))
         remember_language(browser, server, "ko")
         open_page(browser, page_url(server, chapter))
-        toggles = [b for b in browser.find_elements("css selector", ".primary-toggle") if b.is_displayed()]
+        toggles = [
+            b for b in browser.find_elements("css selector", ".primary-toggle") if b.is_displayed()
+        ]
         assert toggles, "no visible menu (☰) button at phone width"
         assert not browser.execute_script(MENU_JS)["open"]
         toggles[0].click()
-        WebDriverWait(browser, 5).until(lambda d: d.execute_script(MENU_JS)["open"],
-                                        "the ☰ button did not open the chapter menu (pydata-sphinx-theme 0.17 bug?)")
+        WebDriverWait(browser, 5).until(
+            lambda d: d.execute_script(MENU_JS)["open"],
+            "the ☰ button did not open the chapter menu (pydata-sphinx-theme 0.17 bug?)",
+        )
         menu = browser.execute_script(MENU_JS)
-        assert menu["links"] >= len(toc_documents()) - 1 and menu["inside"], f"menu opened without its chapters: {menu}"
+        assert menu["links"] >= len(toc_documents()) - 1 and menu["inside"], (
+            f"menu opened without its chapters: {menu}"
+        )
         phone_screenshot(browser, "menu-open")
         browser.find_element("css selector", "#pst-primary-sidebar-modal").send_keys(Keys.ESCAPE)
-        WebDriverWait(browser, 5).until(lambda d: not d.execute_script(MENU_JS)["open"], "the menu did not close")
+        WebDriverWait(browser, 5).until(
+            lambda d: not d.execute_script(MENU_JS)["open"], "the menu did not close"
+        )
         # ... and opens again (the second time is where a half-wired toggle fails).
         toggles[0].click()
-        WebDriverWait(browser, 5).until(lambda d: d.execute_script(MENU_JS)["open"], "the menu did not open again")
+        WebDriverWait(browser, 5).until(
+            lambda d: d.execute_script(MENU_JS)["open"], "the menu did not open again"
+        )
         browser.find_element("css selector", "#pst-primary-sidebar-modal").send_keys(Keys.ESCAPE)
         WebDriverWait(browser, 5).until(lambda d: not d.execute_script(MENU_JS)["open"])
-        WebDriverWait(browser, 5).until(lambda d: d.execute_script(MENU_JS)["links"] == 0, "the menu stays visible")
+        WebDriverWait(browser, 5).until(
+            lambda d: d.execute_script(MENU_JS)["links"] == 0, "the menu stays visible"
+        )
         time.sleep(0.5)  # the closing slide, so the screenshot shows the page
         phone_screenshot(browser, "menu-closed")
         problems = []
@@ -121,8 +143,10 @@ def test_phone_menu_opens_and_closes_and_nothing_scrolls_sideways(browser, serve
                 open_page(browser, page_url(server, doc))
                 state = browser.execute_script(OVERFLOW_JS)
                 if state["scrollWidth"] > state["width"] or state["scrolled"] > 0 or state["wide"]:
-                    problems.append(f"{doc} [{mode}]: page {state['scrollWidth']} px wide at {state['width']} px: "
-                                    f"{state['wide']}")
+                    problems.append(
+                        f"{doc} [{mode}]: page {state['scrollWidth']} px wide at {state['width']} px: "
+                        f"{state['wide']}"
+                    )
                 if state["overlaps"]:
                     problems.append(f"{doc} [{mode}]: header items overlap: {state['overlaps']}")
                 if state["switchButtons"] != 3:
@@ -160,17 +184,28 @@ def test_chapters_link_to_their_notebook_download_and_colab(browser, server):
         with urllib.request.urlopen(href, timeout=10) as response:
             nb = nbformat.reads(response.read().decode("utf-8"), as_version=4)
         nbformat.validate(nb)
-        assert any(c.cell_type == "code" and c.outputs for c in nb.cells), f"{doc}: the download has no outputs"
+        assert any(c.cell_type == "code" and c.outputs for c in nb.cells), (
+            f"{doc}: the download has no outputs"
+        )
 
-        colab = [a.get_attribute("href") for a in browser.find_elements("css selector", "a[href*='colab.research']")]
+        colab = [
+            a.get_attribute("href")
+            for a in browser.find_elements("css selector", "a[href*='colab.research']")
+        ]
         assert len(colab) == 1, f"{doc}: Colab links {colab}"
         prefix = f"https://colab.research.google.com/github/{owner_repo}/blob/{repo['branch']}/"
-        assert colab[0].startswith(prefix), f"{doc}: {colab[0]} is not in {repo['url']} at {repo['branch']}"
-        target = ROOT / colab[0][len(prefix):]
-        assert target == ROOT / f"{doc}.ipynb" and target.is_file(), f"{doc}: Colab opens {target}, which is missing"
+        assert colab[0].startswith(prefix), (
+            f"{doc}: {colab[0]} is not in {repo['url']} at {repo['branch']}"
+        )
+        target = ROOT / colab[0][len(prefix) :]
+        assert target == ROOT / f"{doc}.ipynb" and target.is_file(), (
+            f"{doc}: Colab opens {target}, which is missing"
+        )
         tracked = nbformat.read(target, as_version=4)
         assert all(not c.get("outputs") for c in tracked.cells if c.cell_type == "code")
-        assert "install-bertnli" in next(c for c in tracked.cells if c.cell_type == "code").metadata.get("tags", [])
+        assert "install-bertnli" in next(
+            c for c in tracked.cells if c.cell_type == "code"
+        ).metadata.get("tags", [])
     assert not severe_errors(browser)
 
 
@@ -194,22 +229,34 @@ def test_korean_search_finds_a_word_with_a_particle_attached(browser, server, si
     for doc in toc_documents():
         words = _page_words((site / f"{doc}.html").read_text(encoding="utf-8"))
         stems = {koreansearch.stem(w) for w in words} - {None}
-        cases += [(s, doc) for s in sorted(stems - words) if s in {"가설", "전제", "모델", "토큰", "문장", "정확도"}]
+        cases += [
+            (s, doc)
+            for s in sorted(stems - words)
+            if s in {"가설", "전제", "모델", "토큰", "문장", "정확도"}
+        ]
     assert cases, "no page writes a glossary word only with a particle: nothing to test"
     remember_language(browser, server, "ko")
     for word, doc in cases[:3]:
         open_page(browser, f"{server}search.html?q={quote(word)}")
         # Sphinx lists the hits one by one (5 ms apart) and fills the summary line last: wait for it,
         # not for the first hit, or a page further down the ranking is missed.
-        WebDriverWait(browser, 30).until(lambda d: d.execute_script(
-            "const s = document.querySelector('#search-results p.search-summary'); return s && s.innerText.trim();"))
+        WebDriverWait(browser, 30).until(
+            lambda d: d.execute_script(
+                "const s = document.querySelector('#search-results p.search-summary'); return s && s.innerText.trim();"
+            )
+        )
         hits = browser.execute_script(
             "return Array.from(document.querySelectorAll('#search-results ul.search li a'))"
-            ".map(a => a.getAttribute('href'));")
-        assert any(doc in h for h in hits), f"search for {word!r} missed {doc} (which has it with a particle): {hits}"
+            ".map(a => a.getAttribute('href'));"
+        )
+        assert any(doc in h for h in hits), (
+            f"search for {word!r} missed {doc} (which has it with a particle): {hits}"
+        )
     screenshot(browser, f"search.particle.{word}")
     summary = browser.find_element("css selector", "#search-results").text
-    assert "검색" in summary and "Search Results" not in summary, f"search page not in Korean: {summary[:200]!r}"
+    assert "검색" in summary and "Search Results" not in summary, (
+        f"search page not in Korean: {summary[:200]!r}"
+    )
     heading = browser.find_element("css selector", ".bd-search-container > h1").text
     assert heading == "검색", f"search page title not in Korean: {heading!r}"
     assert not severe_errors(browser)
@@ -237,7 +284,9 @@ def test_theme_labels_follow_the_language_and_tables_read_well(browser, server):
     assert ko["prevnext"] == ["이전", "다음"], ko
     assert ko["placeholder"] == "이 책에서 검색...", ko
     assert ko["wordBreak"] == "keep-all", ko
-    assert ko["numAlign"] == "right" and ko["padding"] >= 6, f"output table cells not padded/aligned: {ko}"
+    assert ko["numAlign"] == "right" and ko["padding"] >= 6, (
+        f"output table cells not padded/aligned: {ko}"
+    )
     screenshot(browser, "theme.ko")
     set_language(browser, "en")
     en = browser.execute_script(THEME_JS)
@@ -246,15 +295,21 @@ def test_theme_labels_follow_the_language_and_tables_read_well(browser, server):
     assert not severe_errors(browser)
 
 
-def test_no_figure_on_the_site_was_drawn_with_missing_glyphs(browser, server, built_book, executed_notebooks):
+def test_no_figure_on_the_site_was_drawn_with_missing_glyphs(
+    browser, server, built_book, executed_notebooks
+):
     """Every executed chapter drew its figures with a Hangul font: no glyph message anywhere, and the
     build recorded the font this machine uses now (book/_ext/hangulfigures.py)."""
     from bertnli.book.fonts import font_stamp
 
     stamp_file = built_book / "bertnli-figure-font.txt"
-    assert stamp_file.is_file(), "the build did not record the figures' font (book/_ext/hangulfigures.py)"
+    assert stamp_file.is_file(), (
+        "the build did not record the figures' font (book/_ext/hangulfigures.py)"
+    )
     stamp = stamp_file.read_text(encoding="utf-8").strip()
-    assert stamp != "none" and stamp == font_stamp(), f"figures drawn with {stamp!r}, now {font_stamp()!r}"
+    assert stamp != "none" and stamp == font_stamp(), (
+        f"figures drawn with {stamp!r}, now {font_stamp()!r}"
+    )
     figures = 0
     chapters = [d for d in toc_documents() if d.startswith("notebooks/")]
     for doc in chapters:
@@ -336,9 +391,12 @@ def test_phone_glossary_in_korean_shows_the_terms_and_the_korean_explanation(bro
         by_header = {c["header"]: c for c in state["cells"]}
         for header in ("English", "한국어", "설명"):
             cell = by_header[header]
-            assert cell["shown"] and 0 <= cell["left"] and cell["right"] <= state["width"] + 1, \
+            assert cell["shown"] and 0 <= cell["left"] and cell["right"] <= state["width"] + 1, (
                 f"glossary [ko] at {state['width']} px: column {header!r} is off screen: {cell}"
-        assert not by_header["Explanation"]["shown"], "glossary [ko]: the English explanation takes the room"
+            )
+        assert not by_header["Explanation"]["shown"], (
+            "glossary [ko]: the English explanation takes the room"
+        )
         phone_screenshot(browser, "glossary.ko")
         remember_language(browser, server, "en")
         open_page(browser, page_url(server, "book/glossary"))
@@ -386,22 +444,39 @@ def test_chapter_outputs_read_well_at_any_width(browser, server, site, size):
                     alt = image["alt"]
                     if not alt or re.search(r"\.(png|jpe?g|svg)\b|_images/", alt):
                         problems.append(f"{where}: figure alt text {alt!r} is a file name")
-                    elif not alt.startswith("Figure" if mode == "en" else "그림") or " · " in alt or (
-                            mode == "en" and re.search(r"[\uac00-\ud7a3]", alt)):
-                        problems.append(f"{where}: figure alt text {alt[:60]!r} is not in the page's language")
+                    elif (
+                        not alt.startswith("Figure" if mode == "en" else "그림")
+                        or " · " in alt
+                        or (mode == "en" and re.search(r"[\uac00-\ud7a3]", alt))
+                    ):
+                        problems.append(
+                            f"{where}: figure alt text {alt[:60]!r} is not in the page's language"
+                        )
                     if image["link"] != image["src"]:
-                        problems.append(f"{where}: figure {image['src'][-20:]} does not open full size")
+                        problems.append(
+                            f"{where}: figure {image['src'][-20:]} does not open full size"
+                        )
                 if state["indexLinks"]:
                     problems.append(f"{where}: links to the (empty) index")
                 if doc.endswith("03_fine_tuning"):
-                    if not (state["pair"] and "Premise" in state["pair"] and "Hypothesis" in state["pair"]):
-                        problems.append(f"{where}: the prediction does not say which pair: {state['pair']!r}")
+                    if not (
+                        state["pair"]
+                        and "Premise" in state["pair"]
+                        and "Hypothesis" in state["pair"]
+                    ):
+                        problems.append(
+                            f"{where}: the prediction does not say which pair: {state['pair']!r}"
+                        )
                     if any(right > state["width"] + 1 for right in state["bars"]):
-                        problems.append(f"{where}: probability bars past the screen: {state['bars']}")
+                        problems.append(
+                            f"{where}: probability bars past the screen: {state['bars']}"
+                        )
         icon = browser.execute_script(OUTPUTS_JS)["icon"]
         assert icon, "no favicon link"
         with urllib.request.urlopen(icon, timeout=10) as response:
-            assert response.status == 200 and response.headers.get_content_type().startswith("image/")
+            assert response.status == 200 and response.headers.get_content_type().startswith(
+                "image/"
+            )
         assert not problems, "\n".join(problems)
     finally:
         browser.set_window_size(1280, 900)

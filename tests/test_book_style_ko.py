@@ -30,18 +30,24 @@ HANGUL = "가-힣"
 # After a gloss's closing parenthesis only a particle may follow; these start a suffix that
 # belongs to the word itself (토큰(token)화되고, 사전 학습(pretraining)된).
 WORD_SUFFIX = re.compile(r"^(?:화|된|되|하|한|할|함|합|해|했|시키|시킨|적|성|들|스러)")
-GLOSS = re.compile(rf"(?P<ko>[{HANGUL}][{HANGUL}0-9 ]*?)\*{{0,2}}\((?P<en>[A-Za-z][^()\n{HANGUL}]*)\)")
-GLOSS_IN_PARENTHESES = re.compile(rf"\((?P<ko>[{HANGUL}][{HANGUL} ]*), (?P<en>[A-Za-z][A-Za-z -]*)\)")
+GLOSS = re.compile(
+    rf"(?P<ko>[{HANGUL}][{HANGUL}0-9 ]*?)\*{{0,2}}\((?P<en>[A-Za-z][^()\n{HANGUL}]*)\)"
+)
+GLOSS_IN_PARENTHESES = re.compile(
+    rf"\((?P<ko>[{HANGUL}][{HANGUL} ]*), (?P<en>[A-Za-z][A-Za-z -]*)\)"
+)
 NESTED = re.compile(rf"\([^()\n]*[{HANGUL}][^()\n]*\([A-Za-z][^()\n{HANGUL}]*\)[^()\n]*\)")
 BRITISH = re.compile(
     r"\b(?:\w*(?:summar|recogn|memor|vector|optim|organ|normal|initial|token|util|minim|maxim|real|special|"
     r"general|visual|categor|prior|emphas|standard|serial|parallel|custom|character|synchron)is(?:e|es|ed|ing|ation|"
     r"ations|er|ers)|colour\w*|neighbour\w*|behaviour\w*|favour\w*|\w*labelled|\w*labelling|modelling|centre|"
     r"analyse[sd]?)\b",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 # ----------------------------------------------------------------------------- reading the guide
+
 
 def _table(path: Path, first_header: str) -> list[list[str]]:
     """Rows of the markdown table whose first header cell is ``first_header``."""
@@ -66,8 +72,10 @@ def loanwords() -> dict[str, str]:
 
 def banned() -> dict[str, tuple[str, list[str]]]:
     """English term -> (the rendering used, the renderings banned), from the decisions table."""
-    return {row[0]: (row[1], [b.strip() for b in row[2].split(",") if b.strip()])
-            for row in _table(STYLE, "English")}
+    return {
+        row[0]: (row[1], [b.strip() for b in row[2].split(",") if b.strip()])
+        for row in _table(STYLE, "English")
+    }
 
 
 def glossary_korean() -> dict[str, str]:
@@ -77,6 +85,7 @@ def glossary_korean() -> dict[str, str]:
 
 # ----------------------------------------------------------------------------- reading the text
 
+
 def _tags(cell) -> list[str]:
     return list(cell.get("metadata", {}).get("tags", []))
 
@@ -84,12 +93,17 @@ def _tags(cell) -> list[str]:
 def _cells(path: Path, lang: str) -> list[str]:
     """A chapter's prose in ``lang``: Markdown cells, and the paragraphs that code cells say
     (``say(f\"\"\"...\"\"\")``, bertnli.book.prose) with their ``{...}`` fields as written."""
-    return [(template_of(c.source) or "") if c.cell_type == "code" else c.source
-            for c in jupytext.read(path).cells if lang in _tags(c)]
+    return [
+        (template_of(c.source) or "") if c.cell_type == "code" else c.source
+        for c in jupytext.read(path).cells
+        if lang in _tags(c)
+    ]
 
 
 def _divs(path: Path, lang: str) -> list[str]:
-    return re.findall(rf"^::::\{{div\}} {lang}\n(.*?)^::::$", path.read_text(encoding="utf-8"), flags=re.M | re.S)
+    return re.findall(
+        rf"^::::\{{div\}} {lang}\n(.*?)^::::$", path.read_text(encoding="utf-8"), flags=re.M | re.S
+    )
 
 
 def _prose(markdown: str) -> str:
@@ -111,7 +125,9 @@ def english_units() -> dict[str, list[str]]:
     units = {p.stem: _cells(p, "lang-en") for p in CHAPTERS}
     units |= {f"book/{p.stem}": _divs(p, "lang-en") for p in PAGES}
     units["README"] = [(ROOT / "README.md").read_text(encoding="utf-8")]
-    units |= {f"src/{p.name}": [p.read_text(encoding="utf-8")] for p in SOURCES}  # docstrings, help, messages
+    units |= {
+        f"src/{p.name}": [p.read_text(encoding="utf-8")] for p in SOURCES
+    }  # docstrings, help, messages
     return units
 
 
@@ -122,7 +138,19 @@ KOREAN = korean_units()
 
 # Hangul spellings of English words that are not terms of their own in the guide's list, but make a
 # compound a loanword too: 테스트 세트(test set) repeats the English, as 체크포인트(checkpoint) would.
-TRANSLITERATED = {"테스트", "세트", "멀티", "헤드", "셀프", "어텐션", "서브워드", "태그", "릴리스", "포크", "셋"}
+TRANSLITERATED = {
+    "테스트",
+    "세트",
+    "멀티",
+    "헤드",
+    "셀프",
+    "어텐션",
+    "서브워드",
+    "태그",
+    "릴리스",
+    "포크",
+    "셋",
+}
 
 
 def gloss_problems(blocks: list[str], compounds: bool = True) -> list[str]:
@@ -133,31 +161,55 @@ def gloss_problems(blocks: list[str], compounds: bool = True) -> list[str]:
     problems, seen_english, seen_korean = [], {}, {}
     for m in GLOSS.finditer(text):
         ko, en = m["ko"].strip(), m["en"].strip()
-        where = text[max(0, m.start() - 20):m.end() + 8].replace("\n", " ")
-        term = next((k for k in sorted(native, key=len, reverse=True) if ko == k or ko.endswith(" " + k)), None)
+        where = text[max(0, m.start() - 20) : m.end() + 8].replace("\n", " ")
+        term = next(
+            (k for k in sorted(native, key=len, reverse=True) if ko == k or ko.endswith(" " + k)),
+            None,
+        )
         loan = ko.split()[-1]
-        if lw.get(loan, "").lower() == en.lower():  # 패딩(padding); a compound like 동적 패딩(dynamic padding) may
+        if (
+            lw.get(loan, "").lower() == en.lower()
+        ):  # 패딩(padding); a compound like 동적 패딩(dynamic padding) may
             problems.append(f"loanword glossed: {loan}({en}) in {where!r}; loanwords take no gloss")
-        elif compounds and len(_gloss_words(ko)) >= 2 and len(_gloss_words(ko)) == len(re.split(r"[\s-]+", en)):
-            problems.append(f"loanword glossed: {ko}({en}) in {where!r}; a term spelled as its English sounds takes no gloss")
-        of_term = term and (en.lower() == native[term].lower() or en.isupper())  # 자연어 추론(NLI) glosses it too
+        elif (
+            compounds
+            and len(_gloss_words(ko)) >= 2
+            and len(_gloss_words(ko)) == len(re.split(r"[\s-]+", en))
+        ):
+            problems.append(
+                f"loanword glossed: {ko}({en}) in {where!r}; a term spelled as its English sounds takes no gloss"
+            )
+        of_term = term and (
+            en.lower() == native[term].lower() or en.isupper()
+        )  # 자연어 추론(NLI) glosses it too
         if of_term and term in seen_korean:
             problems.append(f"'{term}' glossed twice: first {seen_korean[term]!r}, again {where!r}")
         if of_term:
             seen_korean.setdefault(term, where)
         words, en_words = ko.split(), en.lower().split()
-        if len(en_words) > 1 and len(words) >= len(en_words) and all(  # 테스트 세트(test set): every word a loanword
-                lw.get(w, "").lower() == e for w, e in zip(words[-len(en_words):], en_words)):
-            problems.append(f"loanword glossed: {' '.join(words[-len(en_words):])}({en}) in {where!r}; "
-                            "loanwords take no gloss")
-        if WORD_SUFFIX.match(text[m.end():]):
-            problems.append(f"gloss inside a word: {where!r}; put the gloss after the whole word, or rephrase")
+        if (
+            len(en_words) > 1
+            and len(words) >= len(en_words)
+            and all(  # 테스트 세트(test set): every word a loanword
+                lw.get(w, "").lower() == e for w, e in zip(words[-len(en_words) :], en_words)
+            )
+        ):
+            problems.append(
+                f"loanword glossed: {' '.join(words[-len(en_words) :])}({en}) in {where!r}; "
+                "loanwords take no gloss"
+            )
+        if WORD_SUFFIX.match(text[m.end() :]):
+            problems.append(
+                f"gloss inside a word: {where!r}; put the gloss after the whole word, or rephrase"
+            )
         key = en.lower()
         if key in seen_english:
             problems.append(f"'{en}' glossed twice: first {seen_english[key]!r}, again {where!r}")
         seen_english.setdefault(key, where)
-        if term and term not in lw and key.startswith(native[term].lower()):  # not a name: 말뭉치(Stanford ...)
-            earlier = _mask_longer(text[:m.start()], term, native)
+        if (
+            term and term not in lw and key.startswith(native[term].lower())
+        ):  # not a name: 말뭉치(Stanford ...)
+            earlier = _mask_longer(text[: m.start()], term, native)
             if re.search(re.escape(term), earlier):
                 problems.append(f"gloss not at the first use of '{term}': {where!r}")
     for m in NESTED.finditer(text):
@@ -202,22 +254,39 @@ def banned_in(text: str, exempt: str = "") -> list[str]:
 
 
 CODE_PARTICLE = re.compile(rf"`([^`\n]+)`(으로|로|을|를|이|가|은|는|과|와)(?![{HANGUL}])")
-PAIR_OF = {"을": "을/를", "를": "을/를", "이": "이/가", "가": "이/가", "은": "은/는", "는": "은/는", "과": "과/와",
-           "와": "과/와", "으로": "으로/로", "로": "으로/로"}
+PAIR_OF = {
+    "을": "을/를",
+    "를": "을/를",
+    "이": "이/가",
+    "가": "이/가",
+    "은": "은/는",
+    "는": "은/는",
+    "과": "과/와",
+    "와": "과/와",
+    "으로": "으로/로",
+    "로": "으로/로",
+}
 
 
 # A number the code fills in (a ``{field}`` of a prose cell's f-string; ``{{`` is a literal brace).
-GLUED_PARTICLE = re.compile(rf"(?<!\{{)\{{([^{{}}\n]+)\}}(?!\}})(으로|로|을|를|이|가|은|는|과|와)(?![{HANGUL}])")
+GLUED_PARTICLE = re.compile(
+    rf"(?<!\{{)\{{([^{{}}\n]+)\}}(?!\}})(으로|로|을|를|이|가|은|는|과|와)(?![{HANGUL}])"
+)
 
 
 def code_particle_problems(block: str) -> list[str]:
     """`code`+particle whose particle does not fit how the code name is read (bertnli.book.korean), and
     a varying particle after a glued number, whose final sound nobody knows when writing."""
     text = re.sub(r"```.*?```", " ", block, flags=re.S)
-    prose = re.sub(r"`[^`\n]*`", " ", text)  # `f"{max_len}를"` in a code span is an example, not a field
-    found = [f"{m.group(0)}: a glued number takes a counter or a fixed postposition (에서, 에, 의), "
-             "not 을/를, 이/가 ...; or use a percent format" for m in GLUED_PARTICLE.finditer(prose)
-             if not m[1].endswith("%")]
+    prose = re.sub(
+        r"`[^`\n]*`", " ", text
+    )  # `f"{max_len}를"` in a code span is an example, not a field
+    found = [
+        f"{m.group(0)}: a glued number takes a counter or a fixed postposition (에서, 에, 의), "
+        "not 을/를, 이/가 ...; or use a percent format"
+        for m in GLUED_PARTICLE.finditer(prose)
+        if not m[1].endswith("%")
+    ]
     for m in CODE_PARTICLE.finditer(text):
         right = particle(m[1], PAIR_OF[m[2]])
         if right != m[2] and "(" not in right:
@@ -231,7 +300,11 @@ def korean_comment_problems(block: str) -> list[str]:
     for code in re.findall(r"```[^\n]*\n(.*?)```", block, flags=re.S):
         for line in code.splitlines():
             comment = re.search(r"(?:^|\s)#\s*(.*)$", line)
-            if comment and comment.group(1).strip() and not re.search(f"[{HANGUL}]", comment.group(1)):
+            if (
+                comment
+                and comment.group(1).strip()
+                and not re.search(f"[{HANGUL}]", comment.group(1))
+            ):
                 problems.append(line.strip())
     return problems
 
@@ -245,11 +318,18 @@ def shared_comment_problems(page: str) -> list[str]:
         lines = code.splitlines()
         for i, line in enumerate(lines):
             comment = re.search(r"(?:^|\s)#\s*(.*)$", line)
-            if not comment or not comment.group(1).strip() or re.search(f"[{HANGUL}]", comment.group(1)):
+            if (
+                not comment
+                or not comment.group(1).strip()
+                or re.search(f"[{HANGUL}]", comment.group(1))
+            ):
                 continue
             below = lines[i + 1].strip() if i + 1 < len(lines) else ""
-            if line.lstrip().startswith("#") and (below.startswith("#") and re.search(f"[{HANGUL}]", below)
-                                                  or shared_comment_continues(lines, i)):
+            if line.lstrip().startswith("#") and (
+                below.startswith("#")
+                and re.search(f"[{HANGUL}]", below)
+                or shared_comment_continues(lines, i)
+            ):
                 continue
             problems.append(line.strip())
     return problems
@@ -258,12 +338,17 @@ def shared_comment_problems(page: str) -> list[str]:
 def shared_comment_continues(lines: list[str], i: int) -> bool:
     """A full-line English comment continued on the next line(s), the Korean line under the last one."""
     j = i + 1
-    while j < len(lines) and lines[j].lstrip().startswith("#") and not re.search(f"[{HANGUL}]", lines[j]):
+    while (
+        j < len(lines)
+        and lines[j].lstrip().startswith("#")
+        and not re.search(f"[{HANGUL}]", lines[j])
+    ):
         j += 1
     return j > i + 1 and j < len(lines) and lines[j].lstrip().startswith("#")
 
 
 # ----------------------------------------------------------------------------- tests
+
 
 @pytest.mark.parametrize("name", sorted(KOREAN))
 def test_glosses_follow_the_guide(name):
@@ -288,16 +373,23 @@ def test_no_code_name_carries_a_wrong_particle(name):
 @pytest.mark.parametrize("name", sorted(KOREAN))
 def test_code_comments_in_korean_cells_are_korean(name):
     found = [line for block in KOREAN[name] for line in korean_comment_problems(block)]
-    assert not found, f"{name}: English comments in a Korean cell's code block:\n" + "\n".join(found)
+    assert not found, f"{name}: English comments in a Korean cell's code block:\n" + "\n".join(
+        found
+    )
 
 
 @pytest.mark.parametrize("path", PAGES, ids=lambda p: p.stem)
 def test_code_comments_both_languages_see_are_bilingual(path):
     found = shared_comment_problems(path.read_text(encoding="utf-8"))
-    assert not found, f"{path.name}: English-only comments in a code block both languages share:\n" + "\n".join(found)
+    assert not found, (
+        f"{path.name}: English-only comments in a code block both languages share:\n"
+        + "\n".join(found)
+    )
 
 
-@pytest.mark.parametrize("path", [*CHAPTERS, *PAGES, *SOURCES], ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize(
+    "path", [*CHAPTERS, *PAGES, *SOURCES], ids=lambda p: str(p.relative_to(ROOT))
+)
 def test_no_banned_rendering(path):
     if path == STYLE:
         return  # the guide names them
@@ -317,25 +409,36 @@ def test_english_prose_uses_american_spelling(name):
     blocks = english_units()[name]
     text = "\n".join(blocks if name.startswith("src/") else (_prose(b) for b in blocks))
     found = sorted({m.group(0) for m in BRITISH.finditer(text)})
-    assert not found, f"{name}: British spelling {found}; the book uses American spelling (book/style-ko.md)"
+    assert not found, (
+        f"{name}: British spelling {found}; the book uses American spelling (book/style-ko.md)"
+    )
 
 
 @pytest.mark.parametrize("path", PAGES, ids=lambda p: p.stem)
 def test_page_prose_comes_in_pairs(path):
-    langs = re.findall(r"^::::\{div\} (lang-en|lang-ko)$", path.read_text(encoding="utf-8"), flags=re.M)
-    pairs = [set(langs[i:i + 2]) for i in range(0, len(langs), 2)]
+    langs = re.findall(
+        r"^::::\{div\} (lang-en|lang-ko)$", path.read_text(encoding="utf-8"), flags=re.M
+    )
+    pairs = [set(langs[i : i + 2]) for i in range(0, len(langs), 2)]
     bad = [i for i, pair in enumerate(pairs) if pair != {"lang-en", "lang-ko"}]
-    assert not bad, f"{path.name}: block pair {bad[0] + 1} is not one lang-en and one lang-ko div: {langs}"
+    assert not bad, (
+        f"{path.name}: block pair {bad[0] + 1} is not one lang-en and one lang-ko div: {langs}"
+    )
 
 
 def test_the_guide_and_the_glossary_spell_each_term_alike():
     """A loanword listed in the guide and a glossary entry for the same English use one spelling."""
     by_english = {english.lower(): korean for korean, english in glossary_korean().items()}
-    differ = {k: by_english[e.lower()] for k, e in loanwords().items() if by_english.get(e.lower(), k) != k}
+    differ = {
+        k: by_english[e.lower()]
+        for k, e in loanwords().items()
+        if by_english.get(e.lower(), k) != k
+    }
     assert not differ, f"the guide's loanword list and the glossary disagree: {differ}"
     for term, (used, _) in banned().items():
-        assert by_english.get(term.lower(), used) == used, f"'{term}': the guide says '{used}', the glossary " \
-                                                          f"'{by_english[term.lower()]}'"
+        assert by_english.get(term.lower(), used) == used, (
+            f"'{term}': the guide says '{used}', the glossary '{by_english[term.lower()]}'"
+        )
 
 
 def test_the_checks_catch_what_they_should():
@@ -349,32 +452,63 @@ def test_the_checks_catch_what_they_should():
     assert not gloss_problems(["사전 학습(pretraining)으로 얻은 것. 학습률(learning rate)"])
     assert banned_in("에포크마다 어휘 집합을") and not banned_in("에폭마다 어휘를")
     assert banned_in("개발·테스트 세트도") and not banned_in("검증·테스트 세트도")
-    assert gloss_problems(["테스트 세트(test set)로 잽니다"]) and gloss_problems(["태그(tag)로 설치"])
+    assert gloss_problems(["테스트 세트(test set)로 잽니다"]) and gloss_problems(
+        ["태그(tag)로 설치"]
+    )
     assert not gloss_problems(["학습 세트(training set)로 학습합니다"])
-    assert shared_comment_problems("```bash\nmake venv  # create it\n```") == ["make venv  # create it"]
-    assert shared_comment_problems("```bash\nmake venv  # create it · 만들기\n# long English\n# 긴 한국어\nx\n```") == []
-    assert shared_comment_problems("::::{div} lang-en\n```bash\nx  # only English\n```\n::::\n") == []
-    assert korean_comment_problems("```bash\n# one GPU\npython x  # run\n```") == ["# one GPU", "python x  # run"]
+    assert shared_comment_problems("```bash\nmake venv  # create it\n```") == [
+        "make venv  # create it"
+    ]
+    assert (
+        shared_comment_problems(
+            "```bash\nmake venv  # create it · 만들기\n# long English\n# 긴 한국어\nx\n```"
+        )
+        == []
+    )
+    assert (
+        shared_comment_problems("::::{div} lang-en\n```bash\nx  # only English\n```\n::::\n") == []
+    )
+    assert korean_comment_problems("```bash\n# one GPU\npython x  # run\n```") == [
+        "# one GPU",
+        "python x  # run",
+    ]
     assert korean_comment_problems("```bash\n# GPU 한 개\n```") == []
-    assert code_particle_problems("`max_len`를 `bert.base`을") == ["`max_len`를 -> `max_len`을",
-                                                                 "`bert.base`을 -> `bert.base`를"]
+    assert code_particle_problems("`max_len`를 `bert.base`을") == [
+        "`max_len`를 -> `max_len`을",
+        "`bert.base`을 -> `bert.base`를",
+    ]
     assert code_particle_problems("{n}를 보면") and not code_particle_problems("{s:.1%}를")
-    assert code_particle_problems("{laptop.epochs}이 지나면") and not code_particle_problems("{{literal}}를")
+    assert code_particle_problems("{laptop.epochs}이 지나면") and not code_particle_problems(
+        "{{literal}}를"
+    )
     assert not code_particle_problems("{n}개를") and BRITISH.search("unlabelled text")
-    assert gloss_problems(["나머지는 테스트 세트(test set)에 둡니다."]) and gloss_problems(["블록은 멀티 헤드 셀프 어텐션(multi-head self-attention)으로"])
-    assert not gloss_problems(["배치를 동적 패딩(dynamic padding)으로 묶고 학습 세트(training set)를 씁니다."])
-    twice = gloss_problems(["자연어 추론(natural language inference)을 봅니다. 자연어 추론(NLI)의 입력은"])
+    assert gloss_problems(["나머지는 테스트 세트(test set)에 둡니다."]) and gloss_problems(
+        ["블록은 멀티 헤드 셀프 어텐션(multi-head self-attention)으로"]
+    )
+    assert not gloss_problems(
+        ["배치를 동적 패딩(dynamic padding)으로 묶고 학습 세트(training set)를 씁니다."]
+    )
+    twice = gloss_problems(
+        ["자연어 추론(natural language inference)을 봅니다. 자연어 추론(NLI)의 입력은"]
+    )
     assert any("'자연어 추론' glossed twice" in p for p in twice), twice
-    assert BRITISH.search("we summarise") and BRITISH.search("labelled data") and not BRITISH.search("tokenize, premise")
+    assert (
+        BRITISH.search("we summarise")
+        and BRITISH.search("labelled data")
+        and not BRITISH.search("tokenize, premise")
+    )
 
 
 def page_table_headers(text: str) -> list[list[str]]:
     """The header row of every markdown table of a page."""
     lines = text.splitlines()
-    return [[c.strip() for c in line.strip().strip("|").split("|")]
-            for i, line in enumerate(lines[:-1])
-            if line.startswith("|") and re.match(r"^\|[\s:|-]+\|$", lines[i + 1])
-            and (i == 0 or not lines[i - 1].startswith("|"))]
+    return [
+        [c.strip() for c in line.strip().strip("|").split("|")]
+        for i, line in enumerate(lines[:-1])
+        if line.startswith("|")
+        and re.match(r"^\|[\s:|-]+\|$", lines[i + 1])
+        and (i == 0 or not lines[i - 1].startswith("|"))
+    ]
 
 
 @pytest.mark.parametrize("path", PAGES, ids=lambda p: p.stem)

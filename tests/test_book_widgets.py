@@ -3,14 +3,14 @@
 import re
 
 import torch
-
-from bertnli import BERTClassifier, BERTModel, LABELS, Vocab
-from bertnli.book import widgets as W
 from helpers.tiny_task import VOCAB, tiny_bert
+
+from bertnli import LABELS, BERTClassifier, BERTModel, Vocab
+from bertnli.book import widgets as W
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 PREMISE = "a man in a red shirt is playing a guitar on stage".split()  # 12 tokens
-HYPOTHESIS = "a person plays music".split()                                 # 4 tokens
+HYPOTHESIS = "a person plays music".split()  # 4 tokens
 WORDS = sorted({*PREMISE, *HYPOTHESIS, "dog", "runs", "."})
 
 
@@ -21,8 +21,11 @@ def chips(html, method):
 
 
 def kept(html, method, segment):
-    return [tok for state, seg, tok in chips(html, method)
-            if state == "kept" and seg == segment and tok not in ("&lt;cls&gt;", "&lt;sep&gt;")]
+    return [
+        tok
+        for state, seg, tok in chips(html, method)
+        if state == "kept" and seg == segment and tok not in ("&lt;cls&gt;", "&lt;sep&gt;")
+    ]
 
 
 def dropped(html, method):
@@ -31,8 +34,14 @@ def dropped(html, method):
 
 def test_truncation_html_marks_kept_and_dropped_tokens():
     html = W.truncation_html(PREMISE, HYPOTHESIS, 13)  # budget 10: the two rules disagree
-    assert kept(html, "longest_first", "A") == PREMISE[:6] and kept(html, "longest_first", "B") == HYPOTHESIS
-    assert kept(html, "proportional", "A") == PREMISE[:8] and kept(html, "proportional", "B") == HYPOTHESIS[:2]
+    assert (
+        kept(html, "longest_first", "A") == PREMISE[:6]
+        and kept(html, "longest_first", "B") == HYPOTHESIS
+    )
+    assert (
+        kept(html, "proportional", "A") == PREMISE[:8]
+        and kept(html, "proportional", "B") == HYPOTHESIS[:2]
+    )
     assert dropped(html, "longest_first") == PREMISE[6:]
     assert dropped(html, "proportional") == PREMISE[8:] + HYPOTHESIS[2:]
     assert "line-through" in html and "&lt;cls&gt;" in html and "&lt;sep&gt;" in html
@@ -40,8 +49,9 @@ def test_truncation_html_marks_kept_and_dropped_tokens():
 
 
 def test_explorer_bundle_and_static_html():
-    explorer = W.truncation_explorer([(" ".join(PREMISE), " ".join(HYPOTHESIS)), ("a dog runs", "a dog .")],
-                                     max_len=13)
+    explorer = W.truncation_explorer(
+        [(" ".join(PREMISE), " ".join(HYPOTHESIS)), ("a dog runs", "a dog .")], max_len=13
+    )
     bundle = explorer._repr_mimebundle_()
     assert WIDGET_VIEW in bundle and "text/html" in bundle and "text/plain" in bundle
     assert bundle["text/html"].startswith(W.truncation_html(PREMISE, HYPOTHESIS, 13))
@@ -55,7 +65,9 @@ def test_explorer_updates_when_controls_change():
     explorer.controls["max_len"].value = 19  # everything fits
     assert dropped(out.value, "longest_first") == dropped(out.value, "proportional") == []
     explorer.controls["max_len"].value = 9  # budget 6
-    assert kept(out.value, "proportional", "A") == PREMISE[:5]  # 6 * 12/16 = 4.5: the half goes to the premise
+    assert (
+        kept(out.value, "proportional", "A") == PREMISE[:5]
+    )  # 6 * 12/16 = 4.5: the half goes to the premise
     assert kept(out.value, "longest_first", "B") == HYPOTHESIS[:3]
     explorer.controls["pair"].value = 1
     assert kept(out.value, "longest_first", "A") == ["a", "dog"] and "max_len = 9" in out.value
@@ -74,8 +86,15 @@ def test_probability_bars():
 def tiny_classifier():
     torch.manual_seed(0)
     vocab = Vocab(["<unk>", "<pad>", "<mask>", "<cls>", "<sep>", *WORDS])
-    bert = BERTModel(len(vocab), num_hiddens=16, ffn_num_hiddens=32, num_heads=2, num_blks=1, dropout=0.0,
-                     max_len=32)
+    bert = BERTModel(
+        len(vocab),
+        num_hiddens=16,
+        ffn_num_hiddens=32,
+        num_heads=2,
+        num_blks=1,
+        dropout=0.0,
+        max_len=32,
+    )
     return BERTClassifier(bert), vocab
 
 
@@ -85,7 +104,10 @@ def test_prediction_form_classifies_on_click():
     bundle = form._repr_mimebundle_()
     assert WIDGET_VIEW in bundle and "Prediction · 예측" in bundle["text/html"]
     c = form.controls
-    assert c["premise"].description == "Premise · 전제" and c["hypothesis"].description == "Hypothesis · 가설"
+    assert (
+        c["premise"].description == "Premise · 전제"
+        and c["hypothesis"].description == "Hypothesis · 가설"
+    )
     assert c["classify"].description == "Classify · 분류"
     c["premise"].value, c["hypothesis"].value = "A dog runs.", "A man is playing."
     c["output"].value = ""
@@ -101,8 +123,12 @@ def test_prediction_form_classifies_on_click():
 
 def test_prediction_form_examples_picker():
     model, vocab = tiny_classifier()
-    form = W.prediction_form(model, vocab, max_len=32, examples=[("a dog runs", "a man plays"),
-                                                                 ("a man plays guitar", "a person plays music")])
+    form = W.prediction_form(
+        model,
+        vocab,
+        max_len=32,
+        examples=[("a dog runs", "a man plays"), ("a man plays guitar", "a person plays music")],
+    )
     form.controls["examples"].value = 1
     assert form.controls["premise"].value == "a man plays guitar"
     assert "bn-label" in form.controls["output"].value
@@ -111,10 +137,17 @@ def test_prediction_form_examples_picker():
 def test_the_prediction_form_says_when_it_cannot_read_the_words():
     from bertnli.book import widgets as W
 
-    form = W.prediction_form(BERTClassifier(tiny_bert()), VOCAB, max_len=32,
-                             examples=[("a dog is running in the park .", "a man is sleeping .")])
+    form = W.prediction_form(
+        BERTClassifier(tiny_bert()),
+        VOCAB,
+        max_len=32,
+        examples=[("a dog is running in the park .", "a man is sleeping .")],
+    )
     assert "<unk>" not in form.controls["output"].value  # English it knows: no note
-    form.controls["premise"].value, form.controls["hypothesis"].value = "개가 공원에서 달린다", "남자가 잔다"
+    form.controls["premise"].value, form.controls["hypothesis"].value = (
+        "개가 공원에서 달린다",
+        "남자가 잔다",
+    )
     form.controls["classify"].click()
     shown = form.controls["output"].value
     assert "class='bn-bar'" in shown and "&lt;unk&gt;" in shown and "어휘에 없어" in shown

@@ -19,22 +19,37 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers.malicious import WritesAFile
+from helpers.snli_files import write_corpus
+from helpers.tiny_task import tiny_bert, tiny_loader
 
 from bertnli import BERTClassifier, cli, fine_tune, load_pretrained
 from bertnli.run.checkpoint import CHECKPOINT_FILE, FORMAT, HISTORY_FILE, RUN_FILE, load_checkpoint
 from bertnli.sample import NOTICE
-from helpers.snli_files import HEADER, ROWS, row_line, write_corpus
-from helpers.malicious import WritesAFile
-from helpers.tiny_task import tiny_bert, tiny_loader
+
+SAMPLE_PROFILE = {
+    "name": "sample",
+    "model": "sample",
+    "data": "sample",
+    "epochs": 2,
+    "batch_size": 64,
+    "max_len": 64,
+    "lr": 1e-3,
+    "truncation": "longest_first",
+}
 
 
-SAMPLE_PROFILE = {"name": "sample", "model": "sample", "data": "sample", "epochs": 2, "batch_size": 64,
-                  "max_len": 64, "lr": 1e-3, "truncation": "longest_first"}
-
-
-def bertnli(*argv: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bertnli", *argv], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, **(env or {})}, cwd=cwd)
+def bertnli(
+    *argv: str, env: dict | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bertnli", *argv],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+    )
 
 
 def error_lines(stderr: str) -> list[str]:
@@ -47,8 +62,16 @@ def error_lines(stderr: str) -> list[str]:
 def good_run(tmp_path_factory) -> Path:
     """A real one-epoch sample run, made once; cases copy it and break the copy."""
     root = tmp_path_factory.mktemp("good")
-    done = bertnli("finetune", "--epochs", "1", "--out", str(root / "run"), "--device", "cpu",
-                   env={"BERTNLI_CACHE": str(root / "cache")})
+    done = bertnli(
+        "finetune",
+        "--epochs",
+        "1",
+        "--out",
+        str(root / "run"),
+        "--device",
+        "cpu",
+        env={"BERTNLI_CACHE": str(root / "cache")},
+    )
     assert done.returncode == 0, done.stderr
     return root / "run"
 
@@ -60,7 +83,14 @@ def copy_run(good_run: Path, tmp_path: Path) -> Path:
 def api_run(tmp_path: Path) -> Path:
     """A run folder written by the Python API with a plain checkpoint_dir: no profile, no vocabulary."""
     data = tiny_loader()
-    fine_tune(BERTClassifier(tiny_bert()), data, None, epochs=1, device="cpu", checkpoint_dir=tmp_path / "api")
+    fine_tune(
+        BERTClassifier(tiny_bert()),
+        data,
+        None,
+        epochs=1,
+        device="cpu",
+        checkpoint_dir=tmp_path / "api",
+    )
     return tmp_path / "api"
 
 
@@ -76,25 +106,38 @@ def broken_snli(tmp_path: Path) -> Path:
 def case_empty_checkpoint(tmp, good):
     run = copy_run(good, tmp)
     (run / CHECKPOINT_FILE).write_bytes(b"")
-    return ["predict", str(run), "A man sleeps.", "A person rests."], [str(run / CHECKPOINT_FILE),
-                                                                      "not a readable PyTorch checkpoint"]
+    return ["predict", str(run), "A man sleeps.", "A person rests."], [
+        str(run / CHECKPOINT_FILE),
+        "not a readable PyTorch checkpoint",
+    ]
 
 
 def case_truncated_checkpoint(tmp, good):
     run = copy_run(good, tmp)
     data = (run / CHECKPOINT_FILE).read_bytes()
     (run / CHECKPOINT_FILE).write_bytes(data[: len(data) // 2])
-    return ["evaluate", str(run)], [str(run / CHECKPOINT_FILE), "not a readable PyTorch checkpoint", "fine-tune"]
+    return ["evaluate", str(run)], [
+        str(run / CHECKPOINT_FILE),
+        "not a readable PyTorch checkpoint",
+        "fine-tune",
+    ]
 
 
 def case_history_file_as_run(tmp, good):
     run = copy_run(good, tmp)
-    return ["evaluate", str(run / HISTORY_FILE)], [str(run / HISTORY_FILE), "this is a file", "run folder"]
+    return ["evaluate", str(run / HISTORY_FILE)], [
+        str(run / HISTORY_FILE),
+        "this is a file",
+        "run folder",
+    ]
 
 
 def case_api_run_predict(tmp, good):
     run = api_run(tmp)
-    return ["predict", str(run), "A man sleeps.", "A person rests."], [str(run / RUN_FILE), "records no profile"]
+    return ["predict", str(run), "A man sleeps.", "A person rests."], [
+        str(run / RUN_FILE),
+        "records no profile",
+    ]
 
 
 def case_api_run_resume(tmp, good):
@@ -114,52 +157,75 @@ def case_no_run_at_all(tmp, good):
 
 def case_cache_is_a_file(tmp, good):
     (tmp / "cache-file").write_text("x")
-    return (["finetune", "--epochs", "1", "--out", str(tmp / "run")],
-            [str(tmp / "cache-file"), "is a file, not a folder", "BERTNLI_CACHE"], {"BERTNLI_CACHE": str(tmp / "cache-file")})
+    return (
+        ["finetune", "--epochs", "1", "--out", str(tmp / "run")],
+        [str(tmp / "cache-file"), "is a file, not a folder", "BERTNLI_CACHE"],
+        {"BERTNLI_CACHE": str(tmp / "cache-file")},
+    )
 
 
 def case_cache_command_with_cache_a_file(tmp, good):
     (tmp / "cache-file").write_text("x")
-    return ["cache"], [str(tmp / "cache-file"), "is a file"], {"BERTNLI_CACHE": str(tmp / "cache-file")}
+    return (
+        ["cache"],
+        [str(tmp / "cache-file"), "is a file"],
+        {"BERTNLI_CACHE": str(tmp / "cache-file")},
+    )
 
 
 def case_out_is_a_file(tmp, good):
     (tmp / "out.txt").write_text("my notes")
-    return ["finetune", "--epochs", "1", "--out", str(tmp / "out.txt")], [str(tmp / "out.txt"), "is a file"]
+    return ["finetune", "--epochs", "1", "--out", str(tmp / "out.txt")], [
+        str(tmp / "out.txt"),
+        "is a file",
+    ]
 
 
 def case_malformed_notebook(tmp, good):
     (tmp / "nb").mkdir()
     (tmp / "nb" / "01_intro.ipynb").write_text('{"cells": [ {"cell_type": "code", ')
-    return (["classroom", "student-copy", str(tmp / "students"), "--notebooks", str(tmp / "nb")],
-            [str(tmp / "nb" / "01_intro.ipynb"), "not a readable notebook"])
+    return (
+        ["classroom", "student-copy", str(tmp / "students"), "--notebooks", str(tmp / "nb")],
+        [str(tmp / "nb" / "01_intro.ipynb"), "not a readable notebook"],
+    )
 
 
 def case_notebook_that_is_not_a_notebook(tmp, good):
     (tmp / "nb").mkdir()
     (tmp / "nb" / "01_intro.ipynb").write_text(json.dumps({"nbformat": 4, "cells": "not a list"}))
-    return (["classroom", "student-copy", str(tmp / "students"), "--notebooks", str(tmp / "nb")],
-            [str(tmp / "nb" / "01_intro.ipynb"), "notebook"])
+    return (
+        ["classroom", "student-copy", str(tmp / "students"), "--notebooks", str(tmp / "nb")],
+        [str(tmp / "nb" / "01_intro.ipynb"), "notebook"],
+    )
 
 
 def case_snli_not_utf8(tmp, good):
     folder = broken_snli(tmp)
-    return (["finetune", "--data", str(folder), "--epochs", "1", "--out", str(tmp / "run")],
-            [f"{folder / 'snli_1.0_train.txt'}, line 6", "byte 0xff is not UTF-8", "UTF-8"])
+    return (
+        ["finetune", "--data", str(folder), "--epochs", "1", "--out", str(tmp / "run")],
+        [f"{folder / 'snli_1.0_train.txt'}, line 6", "byte 0xff is not UTF-8", "UTF-8"],
+    )
 
 
 def case_snli_short_row(tmp, good):
     folder = write_corpus(tmp / "snli")
     with open(folder / "snli_1.0_test.txt", "a", encoding="utf-8") as f:
         f.write("entailment\tonly two columns\n")
-    return (["evaluate", str(copy_run(good, tmp)), "--split", "test"], ["snli_1.0_test.txt", "line", "columns"],
-            {}, folder)
+    return (
+        ["evaluate", str(copy_run(good, tmp)), "--split", "test"],
+        ["snli_1.0_test.txt", "line", "columns"],
+        {},
+        folder,
+    )
 
 
 def case_model_folder_without_weights(tmp, good):
     (tmp / "bert").mkdir()
     (tmp / "bert" / "vocab.json").write_text('["<unk>"]')
-    return ["finetune", "--model", str(tmp / "bert"), "--epochs", "1"], [str(tmp / "bert"), "pretrained.params"]
+    return ["finetune", "--model", str(tmp / "bert"), "--epochs", "1"], [
+        str(tmp / "bert"),
+        "pretrained.params",
+    ]
 
 
 # Issue 21, item 7: fields missing from a run's files used to end in "unexpected error: KeyError 'bert'".
@@ -185,7 +251,10 @@ RESUME = ("--resume", "--epochs", "2", "--device", "cpu")
 def case_checkpoint_without_model_description(tmp, good):
     run = copy_run(good, tmp)
     file = _edit_checkpoint(run, lambda p: p.pop("model_description"))
-    return ["predict", str(run), "A man sleeps.", "A person rests."], [str(file), "'model_description' is missing"]
+    return ["predict", str(run), "A man sleeps.", "A person rests."], [
+        str(file),
+        "'model_description' is missing",
+    ]
 
 
 def case_checkpoint_description_without_bert(tmp, good):
@@ -215,13 +284,20 @@ def case_checkpoint_without_rng_resumed(tmp, good):
 def case_run_json_description_without_bert_resumed(tmp, good):
     run = copy_run(good, tmp)
     file = _edit_run_json(run, lambda s: s["model_description"].pop("bert"))
-    return ["finetune", "--out", str(run), *RESUME], [str(file), "model_description is incomplete", "'bert'"]
+    return ["finetune", "--out", str(run), *RESUME], [
+        str(file),
+        "model_description is incomplete",
+        "'bert'",
+    ]
 
 
 def case_run_json_max_len_a_string(tmp, good):
     run = copy_run(good, tmp)
     file = _edit_run_json(run, lambda s: s["config"]["profile"].__setitem__("max_len", "64"))
-    return ["predict", str(run), "A man sleeps.", "A person rests."], [str(file), "'max_len' is '64', not an integer"]
+    return ["predict", str(run), "A man sleeps.", "A person rests."], [
+        str(file),
+        "'max_len' is '64', not an integer",
+    ]
 
 
 def case_run_json_profile_a_list_resumed(tmp, good):
@@ -230,7 +306,9 @@ def case_run_json_profile_a_list_resumed(tmp, good):
     return ["finetune", "--out", str(run), *RESUME], [str(file), "records no profile"]
 
 
-CASES = {name.removeprefix("case_"): fn for name, fn in globals().items() if name.startswith("case_")}
+CASES = {
+    name.removeprefix("case_"): fn for name, fn in globals().items() if name.startswith("case_")
+}
 
 
 @pytest.mark.slow
@@ -255,7 +333,9 @@ def test_a_broken_input_gets_a_short_message_naming_the_file(name, tmp_path, goo
         assert words in message, message
 
 
-def test_a_full_disk_while_saving_is_a_message_and_keeps_the_last_checkpoint(tmp_path, monkeypatch, capsys):
+def test_a_full_disk_while_saving_is_a_message_and_keeps_the_last_checkpoint(
+    tmp_path, monkeypatch, capsys
+):
     """ENOSPC while writing epoch 2's checkpoint: a clear message; epoch 1's checkpoint stays whole."""
     from bertnli.run import checkpoint
 
@@ -276,7 +356,9 @@ def test_a_full_disk_while_saving_is_a_message_and_keeps_the_last_checkpoint(tmp
     assert code == 2
     assert f"{run / CHECKPOINT_FILE}: no space left on the disk" in err and "Free some space" in err
     assert load_checkpoint(run)["epoch"] == 1
-    assert sorted(p.name for p in run.iterdir()) == sorted([CHECKPOINT_FILE, RUN_FILE, HISTORY_FILE])
+    assert sorted(p.name for p in run.iterdir()) == sorted(
+        [CHECKPOINT_FILE, RUN_FILE, HISTORY_FILE]
+    )
 
 
 def test_an_unforeseen_error_is_one_message_unless_debugging(monkeypatch, capsys):
@@ -309,14 +391,48 @@ def test_resuming_a_crafted_checkpoint_from_the_command_line_runs_nothing(tmp_pa
     model = BERTClassifier(bert)
     run, target = tmp_path / "run", tmp_path / "side-effect.txt"
     run.mkdir()
-    torch.save({"format": FORMAT, "model": model.state_dict(), "model_description": model.describe(),
-                "optimizer": None, "scaler": None, "epoch": 1, "rng": WritesAFile(target), "config": {},
-                "vocab": vocab.idx_to_token, "history": {"epochs": []}}, run / CHECKPOINT_FILE)
-    (run / RUN_FILE).write_text(json.dumps({"format": FORMAT, "epoch": 1, "config": {"profile": SAMPLE_PROFILE},
-                                            "model_description": model.describe(), "vocab_size": len(vocab)}))
-    done = bertnli("finetune", "--out", str(run), "--resume", "--epochs", "2", "--device", "cpu",
-                   env={"BERTNLI_CACHE": str(tmp_path / "cache")})
-    assert done.returncode == 2 and "refusing to load" in done.stderr and "Traceback" not in done.stderr
+    torch.save(
+        {
+            "format": FORMAT,
+            "model": model.state_dict(),
+            "model_description": model.describe(),
+            "optimizer": None,
+            "scaler": None,
+            "epoch": 1,
+            "rng": WritesAFile(target),
+            "config": {},
+            "vocab": vocab.idx_to_token,
+            "history": {"epochs": []},
+        },
+        run / CHECKPOINT_FILE,
+    )
+    (run / RUN_FILE).write_text(
+        json.dumps(
+            {
+                "format": FORMAT,
+                "epoch": 1,
+                "config": {"profile": SAMPLE_PROFILE},
+                "model_description": model.describe(),
+                "vocab_size": len(vocab),
+            }
+        )
+    )
+    done = bertnli(
+        "finetune",
+        "--out",
+        str(run),
+        "--resume",
+        "--epochs",
+        "2",
+        "--device",
+        "cpu",
+        env={"BERTNLI_CACHE": str(tmp_path / "cache")},
+    )
+    assert (
+        done.returncode == 2
+        and "refusing to load" in done.stderr
+        and "Traceback" not in done.stderr
+    )
     assert not target.exists()
 
 
@@ -327,8 +443,10 @@ def test_a_file_given_as_the_run_is_named_once(tmp_path, capsys):
     (run / CHECKPOINT_FILE).write_bytes(b"")
     assert cli.main(["evaluate", str(run / CHECKPOINT_FILE)]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == (f"bertnli evaluate: error: {run / CHECKPOINT_FILE}: this is a file; give the run folder that "
-                   f"holds it ({run})")
+    assert err == (
+        f"bertnli evaluate: error: {run / CHECKPOINT_FILE}: this is a file; give the run folder that "
+        f"holds it ({run})"
+    )
 
 
 def test_predict_on_a_data_folder_says_it_is_no_run(capsys):
@@ -344,5 +462,7 @@ def test_a_garbled_history_does_not_stop_evaluate(tmp_path, good_run):
     """Probe: history.json is a record for people; evaluate and predict need only run.json and the checkpoint."""
     run = copy_run(good_run, tmp_path)
     (run / HISTORY_FILE).write_text("{oops")
-    done = bertnli("evaluate", str(run), "--split", "dev", env={"BERTNLI_CACHE": str(tmp_path / "cache")})
+    done = bertnli(
+        "evaluate", str(run), "--split", "dev", env={"BERTNLI_CACHE": str(tmp_path / "cache")}
+    )
     assert done.returncode == 0 and done.stdout.startswith("dev: accuracy"), done.stderr

@@ -11,20 +11,29 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from helpers.snli_files import ROWS as SNLI_ROWS
+from helpers.snli_files import write_corpus
 
 from bertnli import hub, sample
 from bertnli.data import corpora, kornli, snli
 from bertnli.data.snli import LABELS
-from helpers.snli_files import ROWS as SNLI_ROWS, write_corpus
 
 KO_ROWS = [
     ('그리고 그녀가 말했다, "다녀왔어요."', "그녀는 아무 말도 하지 않았다.", "contradiction"),
-    ('"그건 제 잘못이 아니에요', "누군가 무언가를 부인했다.", "entailment"),  # a quote that never closes
+    (
+        '"그건 제 잘못이 아니에요',
+        "누군가 무언가를 부인했다.",
+        "entailment",
+    ),  # a quote that never closes
     ("남자가 공원에서 개를 산책시키고 있다.", '사람이 "밖에" 있다.', "entailment"),
     ("아이들이 눈사람을 만든다.", "날씨가 덥다.", "neutral"),
 ]
-KO_FILES = {"snli_1.0_train.ko.tsv": KO_ROWS[:2], "multinli.train.ko.tsv": KO_ROWS[2:],
-            "xnli.dev.ko.tsv": KO_ROWS[:1], "xnli.test.ko.tsv": KO_ROWS[1:]}
+KO_FILES = {
+    "snli_1.0_train.ko.tsv": KO_ROWS[:2],
+    "multinli.train.ko.tsv": KO_ROWS[2:],
+    "xnli.dev.ko.tsv": KO_ROWS[:1],
+    "xnli.test.ko.tsv": KO_ROWS[1:],
+}
 
 
 def write_tsv(path: Path, rows, header: str = "sentence1\tsentence2\tgold_label") -> Path:
@@ -51,8 +60,17 @@ def zip_folder(folder: Path, archive: Path, prefix: str) -> Path:
 
 def test_the_table_registers_snli_and_kornli_with_the_contracts_names():
     assert [c.name for c in corpora.CORPORA] == ["snli", "kornli"]
-    assert list(corpora.data_names()) == ["snli", "sample", "kornli", "kornli-snli", "kornli-sample"]
-    assert corpora.corpus_of("sample").language == "en" and corpora.corpus_of("kornli-snli").language == "ko"
+    assert list(corpora.data_names()) == [
+        "snli",
+        "sample",
+        "kornli",
+        "kornli-snli",
+        "kornli-sample",
+    ]
+    assert (
+        corpora.corpus_of("sample").language == "en"
+        and corpora.corpus_of("kornli-snli").language == "ko"
+    )
     for corpus in corpora.CORPORA:
         assert set(corpus.split_files) == set(corpora.SPLITS)
 
@@ -131,8 +149,11 @@ def test_a_folder_of_no_corpus_is_refused_with_the_names_looked_for(tmp_path):
 def test_a_folder_with_two_corpora_is_refused_naming_both(tmp_path):
     write_corpus(tmp_path / "both")
     write_tsv(tmp_path / "both" / "xnli.dev.ko.tsv", KO_ROWS)
-    with pytest.raises(ValueError, match=r"holds the files of 2 corpora \(snli: snli_1\.0_train\.txt.*; "
-                                         r"kornli: xnli\.dev\.ko\.tsv\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"holds the files of 2 corpora \(snli: snli_1\.0_train\.txt.*; "
+        r"kornli: xnli\.dev\.ko\.tsv\)",
+    ):
         corpora.corpus_of(tmp_path / "both")
 
 
@@ -140,8 +161,11 @@ def test_a_missing_split_file_names_what_the_split_needs(tmp_path):
     folder = write_kornli(tmp_path / "KorNLI")
     (folder / "multinli.train.ko.tsv").unlink()
     assert corpora.read_pairs(folder, "dev")  # the other splits still read
-    with pytest.raises(FileNotFoundError, match=r"has no multinli\.train\.ko\.tsv; kornli's train split needs "
-                                                r"snli_1\.0_train\.ko\.tsv, multinli\.train\.ko\.tsv"):
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"has no multinli\.train\.ko\.tsv; kornli's train split needs "
+        r"snli_1\.0_train\.ko\.tsv, multinli\.train\.ko\.tsv",
+    ):
         corpora.read_pairs(folder, "train")
     assert "multinli.train.ko.tsv" in corpora.data_problem(folder)
     assert corpora.data_problem(write_kornli(tmp_path / "whole")) is None
@@ -195,9 +219,15 @@ def test_a_corpus_is_added_by_one_line_in_the_table(tmp_path, monkeypatch):
     folder = tmp_path / "toy"
     folder.mkdir()
     for split in corpora.SPLITS:
-        (folder / f"toy.{split}").write_text(f"neutral|a {split} premise|a hypothesis\n", encoding="utf-8")
+        (folder / f"toy.{split}").write_text(
+            f"neutral|a {split} premise|a hypothesis\n", encoding="utf-8"
+        )
     monkeypatch.setattr(corpora, "CORPORA", [*corpora.CORPORA, MadeUpCorpus(folder)])
-    assert corpora.read_pairs("toy", "dev") == (["a dev premise"], ["a hypothesis"], [LABELS.index("neutral")])
+    assert corpora.read_pairs("toy", "dev") == (
+        ["a dev premise"],
+        ["a hypothesis"],
+        [LABELS.index("neutral")],
+    )
     assert corpora.corpus_of(folder).name == "toy"
     assert corpora.read_pairs(folder, "test")[0] == ["a test premise"]
     assert "toy (a made-up corpus)" in corpora.data_help()
@@ -206,17 +236,28 @@ def test_a_corpus_is_added_by_one_line_in_the_table(tmp_path, monkeypatch):
 # --------------------------------------------------------------------------- bad KorNLI input
 
 
-@pytest.mark.parametrize("line, message", [
-    ("문장 하나\t문장 둘", "line 3: expected 3 tab-separated fields (sentence1, sentence2, gold_label), found 2"),
-    ("하나\t둘\tneutral\t넷", "line 3: expected 3 tab-separated fields (sentence1, sentence2, gold_label), found 4"),
-    ("하나\t둘\tentails", "line 3: unknown gold_label 'entails'"),
-    ("", "line 3: expected 3 tab-separated fields"),  # a blank line is a row of the wrong width
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        (
+            "문장 하나\t문장 둘",
+            "line 3: expected 3 tab-separated fields (sentence1, sentence2, gold_label), found 2",
+        ),
+        (
+            "하나\t둘\tneutral\t넷",
+            "line 3: expected 3 tab-separated fields (sentence1, sentence2, gold_label), found 4",
+        ),
+        ("하나\t둘\tentails", "line 3: unknown gold_label 'entails'"),
+        ("", "line 3: expected 3 tab-separated fields"),  # a blank line is a row of the wrong width
+    ],
+)
 def test_a_bad_kornli_row_is_named_by_file_and_line_through_the_table(tmp_path, line, message):
     folder = write_kornli(tmp_path / "KorNLI")
     dev = folder / "xnli.dev.ko.tsv"
-    dev.write_text(f"sentence1\tsentence2\tgold_label\n{chr(9).join(KO_ROWS[0])}\n{line}\n{chr(9).join(KO_ROWS[3])}\n",
-                   encoding="utf-8")
+    dev.write_text(
+        f"sentence1\tsentence2\tgold_label\n{chr(9).join(KO_ROWS[0])}\n{line}\n{chr(9).join(KO_ROWS[3])}\n",
+        encoding="utf-8",
+    )
     with pytest.raises(ValueError) as err:
         corpora.read_pairs(folder, "dev")
     assert str(err.value).startswith(f"{dev}, line 3: ") and message in str(err.value)
@@ -228,13 +269,18 @@ def test_a_bad_kornli_row_is_named_by_file_and_line_through_the_table(tmp_path, 
 def test_a_quote_that_would_swallow_lines_keeps_every_row(tmp_path):
     """Read with quoting on, the opening quote of line 2 runs to the next quote, lines away."""
     folder = write_kornli(tmp_path / "KorNLI")
-    rows = [('"그건 제 잘못이 아니에요', "누군가 부인했다.", "entailment"), *KO_ROWS[2:],
-            ('그가 말했다, "좋아"', "그는 아무 말도 없었다.", "contradiction")]
+    rows = [
+        ('"그건 제 잘못이 아니에요', "누군가 부인했다.", "entailment"),
+        *KO_ROWS[2:],
+        ('그가 말했다, "좋아"', "그는 아무 말도 없었다.", "contradiction"),
+    ]
     write_tsv(folder / "xnli.test.ko.tsv", rows)
     import csv
 
     text = (folder / "xnli.test.ko.tsv").read_text(encoding="utf-8")
-    assert len(list(csv.reader(text.splitlines(), delimiter="\t"))) - 1 < len(rows)  # what quoting would do
+    assert len(list(csv.reader(text.splitlines(), delimiter="\t"))) - 1 < len(
+        rows
+    )  # what quoting would do
     premises, _, labels = corpora.read_pairs(folder, "test")
     assert premises == [r[0] for r in rows] and len(labels) == len(text.splitlines()) - 1
 
@@ -248,4 +294,9 @@ def test_kornlis_pins_are_the_hubs():
 def test_the_readme_lists_every_data_name():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     line = next(line for line in readme.splitlines() if line.startswith("# --data: "))
-    assert line == "# --data: " + ", ".join(corpora.data_names()) + ", or a folder/zip whose file names are one"
+    assert (
+        line
+        == "# --data: "
+        + ", ".join(corpora.data_names())
+        + ", or a folder/zip whose file names are one"
+    )

@@ -7,17 +7,17 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from helpers.d2l_compat import d2l_torch
+from helpers.needs import sample_snli_dir
+from helpers.snli_files import write_corpus
+from helpers.snli_reference import ReferenceSNLIBERTDataset
+from helpers.tiny_task import VOCAB, tiny_data
 
 from bertnli.data import dataset as dataset_module
 from bertnli.data.dataset import SNLIBERTDataset, cache_key, make_loader, vocab_coverage
 from bertnli.data.packing import pack_pair
 from bertnli.data.snli import read_snli
 from bertnli.model.vocab import SPECIAL_TOKENS, Vocab
-from helpers.d2l_compat import d2l_torch
-from helpers.needs import sample_snli_dir
-from helpers.snli_files import write_corpus
-from helpers.snli_reference import ReferenceSNLIBERTDataset
-from helpers.tiny_task import VOCAB, tiny_data
 
 
 @pytest.fixture(autouse=True)
@@ -45,13 +45,19 @@ def d2l_vocab(vocab: Vocab):
 def d2l_reference(data, max_len: int, vocab: Vocab) -> ReferenceSNLIBERTDataset:
     d2l = d2l_torch()
     return ReferenceSNLIBERTDataset(
-        data, max_len, d2l_vocab(vocab), tokenize=d2l.tokenize, get_tokens_and_segments=d2l.get_tokens_and_segments
+        data,
+        max_len,
+        d2l_vocab(vocab),
+        tokenize=d2l.tokenize,
+        get_tokens_and_segments=d2l.get_tokens_and_segments,
     )
 
 
 def assert_same_bytes(ours, ref: ReferenceSNLIBERTDataset) -> None:
     theirs = (ref.all_token_ids, ref.all_segments, ref.valid_lens, ref.labels)
-    for name, a, b in zip(("token_ids", "segments", "valid_lens", "labels"), ours, theirs, strict=True):
+    for name, a, b in zip(
+        ("token_ids", "segments", "valid_lens", "labels"), ours, theirs, strict=True
+    ):
         assert a.dtype == b.dtype and a.shape == b.shape, name
         assert a.numpy().tobytes() == b.numpy().tobytes(), name
 
@@ -88,9 +94,13 @@ def test_padded_tensors_match_d2l_on_the_sample_corpus(sample_train, max_len):
     data, vocab = sample_train
     ds = SNLIBERTDataset(data, vocab, max_len=max_len)
     ref = d2l_reference(data, max_len, vocab)
-    assert (ref.all_token_ids == vocab.unk).any(), "the test vocabulary should leave some words unknown"
+    assert (ref.all_token_ids == vocab.unk).any(), (
+        "the test vocabulary should leave some words unknown"
+    )
     assert_same_bytes(ds.padded_tensors(), ref)
-    assert_same_bytes(SNLIBERTDataset(data, vocab, max_len=max_len).padded_tensors(), ref)  # via the cache
+    assert_same_bytes(
+        SNLIBERTDataset(data, vocab, max_len=max_len).padded_tensors(), ref
+    )  # via the cache
 
 
 @pytest.mark.parametrize("truncation", ["longest_first", "proportional"])
@@ -154,18 +164,27 @@ def test_batches_are_padded_to_their_longest_pair(mid):
     for idx, ((tokens, segments, valid_lens), labels) in zip(indices, batches, strict=True):
         assert tokens.dtype == segments.dtype == valid_lens.dtype == labels.dtype == torch.long
         assert tokens.shape == segments.shape == (len(idx), int(valid_lens.max()))
-        assert valid_lens.tolist() == mid.lengths[idx].tolist() and labels.tolist() == mid.labels[idx].tolist()
+        assert (
+            valid_lens.tolist() == mid.lengths[idx].tolist()
+            and labels.tolist() == mid.labels[idx].tolist()
+        )
         for row, i in enumerate(idx):
             ids, segs, _ = mid[i]
             n = len(ids)
-            assert tokens[row, :n].tolist() == ids.tolist() and segments[row, :n].tolist() == segs.tolist()
+            assert (
+                tokens[row, :n].tolist() == ids.tolist()
+                and segments[row, :n].tolist() == segs.tolist()
+            )
             assert (tokens[row, n:] == pad).all() and (segments[row, n:] == 0).all()
     assert sorted(seen(loader)) == list(range(len(mid)))  # every pair exactly once
 
 
 def test_bucketing_removes_padding(mid):
     def padding(bucket: bool) -> int:
-        return sum(int(t.numel() - v.sum()) for (t, _, v), _ in make_loader(mid, 64, shuffle=True, bucket=bucket))
+        return sum(
+            int(t.numel() - v.sum())
+            for (t, _, v), _ in make_loader(mid, 64, shuffle=True, bucket=bucket)
+        )
 
     assert padding(bucket=True) < 0.5 * padding(bucket=False)
 
@@ -184,8 +203,14 @@ def test_order_is_reproducible_and_changes_with_the_epoch(mid):
 @pytest.mark.parametrize("drop_last", [False, True])
 def test_ranks_split_the_batches(mid, drop_last):
     batch_size, reps = 64, 3  # 2003 pairs -> 31 full batches + 1 partial
-    every = [list(make_loader(mid, batch_size, True, drop_last=drop_last, num_replicas=reps, rank=r).batch_sampler)
-             for r in range(reps)]
+    every = [
+        list(
+            make_loader(
+                mid, batch_size, True, drop_last=drop_last, num_replicas=reps, rank=r
+            ).batch_sampler
+        )
+        for r in range(reps)
+    ]
     lengths = {len(b) for b in every}
     assert len(lengths) == 1  # the same number of batches on every rank
     whole = list(make_loader(mid, batch_size, True, drop_last=drop_last).batch_sampler)
@@ -200,7 +225,9 @@ def test_ranks_split_the_batches(mid, drop_last):
         for r in range(reps):
             assert every[r] == (whole + whole[:1])[r::reps]
     for r in range(reps):
-        assert len(make_loader(mid, batch_size, True, drop_last=drop_last, num_replicas=reps, rank=r)) == len(every[r])
+        assert len(
+            make_loader(mid, batch_size, True, drop_last=drop_last, num_replicas=reps, rank=r)
+        ) == len(every[r])
     with pytest.raises(ValueError, match="rank"):
         make_loader(mid, batch_size, True, num_replicas=2, rank=2)
 
@@ -210,7 +237,12 @@ def test_workers_give_the_same_batches(mid):
     again = list(make_loader(mid, 256, shuffle=True, num_workers=0, pin_memory=False))
     assert len(ours) == len(again) == len(make_loader(mid, 256, shuffle=True)) > 1
     for ((t1, s1, v1), y1), ((t2, s2, v2), y2) in zip(ours, again, strict=True):
-        assert torch.equal(t1, t2) and torch.equal(s1, s2) and torch.equal(v1, v2) and torch.equal(y1, y2)
+        assert (
+            torch.equal(t1, t2)
+            and torch.equal(s1, s2)
+            and torch.equal(v1, v2)
+            and torch.equal(y1, y2)
+        )
 
 
 # --------------------------------------------------------------------------- coverage
@@ -221,7 +253,12 @@ def test_vocab_coverage_counts_unknown_words():
     data = (["A dog runs .", "A zebra runs . zebra"], ["Zebra !", "a dog"], [0, 1])
     report = vocab_coverage(SNLIBERTDataset(data, vocab, cache=False))
     # words: 4 + 5 + 2 + 2 = 13; unknown: zebra x3, ! x1
-    assert report == {"tokens": 13, "unk": 4, "unk_share": 4 / 13, "top_unknown": [("zebra", 3), ("!", 1)]}
+    assert report == {
+        "tokens": 13,
+        "unk": 4,
+        "unk_share": 4 / 13,
+        "top_unknown": [("zebra", 3), ("!", 1)],
+    }
     cut = vocab_coverage(SNLIBERTDataset(data, vocab, max_len=6, cache=False), top=1)
     # max_len 6 keeps 3 words a pair (longest_first): "a dog" | "zebra", "a zebra" | "a"
     assert cut == {"tokens": 6, "unk": 2, "unk_share": 2 / 6, "top_unknown": [("zebra", 2)]}
@@ -259,7 +296,10 @@ def test_cache_hit_skips_the_build(tiny, private_cache, monkeypatch):
 def test_cache_key_covers_everything_that_changes_the_result(tiny):
     (p, h, y), vocab = tiny
     base = cache_key(p, h, y, vocab, 128, "longest_first")
-    assert cache_key(list(p), list(h), list(y), Vocab(vocab.idx_to_token), 128, "longest_first") == base
+    assert (
+        cache_key(list(p), list(h), list(y), Vocab(vocab.idx_to_token), 128, "longest_first")
+        == base
+    )
     changed = [
         cache_key(p[:-1] + [p[-1] + "!"], h, y, vocab, 128, "longest_first"),
         cache_key(p, h[:-1] + [h[-1] + " "], y, vocab, 128, "longest_first"),
@@ -301,7 +341,9 @@ def corrupt_ids(path):
     path.with_suffix(".tmp.npz").replace(path)
 
 
-@pytest.mark.parametrize("corrupt", [corrupt_truncated, corrupt_other_key, corrupt_shapes, corrupt_ids])
+@pytest.mark.parametrize(
+    "corrupt", [corrupt_truncated, corrupt_other_key, corrupt_shapes, corrupt_ids]
+)
 def test_corrupt_or_stale_cache_is_rebuilt_never_used(tiny, corrupt):
     data, vocab = tiny
     good = SNLIBERTDataset(data, vocab, max_len=12)
@@ -328,7 +370,9 @@ def test_failed_cache_write_leaves_nothing_behind(tiny, private_cache, monkeypat
 
 def test_a_dataset_cut_to_nothing_warns():
     data = tiny_data(32)
-    with pytest.warns(UserWarning, match=r"32 of 32 pairs have an empty premise or hypothesis.*max_len=4"):
+    with pytest.warns(
+        UserWarning, match=r"32 of 32 pairs have an empty premise or hypothesis.*max_len=4"
+    ):
         SNLIBERTDataset(data, VOCAB, max_len=4, cache=False)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -16,7 +16,11 @@ from bertnli.data.snli import LABELS
 
 ROWS = [
     ('그리고 그녀가 말했다, "다녀왔어요."', "그녀는 아무 말도 하지 않았다.", "contradiction"),
-    ('"그건 제 잘못이 아니에요', "누군가 무언가를 부인했다.", "entailment"),  # a quote that never closes
+    (
+        '"그건 제 잘못이 아니에요',
+        "누군가 무언가를 부인했다.",
+        "entailment",
+    ),  # a quote that never closes
     ("남자가 공원에서 개를 산책시키고 있다.", '사람이 "밖에" 있다.', "entailment"),
     ("아이들이 눈사람을 만든다.", "날씨가 덥다.", "neutral"),
 ]
@@ -46,10 +50,15 @@ def test_splits_and_training_subsets(tmp_path):
     write(folder / "multinli.train.ko.tsv", ROWS[2:])
     write(folder / "xnli.dev.ko.tsv", ROWS[:1])
     write(folder / "xnli.test.ko.tsv", ROWS[1:])
-    assert kornli.read_kornli(tmp_path, "train")[0] == [r[0] for r in ROWS]  # the repository's root works too
+    assert kornli.read_kornli(tmp_path, "train")[0] == [
+        r[0] for r in ROWS
+    ]  # the repository's root works too
     assert kornli.read_kornli(folder, "train", train="snli")[0] == [r[0] for r in ROWS[:2]]
     assert kornli.read_kornli(folder, "train", train="mnli")[0] == [r[0] for r in ROWS[2:]]
-    assert len(kornli.read_kornli(folder, "dev")[2]) == 1 and len(kornli.read_kornli(folder, "test")[2]) == 3
+    assert (
+        len(kornli.read_kornli(folder, "dev")[2]) == 1
+        and len(kornli.read_kornli(folder, "test")[2]) == 3
+    )
     (folder / "multinli.train.ko.tsv").unlink()
     with pytest.raises(FileNotFoundError, match="has no multinli.train.ko.tsv"):
         kornli.read_kornli(folder, "train")
@@ -57,29 +66,45 @@ def test_splits_and_training_subsets(tmp_path):
         kornli.read_kornli(folder, "validation")
 
 
-@pytest.mark.parametrize("line, message", [
-    ("문장 하나\t문장 둘", "line 3: expected 3 tab-separated fields (sentence1, sentence2, gold_label), found 2"),
-    ("하나\t둘\tneutral\t넷", "line 3: expected 3 tab-separated fields"),
-    ("하나\t둘\tunknown", "line 3: unknown gold_label 'unknown'"),
-    ("하나\t둘\t-", "line 3: unknown gold_label '-'"),
-    ("\t둘\tneutral", "line 3: sentence1 is empty"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        (
+            "문장 하나\t문장 둘",
+            "line 3: expected 3 tab-separated fields (sentence1, sentence2, gold_label), found 2",
+        ),
+        ("하나\t둘\tneutral\t넷", "line 3: expected 3 tab-separated fields"),
+        ("하나\t둘\tunknown", "line 3: unknown gold_label 'unknown'"),
+        ("하나\t둘\t-", "line 3: unknown gold_label '-'"),
+        ("\t둘\tneutral", "line 3: sentence1 is empty"),
+    ],
+)
 def test_a_bad_row_is_named_by_file_and_line(tmp_path, line, message):
     file = tmp_path / "xnli.test.ko.tsv"
-    file.write_text("sentence1\tsentence2\tgold_label\n" + "\t".join(ROWS[0]) + "\n" + line + "\n", encoding="utf-8")
+    file.write_text(
+        "sentence1\tsentence2\tgold_label\n" + "\t".join(ROWS[0]) + "\n" + line + "\n",
+        encoding="utf-8",
+    )
     with pytest.raises(ValueError) as err:
         kornli.read_kornli_file(file)
     assert str(err.value).startswith(f"{file}, ") and message in str(err.value)
 
 
 def test_a_file_that_is_not_kornli_is_refused(tmp_path):
-    snli_like = write(tmp_path / "xnli.dev.ko.tsv", header="gold_label\tsentence1_binary_parse\tsentence2_binary_parse")
-    with pytest.raises(ValueError, match="line 1: expected the header sentence1 / sentence2 / gold_label"):
+    snli_like = write(
+        tmp_path / "xnli.dev.ko.tsv",
+        header="gold_label\tsentence1_binary_parse\tsentence2_binary_parse",
+    )
+    with pytest.raises(
+        ValueError, match="line 1: expected the header sentence1 / sentence2 / gold_label"
+    ):
         kornli.read_kornli_file(snli_like)
     (tmp_path / "empty.tsv").write_text("")
     with pytest.raises(ValueError, match="found 'an empty file'"):
         kornli.read_kornli_file(tmp_path / "empty.tsv")
-    (tmp_path / "latin1.tsv").write_bytes("sentence1\tsentence2\tgold_label\ncaf\xe9\tx\tneutral\n".encode("latin-1"))
+    (tmp_path / "latin1.tsv").write_bytes(
+        "sentence1\tsentence2\tgold_label\ncaf\xe9\tx\tneutral\n".encode("latin-1")
+    )
     with pytest.raises(ValueError, match=r"latin1.tsv, line 2: byte 34 \(0xe9\) is not UTF-8"):
         kornli.read_kornli_file(tmp_path / "latin1.tsv")
 

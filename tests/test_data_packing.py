@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers.snli_reference import truncate_in_place
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,7 +16,6 @@ from bertnli.data.packing import (
     truncate_proportional,
     truncation_stats,
 )
-from helpers.snli_reference import truncate_in_place
 
 TRUNCATE = {"longest_first": truncate_longest_first, "proportional": truncate_proportional}
 
@@ -28,7 +28,11 @@ def words(n: int, tag: str) -> list[str]:
 
 
 def test_tokenize_lowercases_and_splits_on_any_whitespace():
-    assert tokenize(["A Dog  runs\t.", "", "  CAFÉ\u00a0au lait "]) == [["a", "dog", "runs", "."], [], ["café", "au", "lait"]]
+    assert tokenize(["A Dog  runs\t.", "", "  CAFÉ\u00a0au lait "]) == [
+        ["a", "dog", "runs", "."],
+        [],
+        ["café", "au", "lait"],
+    ]
 
 
 def test_pack_pair_layout_and_segments():
@@ -96,7 +100,11 @@ def test_bad_arguments():
 
 
 def test_truncation_stats_counts_what_is_cut():
-    pairs = [(words(10, "p"), words(2, "h")), (words(3, "p"), words(3, "h")), ("a b c d e f", "g h i j k l")]
+    pairs = [
+        (words(10, "p"), words(2, "h")),
+        (words(3, "p"), words(3, "h")),
+        ("a b c d e f", "g h i j k l"),
+    ]
     stats = truncation_stats(pairs, max_len=3 + 8, method="longest_first")
     # pair 1: (10, 2) -> (6, 2), loses 4 premise tokens; pair 2 fits; pair 3: (6, 6) -> (4, 4)
     assert stats == {
@@ -180,6 +188,19 @@ def test_pack_pair_shape(lp, lh, max_len, method):
 
 def test_tokenize_text_splits_free_text_like_snli():
     from bertnli import tokenize_text
+
     assert tokenize_text("The dog's ball isn't red, it's blue.") == [
-        "the", "dog", "'s", "ball", "is", "n't", "red", ",", "it", "'s", "blue", "."]
+        "the",
+        "dog",
+        "'s",
+        "ball",
+        "is",
+        "n't",
+        "red",
+        ",",
+        "it",
+        "'s",
+        "blue",
+        ".",
+    ]
     assert tokenize_text("A man plays a guitar.") == "a man plays a guitar .".split()

@@ -16,8 +16,22 @@ GENERATOR = ROOT / "tools" / "make_sample_corpus.py"
 DATA = ROOT / "src" / "bertnli" / "sample" / "data" / "snli_1.0"
 SPLITS = {"train": 4002, "dev": 600, "test": 600}  # three labelled pairs per premise
 LABELS = ("entailment", "contradiction", "neutral")
-HEADER = ["gold_label", "sentence1_binary_parse", "sentence2_binary_parse", "sentence1_parse", "sentence2_parse",
-          "sentence1", "sentence2", "captionID", "pairID", "label1", "label2", "label3", "label4", "label5"]
+HEADER = [
+    "gold_label",
+    "sentence1_binary_parse",
+    "sentence2_binary_parse",
+    "sentence1_parse",
+    "sentence2_parse",
+    "sentence1",
+    "sentence2",
+    "captionID",
+    "pairID",
+    "label1",
+    "label2",
+    "label3",
+    "label4",
+    "label5",
+]
 
 
 def load_generator():
@@ -58,8 +72,9 @@ def test_files_are_exactly_what_the_generator_writes(tmp_path):
     load_generator().write_corpus(tmp_path)
     for split in SPLITS:
         name = f"snli_1.0_{split}.txt"
-        assert (tmp_path / name).read_bytes() == (DATA / name).read_bytes(), \
+        assert (tmp_path / name).read_bytes() == (DATA / name).read_bytes(), (
             f"{name} is stale: run python tools/make_sample_corpus.py"
+        )
 
 
 def test_sizes_columns_and_ids(rows):
@@ -115,7 +130,10 @@ def test_binary_parses_give_back_the_sentences(rows):
 
 def test_length_spread_makes_truncation_matter(rows):
     for split, split_rows in rows.items():
-        lengths = [len(from_binary_parse(r[1])) + len(from_binary_parse(r[2])) for r in labelled(split_rows)]
+        lengths = [
+            len(from_binary_parse(r[1])) + len(from_binary_parse(r[2]))
+            for r in labelled(split_rows)
+        ]
         assert 20 <= statistics.mean(lengths) <= 30, split
         assert sum(n >= 40 for n in lengths) >= 0.05 * len(lengths), split
         assert sum(n >= 64 for n in lengths) >= 0.01 * len(lengths), split
@@ -131,8 +149,10 @@ def test_no_pair_or_premise_is_shared_between_splits(rows):
 
 
 def test_vocabulary_is_small_and_shared(rows):
-    words = {split: {w.lower() for r in split_rows for col in (1, 2) for w in from_binary_parse(r[col])}
-             for split, split_rows in rows.items()}
+    words = {
+        split: {w.lower() for r in split_rows for col in (1, 2) for w in from_binary_parse(r[col])}
+        for split, split_rows in rows.items()
+    }
     assert 80 <= len(set().union(*words.values())) <= 600
     for split in ("dev", "test"):
         assert len(words[split] - words["train"]) <= 3, split

@@ -9,13 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from bertnli import sample
-from bertnli.data.snli import LABELS, read_snli, read_snli_with_stats
 from helpers.d2l_compat import d2l_torch
 from helpers.needs import sample_snli_dir
 from helpers.snli_files import HEADER, ROWS, row_line, write_corpus, write_snli
 from helpers.standin_files import standin_files
+
+from bertnli import sample
+from bertnli.data.snli import LABELS, read_snli, read_snli_with_stats
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -64,14 +64,18 @@ def test_blank_lines_are_skipped(tmp_path):
 def test_too_few_columns_names_file_and_line(tmp_path):
     lines = [HEADER, row_line(*ROWS[0]), "entailment\tonly two columns", row_line(*ROWS[1])]
     (tmp_path / "snli_1.0_train.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"snli_1\.0_train\.txt, line 3: expected at least 3 .*found 2"):
+    with pytest.raises(
+        ValueError, match=r"snli_1\.0_train\.txt, line 3: expected at least 3 .*found 2"
+    ):
         read_snli(tmp_path, "train")
 
 
 def test_unknown_label_names_file_and_line(tmp_path):
     lines = [HEADER, row_line(*ROWS[0]), row_line(*ROWS[1]), row_line("entailed", "A b .", "C d .")]
     (tmp_path / "snli_1.0_test.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"snli_1\.0_test\.txt, line 4: unknown gold label 'entailed'"):
+    with pytest.raises(
+        ValueError, match=r"snli_1\.0_test\.txt, line 4: unknown gold label 'entailed'"
+    ):
         read_snli(tmp_path, "test")
 
 
@@ -84,13 +88,22 @@ def test_bad_split_and_missing_file(tmp_path):
 
 def test_reads_utf8_whatever_the_locale(tmp_path):
     write_corpus(tmp_path)
-    env = dict(os.environ, LC_ALL="C", LANG="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0", PYTHONPATH=str(SRC))
+    env = dict(
+        os.environ,
+        LC_ALL="C",
+        LANG="C",
+        PYTHONUTF8="0",
+        PYTHONCOERCECLOCALE="0",
+        PYTHONPATH=str(SRC),
+    )
     code = (
         "import locale, sys; from bertnli.data.snli import read_snli\n"
         "assert locale.getpreferredencoding(False).lower() not in ('utf-8', 'utf8'), locale.getpreferredencoding(False)\n"
         f"p, h, y = read_snli({str(tmp_path)!r}, 'train'); print(p[2].encode('unicode_escape').decode())"
     )
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0, out.stderr
     assert "caf\\xe9" in out.stdout
 
@@ -122,7 +135,9 @@ def test_a_byte_that_is_not_utf8_inside_a_zip_is_named_with_its_line(tmp_path):
     with zipfile.ZipFile(archive, "w") as zf:
         for file in sorted(folder.iterdir()):
             zf.write(file, f"snli_1.0/{file.name}")
-    with pytest.raises(ValueError, match=r"snli_1.0_train.txt, line 2, column 1: byte 0xff is not UTF-8"):
+    with pytest.raises(
+        ValueError, match=r"snli_1.0_train.txt, line 2, column 1: byte 0xff is not UTF-8"
+    ):
         read_snli(archive, "train")
 
 
@@ -157,17 +172,34 @@ def _zip(path, members):
 
 def test_a_zip_with_two_train_files_or_one_stored_twice_is_refused(tmp_path):
     text = write_snli(tmp_path / "c", "train").read_bytes()
-    two = _zip(tmp_path / "two.zip", [("snli_1.0/snli_1.0_train.txt", text), ("backup/snli_1.0_train.txt", text)])
+    two = _zip(
+        tmp_path / "two.zip",
+        [("snli_1.0/snli_1.0_train.txt", text), ("backup/snli_1.0_train.txt", text)],
+    )
     with pytest.raises(ValueError) as err:
         read_snli(two, "train")
-    assert "snli_1.0/snli_1.0_train.txt" in str(err.value) and "backup/snli_1.0_train.txt" in str(err.value)
-    twice = _zip(tmp_path / "twice.zip", [("snli_1.0/snli_1.0_train.txt", text),
-                                          ("snli_1.0/snli_1.0_train.txt", text[: len(text) // 2])])
+    assert "snli_1.0/snli_1.0_train.txt" in str(err.value) and "backup/snli_1.0_train.txt" in str(
+        err.value
+    )
+    twice = _zip(
+        tmp_path / "twice.zip",
+        [
+            ("snli_1.0/snli_1.0_train.txt", text),
+            ("snli_1.0/snli_1.0_train.txt", text[: len(text) // 2]),
+        ],
+    )
     with pytest.raises(ValueError, match="stores snli_1.0/snli_1.0_train.txt 2 times"):
         read_snli(twice, "train")
-    macos = _zip(tmp_path / "mac.zip", [("snli_1.0/snli_1.0_train.txt", text),
-                                        ("__MACOSX/snli_1.0/snli_1.0_train.txt", b"\x00\x05")])
-    assert read_snli(macos, "train") == read_snli(tmp_path / "c", "train")  # macOS junk is no second file
+    macos = _zip(
+        tmp_path / "mac.zip",
+        [
+            ("snli_1.0/snli_1.0_train.txt", text),
+            ("__MACOSX/snli_1.0/snli_1.0_train.txt", b"\x00\x05"),
+        ],
+    )
+    assert read_snli(macos, "train") == read_snli(
+        tmp_path / "c", "train"
+    )  # macOS junk is no second file
 
 
 def test_the_txt_is_read_beside_the_jsonl_and_a_lone_jsonl_is_named(tmp_path):
@@ -177,7 +209,9 @@ def test_the_txt_is_read_beside_the_jsonl_and_a_lone_jsonl_is_named(tmp_path):
     (premises, _, _), stats = read_snli_with_stats(tmp_path, "train")
     assert stats.file == tmp_path / "snli_1.0_train.txt" and premises
     (tmp_path / "snli_1.0_train.txt").unlink()
-    with pytest.raises(FileNotFoundError, match=r"only snli_1.0_train.jsonl is there: bertnli reads SNLI's .txt"):
+    with pytest.raises(
+        FileNotFoundError, match=r"only snli_1.0_train.jsonl is there: bertnli reads SNLI's .txt"
+    ):
         read_snli(tmp_path, "train")
 
 
@@ -197,19 +231,26 @@ def test_a_folder_that_is_no_corpus_is_refused_without_walking_it(tmp_path, monk
 def test_the_train_file_itself_is_refused_naming_its_folder(tmp_path):
     """Probe: ``--data .../snli_1.0_train.txt`` used to say ``.../snli_1.0_train.txt/snli_1.0_train.txt does not exist``."""
     file = write_snli(tmp_path / "snli_1.0", "train")
-    with pytest.raises(ValueError, match=rf"is a file, not a folder or a zip; give the folder that holds it: "
-                                         rf"{re.escape(str(tmp_path / 'snli_1.0'))}$"):
+    with pytest.raises(
+        ValueError,
+        match=rf"is a file, not a folder or a zip; give the folder that holds it: "
+        rf"{re.escape(str(tmp_path / 'snli_1.0'))}$",
+    ):
         read_snli(file, "train")
 
 
 # ----------------------------------------------------------------------------- a zip reads like the folder
+
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory) -> dict:
     """A bert.small-shaped checkpoint and a small SNLI-format corpus, as folders and zips."""
     return standin_files(tmp_path_factory.mktemp("standins"))
 
-@pytest.mark.usefixtures("clean_run_env")  # conftest.py (as in test_run_profiles.py, where these began)
+
+@pytest.mark.usefixtures(
+    "clean_run_env"
+)  # conftest.py (as in test_run_profiles.py, where these began)
 def test_snli_from_a_zip_reads_like_the_folder(files):
     for split in ("train", "dev", "test"):
         assert read_snli(str(files["data_zip"]), split) == read_snli(str(files["data"]), split)

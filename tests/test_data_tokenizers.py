@@ -13,11 +13,32 @@ from bertnli.model.vocab import Vocab
 from bertnli.model.wordpiece import WordPiece
 from bertnli.sample import korean_model_dir
 
-VOCAB = Vocab(["<unk>", "<pad>", "<cls>", "<sep>", "<mask>", "a", "man", "dog", "is", "running", "sleeping", "."])
-DATA = (["A man is running .", "A dog is sleeping .", "A zebra is running ."],
-        ["A man is sleeping .", "A dog is running .", "A man is ."], [2, 2, 1])
-KOREAN = (["소년이 공원에서 개를 산책시키고 있다.", "요리사가 부엌에서 찌개를 끓이고 있다."],
-          ["아이가 걷고 있다.", "Chef is cooking a stew."], [0, 1])
+VOCAB = Vocab(
+    [
+        "<unk>",
+        "<pad>",
+        "<cls>",
+        "<sep>",
+        "<mask>",
+        "a",
+        "man",
+        "dog",
+        "is",
+        "running",
+        "sleeping",
+        ".",
+    ]
+)
+DATA = (
+    ["A man is running .", "A dog is sleeping .", "A zebra is running ."],
+    ["A man is sleeping .", "A dog is running .", "A man is ."],
+    [2, 2, 1],
+)
+KOREAN = (
+    ["소년이 공원에서 개를 산책시키고 있다.", "요리사가 부엌에서 찌개를 끓이고 있다."],
+    ["아이가 걷고 있다.", "Chef is cooking a stew."],
+    [0, 1],
+)
 
 
 class Wrapped:
@@ -68,7 +89,9 @@ def test_generic_path_builds_the_same_arrays_as_the_d2l_fast_path():
     for name in ("token_ids", "lengths", "premise_lens"):
         np.testing.assert_array_equal(getattr(fast, name), getattr(generic, name))
     assert fast.unknown_words == {"zebra": 1}
-    assert generic.unknown_words == {"<unk>": 1}  # no unknown_words(): the unknown token stands for them
+    assert generic.unknown_words == {
+        "<unk>": 1
+    }  # no unknown_words(): the unknown token stands for them
     assert vocab_coverage(fast)["unk"] == vocab_coverage(generic)["unk"] == 1
 
 
@@ -109,8 +132,9 @@ def test_pack_ids_matches_pack_pair_with_the_tokenizers_specials():
     p, h = VOCAB.encode(["a man is running .", "a dog is sleeping ."])
     for truncation in ("longest_first", "proportional"):
         ids, segments = pack_ids(p, h, 8, VOCAB.special_ids, truncation)
-        tokens, expected_segments = pack_pair("a man is running .".split(), "a dog is sleeping .".split(), 8,
-                                              truncation)
+        tokens, expected_segments = pack_pair(
+            "a man is running .".split(), "a dog is sleeping .".split(), 8, truncation
+        )
         assert ids == VOCAB[tokens] and segments == expected_segments
 
 

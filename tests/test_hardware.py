@@ -16,14 +16,22 @@ import numpy as np
 import pytest
 import torch
 import torch.distributed as dist
-
-from bertnli import BERTClassifier, SNLIBERTDataset, cli, distributed, fine_tune, hardware, make_loader
-from bertnli.run import checkpoint
-from bertnli.distributed import DistInfo
-from bertnli.run.inference import to_device
-from bertnli.model.bert import BERTModel
-from bertnli.run.train import MEMORY_HINT
 from helpers.tiny_task import VOCAB, tiny_bert, tiny_data
+
+from bertnli import (
+    BERTClassifier,
+    SNLIBERTDataset,
+    cli,
+    distributed,
+    fine_tune,
+    hardware,
+    make_loader,
+)
+from bertnli.distributed import DistInfo
+from bertnli.model.bert import BERTModel
+from bertnli.run import checkpoint
+from bertnli.run.inference import to_device
+from bertnli.run.train import MEMORY_HINT
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "bertnli"
 GiB = 2**30
@@ -41,14 +49,21 @@ class FakeGPU:
             "device_count": lambda: count,
             "current_device": lambda: self.current,
             "set_device": self.set_device,
-            "synchronize": lambda device=None: self.calls.append(("synchronize", self.index(device))),
+            "synchronize": lambda device=None: self.calls.append(
+                ("synchronize", self.index(device))
+            ),
             "get_device_name": lambda device=None: name,
             "is_bf16_supported": lambda *a, **k: bf16,
-            "max_memory_allocated": lambda device=None: self.calls.append(("max_memory", self.index(device)))
-            or 3 * GiB,
-            "reset_peak_memory_stats": lambda device=None: self.calls.append(("reset_peak", self.index(device))),
+            "max_memory_allocated": lambda device=None: (
+                self.calls.append(("max_memory", self.index(device))) or 3 * GiB
+            ),
+            "reset_peak_memory_stats": lambda device=None: self.calls.append(
+                ("reset_peak", self.index(device))
+            ),
             "get_rng_state_all": lambda: list(self.rng),
-            "set_rng_state_all": lambda states: self.calls.append(("set_rng", [s.tolist() for s in states])),
+            "set_rng_state_all": lambda states: self.calls.append(
+                ("set_rng", [s.tolist() for s in states])
+            ),
         }
         for attr, function in fake.items():
             monkeypatch.setattr(torch.cuda, attr, function)
@@ -60,7 +75,9 @@ class FakeGPU:
             return device
         device = torch.device(device)
         if device.type != "cuda" or device.index is None:
-            raise ValueError(f"Expected a torch.device with a specified index or an integer, but got:{device}")
+            raise ValueError(
+                f"Expected a torch.device with a specified index or an integer, but got:{device}"
+            )
         return device.index
 
     def set_device(self, device) -> None:
@@ -75,13 +92,16 @@ def gpu(monkeypatch):
 
 # ----------------------------------------------------------------------------- device names
 
+
 def test_the_fake_refuses_what_pytorch_refuses(gpu):
     """The fake is faithful: the old code's call, set_device(torch.device('cuda')), fails on it."""
     with pytest.raises(ValueError, match="specified index"):
         torch.cuda.set_device(torch.device("cuda"))
 
 
-@pytest.mark.parametrize("name, expected", [("cuda", "cuda:0"), ("cuda:0", "cuda:0"), (None, "cuda:0")])
+@pytest.mark.parametrize(
+    "name, expected", [("cuda", "cuda:0"), ("cuda:0", "cuda:0"), (None, "cuda:0")]
+)
 def test_every_documented_device_form_becomes_an_indexed_gpu(gpu, name, expected):
     assert hardware.resolve_device(name) == torch.device(expected)
     assert DistInfo.local(name).device == torch.device(expected)
@@ -137,6 +157,7 @@ def test_torchrun_joins_nccl_on_its_local_gpu(monkeypatch):
 
 # ----------------------------------------------------------------------------- the loop's CUDA calls
 
+
 def test_synchronize_and_memory_statistics_go_to_the_indexed_gpu(gpu):
     device = hardware.resolve_device("cuda")
     hardware.synchronize(device)
@@ -156,7 +177,9 @@ def test_ddp_device_ids(gpu):
 
 
 def test_batches_copy_asynchronously_only_to_a_gpu(gpu):
-    assert hardware.transfers_async(torch.device("cuda:0")) and not hardware.transfers_async(torch.device("cpu"))
+    assert hardware.transfers_async(torch.device("cuda:0")) and not hardware.transfers_async(
+        torch.device("cpu")
+    )
     batch = ((torch.zeros(2, 3, dtype=torch.long),) * 3, torch.zeros(2, dtype=torch.long))
     X, y = to_device(batch, torch.device("cpu"))
     assert all(x.device.type == "cpu" for x in X) and y.device.type == "cpu"
@@ -174,7 +197,9 @@ def test_out_of_memory_gets_the_hint(tmp_path):
         def forward(self, *X):
             raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
 
-    data = make_loader(SNLIBERTDataset(tiny_data(8), VOCAB, max_len=32, cache=False), 4, shuffle=False)
+    data = make_loader(
+        SNLIBERTDataset(tiny_data(8), VOCAB, max_len=32, cache=False), 4, shuffle=False
+    )
     with pytest.raises(RuntimeError, match="out of GPU memory") as err:
         fine_tune(OutOfMemory(tiny_bert()), data, None, epochs=1, device="cpu")
     assert MEMORY_HINT in str(err.value) and "20.00 GiB" in str(err.value)
@@ -182,20 +207,30 @@ def test_out_of_memory_gets_the_hint(tmp_path):
 
 # ----------------------------------------------------------------------------- precision
 
+
 def classifier(width: int) -> BERTClassifier:
-    return BERTClassifier(BERTModel(vocab_size=20, num_hiddens=width, ffn_num_hiddens=8, num_heads=2, num_blks=1,
-                                    dropout=0.0, max_len=16))
+    return BERTClassifier(
+        BERTModel(
+            vocab_size=20,
+            num_hiddens=width,
+            ffn_num_hiddens=8,
+            num_heads=2,
+            num_blks=1,
+            dropout=0.0,
+            max_len=16,
+        )
+    )
 
 
 def test_mixed_precision_follows_the_encoder_width(gpu):
     cuda = torch.device("cuda:0")
     small, base = hardware.encoder_width(classifier(256)), hardware.encoder_width(classifier(768))
     assert (small, base) == (256, 768)
-    assert hardware.amp_dtype(cuda, None, small) is None            # bert.small: fp32 (no gain measured)
-    assert hardware.amp_dtype(cuda, None, base) is torch.bfloat16   # bert.base: bf16
-    assert hardware.amp_dtype(cuda, None, None) is None             # unknown width: the safe choice
+    assert hardware.amp_dtype(cuda, None, small) is None  # bert.small: fp32 (no gain measured)
+    assert hardware.amp_dtype(cuda, None, base) is torch.bfloat16  # bert.base: bf16
+    assert hardware.amp_dtype(cuda, None, None) is None  # unknown width: the safe choice
     assert hardware.amp_dtype(cuda, True, small) is torch.bfloat16  # asked for: on
-    assert hardware.amp_dtype(cuda, False, base) is None            # refused: off
+    assert hardware.amp_dtype(cuda, False, base) is None  # refused: off
     assert hardware.amp_dtype(torch.device("cpu"), None, base) is None
     assert hardware.amp_dtype(torch.device("cpu"), True, base) is torch.bfloat16
 
@@ -214,7 +249,9 @@ def test_fp16_where_bf16_is_missing_and_only_fp16_gets_a_scaler(monkeypatch):
 def test_the_width_is_found_through_wrappers():
     model = classifier(768)
 
-    class Wrapper(torch.nn.Module):  # what DistributedDataParallel (module) and torch.compile (_orig_mod) do
+    class Wrapper(
+        torch.nn.Module
+    ):  # what DistributedDataParallel (module) and torch.compile (_orig_mod) do
         def __init__(self, inner, attr):
             super().__init__()
             setattr(self, attr, inner)
@@ -230,38 +267,60 @@ def test_fast_kernels_allow_tf32_and_leave_out_cudnn_attention_then_restore(gpu)
     with hardware.fast_kernels(torch.device("cuda:0"), None):
         assert torch.get_float32_matmul_precision() == "high"
         assert not torch.backends.cuda.cudnn_sdp_enabled()
-        assert torch.backends.cuda.flash_sdp_enabled() and torch.backends.cuda.mem_efficient_sdp_enabled()
-    assert torch.get_float32_matmul_precision() == before and torch.backends.cuda.cudnn_sdp_enabled()
-    with hardware.fast_kernels(torch.device("cuda:0"), torch.bfloat16):  # bf16: fp32 matmuls untouched
-        assert torch.get_float32_matmul_precision() == before and not torch.backends.cuda.cudnn_sdp_enabled()
+        assert (
+            torch.backends.cuda.flash_sdp_enabled()
+            and torch.backends.cuda.mem_efficient_sdp_enabled()
+        )
+    assert (
+        torch.get_float32_matmul_precision() == before and torch.backends.cuda.cudnn_sdp_enabled()
+    )
+    with hardware.fast_kernels(
+        torch.device("cuda:0"), torch.bfloat16
+    ):  # bf16: fp32 matmuls untouched
+        assert (
+            torch.get_float32_matmul_precision() == before
+            and not torch.backends.cuda.cudnn_sdp_enabled()
+        )
     with hardware.fast_kernels(torch.device("cpu"), None):  # the CPU: nothing changes
-        assert torch.get_float32_matmul_precision() == before and torch.backends.cuda.cudnn_sdp_enabled()
+        assert (
+            torch.get_float32_matmul_precision() == before
+            and torch.backends.cuda.cudnn_sdp_enabled()
+        )
 
 
 def test_the_run_says_how_it_computes(gpu):
     assert hardware.precision_note(torch.device("cuda:0"), None) == "fp32 with TF32 matrix products"
-    assert hardware.precision_note(torch.device("cuda:0"), torch.bfloat16) == "mixed precision (bf16)"
+    assert (
+        hardware.precision_note(torch.device("cuda:0"), torch.bfloat16) == "mixed precision (bf16)"
+    )
     assert hardware.precision_note(torch.device("cpu"), None) == "fp32"
 
 
 def test_the_cpu_run_prints_its_precision_line(capsys):
-    data = make_loader(SNLIBERTDataset(tiny_data(8), VOCAB, max_len=32, cache=False), 4, shuffle=False)
+    data = make_loader(
+        SNLIBERTDataset(tiny_data(8), VOCAB, max_len=32, cache=False), 4, shuffle=False
+    )
     fine_tune(BERTClassifier(tiny_bert()), data, None, epochs=1, device="cpu")
     assert capsys.readouterr().out.splitlines()[0].startswith("training on CPU (")
 
 
 # ----------------------------------------------------------------------------- bounded shapes
 
+
 def test_gpu_batches_are_padded_to_a_multiple_of_8_and_cpu_batches_exactly(gpu):
     dataset = SNLIBERTDataset(tiny_data(64), VOCAB, max_len=30, cache=False)
-    on_gpu = make_loader(dataset, 8, shuffle=True, dist=DistInfo(torch.device("cuda:0")), pin_memory=False)
+    on_gpu = make_loader(
+        dataset, 8, shuffle=True, dist=DistInfo(torch.device("cuda:0")), pin_memory=False
+    )
     on_cpu = make_loader(dataset, 8, shuffle=True, dist=DistInfo(torch.device("cpu")))
     widths = set()
     for (tokens, segments, valid_lens), _ in on_gpu:
         width = tokens.shape[1]
         widths.add(width)
-        assert width == min(-(-int(valid_lens.max()) // 8) * 8, 30) and segments.shape == tokens.shape
-        assert (tokens[:, int(valid_lens.max()):] == VOCAB["<pad>"]).all()
+        assert (
+            width == min(-(-int(valid_lens.max()) // 8) * 8, 30) and segments.shape == tokens.shape
+        )
+        assert (tokens[:, int(valid_lens.max()) :] == VOCAB["<pad>"]).all()
     assert widths <= {8, 16, 24, 30}
     for (tokens, _, valid_lens), _ in on_cpu:
         assert tokens.shape[1] == int(valid_lens.max())
@@ -288,6 +347,7 @@ def test_a_bad_pad_multiple_is_refused():
 
 # ----------------------------------------------------------------------------- one owner
 
+
 def _cuda_uses(path: Path) -> list[str]:
     """``torch.cuda`` attribute uses and ``... == "cuda"`` comparisons in one source file."""
     found = []
@@ -295,7 +355,8 @@ def _cuda_uses(path: Path) -> list[str]:
         if isinstance(node, ast.Attribute) and ast.unparse(node).startswith("torch.cuda"):
             found.append(f"{path.name}:{node.lineno}: {ast.unparse(node)}")
         if isinstance(node, ast.Compare) and any(
-                isinstance(c, ast.Constant) and c.value == "cuda" for c in node.comparators):
+            isinstance(c, ast.Constant) and c.value == "cuda" for c in node.comparators
+        ):
             found.append(f"{path.name}:{node.lineno}: {ast.unparse(node)}")
     return found
 

@@ -1,11 +1,12 @@
 """A missing prerequisite skips a test on a developer's machine and fails it in CI."""
 
 import pytest
-
 from helpers.needs import in_ci, missing
 
 
-@pytest.mark.parametrize("value, expected", [("true", True), ("1", True), ("", False), ("false", False), ("0", False)])
+@pytest.mark.parametrize(
+    "value, expected", [("true", True), ("1", True), ("", False), ("false", False), ("0", False)]
+)
 def test_ci_is_read_from_the_environment(monkeypatch, value, expected):
     monkeypatch.setenv("CI", value)
     assert in_ci() is expected

@@ -14,10 +14,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from helpers.loopback import LoopbackServer, closed_port_url
 
 from bertnli import _cli_hub, hub
 from bertnli._jupyter import want_progress
-from helpers.loopback import LoopbackServer, closed_port_url
 
 NAME = "bert.test"
 FILENAME = "bert.test.zip"
@@ -57,7 +57,7 @@ class Server(LoopbackServer):
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:
                 server.hits.append(self.path)
                 mode = server.modes.get(self.path)
                 data = server.files.get(self.path)
@@ -114,7 +114,9 @@ def cache_names(cache: Path) -> list[str]:
     """What the cache holds, without the (empty) lock files that let processes take turns."""
     if not cache.exists():
         return []
-    return sorted(p.name for p in cache.iterdir() if not (p.name.startswith(".") and p.name.endswith(".lock")))
+    return sorted(
+        p.name for p in cache.iterdir() if not (p.name.startswith(".") and p.name.endswith(".lock"))
+    )
 
 
 def assert_manual_hint(err: hub.HubError, res_sha1: str) -> None:
@@ -270,7 +272,11 @@ def test_file_mirror(cache, good, tmp_path, monkeypatch, style):
     mirror = tmp_path / "mirror folder"  # a space, to exercise URL quoting
     mirror.mkdir()
     (mirror / FILENAME).write_bytes(zip_path.read_bytes())
-    value = {"file-url": mirror.as_uri() + "/", "file-url-no-slash": mirror.as_uri(), "plain-folder": str(mirror)}
+    value = {
+        "file-url": mirror.as_uri() + "/",
+        "file-url-no-slash": mirror.as_uri(),
+        "plain-folder": str(mirror),
+    }
     monkeypatch.setenv("BERTNLI_HUB_URL", value[style])
 
     assert (hub.fetch(NAME) / "vocab.json").read_bytes() == VOCAB
@@ -290,7 +296,10 @@ def test_file_mirror_missing_file(cache, good, tmp_path, monkeypatch):
 # ----------------------------------------------------------------------------- extraction
 
 
-@pytest.mark.parametrize("member", ["../evil.txt", "bert.test/../../evil.txt", "/tmp/evil.txt", "..\\evil.txt", "C:/evil.txt"])
+@pytest.mark.parametrize(
+    "member",
+    ["../evil.txt", "bert.test/../../evil.txt", "/tmp/evil.txt", "..\\evil.txt", "C:/evil.txt"],
+)
 def test_zip_slip_is_refused(cache, server, tmp_path, monkeypatch, member):
     members = good_members() | {member: b"gotcha"}
     zip_path, sha1 = make_zip(tmp_path / FILENAME, members)
@@ -440,13 +449,23 @@ def test_cmd_cache_prints_table(cache, good, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"cache: {cache}"
     assert lines[1].split() == ["NAME", "KIND", "SIZE", "PATH"]
-    assert any(line.split()[:2] == [NAME, "archive"] and str(hub.archive_path(NAME)) in line for line in lines)
+    assert any(
+        line.split()[:2] == [NAME, "archive"] and str(hub.archive_path(NAME)) in line
+        for line in lines
+    )
     assert any(line.split()[:2] == [NAME, "folder"] and "kB" in line for line in lines)
     assert lines[-1].startswith("total: ")
 
 
 @pytest.mark.parametrize(
-    "n, text", [(0, "0 B"), (999, "999 B"), (1000, "1.0 kB"), (44_200_000, "44.2 MB"), (5 * 10**12, "5000.0 GB")]
+    "n, text",
+    [
+        (0, "0 B"),
+        (999, "999 B"),
+        (1000, "1.0 kB"),
+        (44_200_000, "44.2 MB"),
+        (5 * 10**12, "5000.0 GB"),
+    ],
 )
 def test_human_size(n, text):
     assert _cli_hub.human_size(n) == text
@@ -454,18 +473,29 @@ def test_human_size(n, text):
 
 # ----------------------------------------------------------------------------- a local copy that is not the hub's bytes
 
-@pytest.mark.usefixtures("clean_run_env")  # conftest.py (as in test_run_profiles.py, where these began)
+
+@pytest.mark.usefixtures(
+    "clean_run_env"
+)  # conftest.py (as in test_run_profiles.py, where these began)
 def test_a_mismatching_cache_file_is_moved_aside_with_how_to_use_it(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("BERTNLI_HUB_URL", "http://127.0.0.1:9/")  # nothing listens: the download fails fast
+    monkeypatch.setenv(
+        "BERTNLI_HUB_URL", "http://127.0.0.1:9/"
+    )  # nothing listens: the download fails fast
     monkeypatch.setattr(hub, "TIMEOUT", 2.0)
     archive = hub.archive_path("bert.small")
     archive.write_bytes(b"my own re-zipped copy")
     with pytest.raises(hub.HubError) as err:
         hub.fetch("bert.small")
     aside = list(archive.parent.glob("bert.small.torch.sha1-*.zip"))
-    assert len(aside) == 1 and aside[0].read_bytes() == b"my own re-zipped copy" and not archive.exists()
+    assert (
+        len(aside) == 1
+        and aside[0].read_bytes() == b"my own re-zipped copy"
+        and not archive.exists()
+    )
     message = str(err.value)
-    assert str(aside[0]) in message and f"--model {aside[0]}" in message and "BERTNLI_MODEL" in message
+    assert (
+        str(aside[0]) in message and f"--model {aside[0]}" in message and "BERTNLI_MODEL" in message
+    )
     assert "moved aside, not deleted" in message and "moved aside" in capsys.readouterr().err
     archive.write_bytes(b"another")
     with pytest.raises(hub.HubError) as err:
@@ -474,7 +504,9 @@ def test_a_mismatching_cache_file_is_moved_aside_with_how_to_use_it(tmp_path, mo
     assert not snli_archive.exists() or "--data" in str(err.value)
 
 
-@pytest.mark.usefixtures("clean_run_env")  # conftest.py (as in test_run_profiles.py, where these began)
+@pytest.mark.usefixtures(
+    "clean_run_env"
+)  # conftest.py (as in test_run_profiles.py, where these began)
 def test_snli_mismatch_points_at_data(tmp_path, monkeypatch):
     monkeypatch.setenv("BERTNLI_HUB_URL", "http://127.0.0.1:9/")
     monkeypatch.setattr(hub, "TIMEOUT", 2.0)
@@ -484,7 +516,9 @@ def test_snli_mismatch_points_at_data(tmp_path, monkeypatch):
     assert "--data" in str(err.value) and "BERTNLI_DATA" in str(err.value)
 
 
-@pytest.mark.usefixtures("clean_run_env")  # conftest.py (as in test_run_profiles.py, where these began)
+@pytest.mark.usefixtures(
+    "clean_run_env"
+)  # conftest.py (as in test_run_profiles.py, where these began)
 def test_an_unreachable_mirror_names_the_mirror_and_the_original(monkeypatch):
     monkeypatch.setenv("BERTNLI_HUB_URL", "http://127.0.0.1:9/mirror/")
     monkeypatch.setattr(hub, "TIMEOUT", 2.0)

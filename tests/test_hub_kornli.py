@@ -12,15 +12,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from helpers.loopback import LoopbackServer
 
 from bertnli import _cli_hub, hub
 from bertnli.book import classroom, licenses
 from bertnli.data import corpora, kornli
-from helpers.loopback import LoopbackServer
 
 CONTENT = {
     "snli_1.0_train.ko.tsv": "sentence1\tsentence2\tgold_label\n남자가 걷는다.\t사람이 움직인다.\tentailment\n",
-    "multinli.train.ko.tsv": "sentence1\tsentence2\tgold_label\n\"그건 아니에요\t누군가 말했다.\tneutral\n",
+    "multinli.train.ko.tsv": 'sentence1\tsentence2\tgold_label\n"그건 아니에요\t누군가 말했다.\tneutral\n',
     "xnli.dev.ko.tsv": "sentence1\tsentence2\tgold_label\n아이가 웃는다.\t아이가 운다.\tcontradiction\n",
     "xnli.test.ko.tsv": "sentence1\tsentence2\tgold_label\n개가 뛴다.\t동물이 있다.\tentailment\n",
 }
@@ -37,7 +37,7 @@ class Server(LoopbackServer):
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:
                 server.hits.append(self.path)
                 data = server.files.get(self.path)
                 if data is None:
@@ -71,17 +71,26 @@ def server(monkeypatch, isolated_cache):
 
 
 def leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if p.name.startswith("tmp") or "partial" in p.name)
+    return sorted(
+        p.name for p in folder.iterdir() if p.name.startswith("tmp") or "partial" in p.name
+    )
 
 
 def test_the_registry_pins_kakaobrains_revision_by_git_blob():
     fs = hub.FILE_SETS["kornli"]
-    assert fs.url == ("https://raw.githubusercontent.com/kakaobrain/kor-nlu-datasets/"
-                      "0df0fe7d496eb61b092e022e238c2230b29f1cbc/KorNLI/")
-    assert [f.filename for f in fs.files] == [n for s in corpora.SPLITS for n in kornli.CORPUS.split_files[s]]
+    assert fs.url == (
+        "https://raw.githubusercontent.com/kakaobrain/kor-nlu-datasets/"
+        "0df0fe7d496eb61b092e022e238c2230b29f1cbc/KorNLI/"
+    )
+    assert [f.filename for f in fs.files] == [
+        n for s in corpora.SPLITS for n in kornli.CORPUS.split_files[s]
+    ]
     assert fs.blob("xnli.dev.ko.tsv") == "21305150d466aa35d42b14e1890b7dcd58084634"
     assert "kornli" in hub.names() and "kornli" in licenses.CREDITS
-    assert "Ham" in licenses.CREDITS["kornli"].source and licenses.CREDITS["kornli"].spdx == "CC-BY-SA-4.0"
+    assert (
+        "Ham" in licenses.CREDITS["kornli"].source
+        and licenses.CREDITS["kornli"].spdx == "CC-BY-SA-4.0"
+    )
 
 
 def test_git_blob_of_matches_git_hash_object(tmp_path):
@@ -89,13 +98,17 @@ def test_git_blob_of_matches_git_hash_object(tmp_path):
     file.write_bytes(DATA["xnli.dev.ko.tsv"])
     assert hub.git_blob_of(file) == kornli.git_blob_id(file.read_bytes())
     try:
-        by_git = subprocess.run(["git", "hash-object", str(file)], capture_output=True, text=True, check=True)
+        by_git = subprocess.run(
+            ["git", "hash-object", str(file)], capture_output=True, text=True, check=True
+        )
     except (OSError, subprocess.CalledProcessError):
         pytest.skip("git is not installed")
     assert hub.git_blob_of(file) == by_git.stdout.strip()
 
 
-def test_first_fetch_downloads_each_file_from_the_pinned_revision_then_the_cache_answers(server, isolated_cache):
+def test_first_fetch_downloads_each_file_from_the_pinned_revision_then_the_cache_answers(
+    server, isolated_cache
+):
     folder = hub.fetch("kornli")
     assert folder == isolated_cache / "kornli"
     assert {name: (folder / name).read_bytes() for name in DATA} == DATA
@@ -107,14 +120,22 @@ def test_first_fetch_downloads_each_file_from_the_pinned_revision_then_the_cache
     assert corpora.read_pairs("kornli", "train")[0] == ["남자가 걷는다.", '"그건 아니에요']
 
 
-def test_a_wrong_file_is_not_kept_and_the_message_says_how_to_install_by_hand(server, isolated_cache):
+def test_a_wrong_file_is_not_kept_and_the_message_says_how_to_install_by_hand(
+    server, isolated_cache
+):
     path = next(p for p in server.files if p.endswith("xnli.dev.ko.tsv"))
     server.files[path] = DATA["xnli.dev.ko.tsv"].replace("웃는다".encode(), "운다".encode())
     with pytest.raises(hub.HubError) as err:
         hub.fetch("kornli")
     message = str(err.value)
-    assert "git blob id expected" in message and hub.FILE_SETS["kornli"].blob("xnli.dev.ko.tsv") in message
-    assert str(isolated_cache / "kornli" / "xnli.dev.ko.tsv") in message and "git hash-object" in message
+    assert (
+        "git blob id expected" in message
+        and hub.FILE_SETS["kornli"].blob("xnli.dev.ko.tsv") in message
+    )
+    assert (
+        str(isolated_cache / "kornli" / "xnli.dev.ko.tsv") in message
+        and "git hash-object" in message
+    )
     folder = isolated_cache / "kornli"
     assert not (folder / "xnli.dev.ko.tsv").exists() and not (folder / hub.COMPLETE).exists()
     assert leftovers(folder) == [] and not hub.is_cached("kornli")
@@ -164,7 +185,11 @@ def test_the_mirror_passes_kornli_on_and_a_student_installs_from_it(server, tmp_
         notice = (usb / f"{name}{licenses.SUFFIX}").read_text(encoding="utf-8")
         assert "KorNLI" in notice and "License: CC-BY-SA-4.0" in notice
     readme = " ".join((usb / classroom.README_FILE).read_text(encoding="utf-8").split())
-    assert "python -m bertnli download kornli" in readme and "git blob id" in readme and "git 블롭" in readme
+    assert (
+        "python -m bertnli download kornli" in readme
+        and "git blob id" in readme
+        and "git 블롭" in readme
+    )
     # A student's machine: an empty cache, no internet, the mirror on a stick.
     monkeypatch.setenv("BERTNLI_CACHE", str(tmp_path / "student-cache"))
     monkeypatch.setenv(hub.URL_ENV, usb.as_uri())

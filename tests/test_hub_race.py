@@ -21,7 +21,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from helpers.loopback import LoopbackServer, closed_port_url
 
 PROCESSES = 4
@@ -61,7 +60,7 @@ class FolderServer(LoopbackServer):
         hits = self.hits
 
         class Handler(http.server.SimpleHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:
                 hits.append(self.path)
                 super().do_GET()
 
@@ -90,11 +89,23 @@ def make_archive(folder: Path) -> tuple[str, str, str]:
 
 def race(tmp_path: Path, url: str, filename: str, sha1: str) -> list[subprocess.CompletedProcess]:
     go = tmp_path / "go"
-    env = {**os.environ, "BERTNLI_CACHE": str(tmp_path / "cache"), "BERTNLI_HUB_URL": url,
-           "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
-    procs = [subprocess.Popen([sys.executable, "-c", RACER, "bert.race", filename, sha1, str(go), str(0.1 * i)],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for i in range(PROCESSES)]
+    env = {
+        **os.environ,
+        "BERTNLI_CACHE": str(tmp_path / "cache"),
+        "BERTNLI_HUB_URL": url,
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+    }
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, "bert.race", filename, sha1, str(go), str(0.1 * i)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(PROCESSES)
+    ]
     time.sleep(3.0)  # let every process import bertnli and wait at the line
     go.write_text("go")
     results = []
@@ -110,8 +121,12 @@ def check(results, cache: Path, digest: str) -> None:
         assert "Traceback" not in r.stderr
     answers = [json.loads(r.stdout.strip().splitlines()[-1]) for r in results]
     assert len({a["payload"] for a in answers}) == 1
-    assert all(d == digest for a in answers for d in a["digests"])  # the same complete files, every time
-    left = sorted(p.name for p in cache.iterdir() if not (p.name.startswith(".") and p.name.endswith(".lock")))
+    assert all(
+        d == digest for a in answers for d in a["digests"]
+    )  # the same complete files, every time
+    left = sorted(
+        p.name for p in cache.iterdir() if not (p.name.startswith(".") and p.name.endswith(".lock"))
+    )
     assert left == ["bert.race", "bert.race.zip"]  # no partial folders, no temporary downloads
 
 
@@ -131,7 +146,9 @@ def test_four_processes_download_over_http_at_once(tmp_path):
     finally:
         server.stop()
     check(results, tmp_path / "cache", digest)
-    assert server.hits.count("/" + filename) == 1  # one process downloaded; the others waited and reused it
+    assert (
+        server.hits.count("/" + filename) == 1
+    )  # one process downloaded; the others waited and reused it
 
 
 def test_the_lock_is_released_when_a_fetch_fails(tmp_path, monkeypatch):
@@ -140,7 +157,9 @@ def test_the_lock_is_released_when_a_fetch_fails(tmp_path, monkeypatch):
 
     filename, sha1, _ = make_archive(tmp_path / "mirror")
     monkeypatch.setenv("BERTNLI_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setitem(hub.REGISTRY, "bert.race", hub.Resource("bert.race", filename, sha1, "vocab.json", "t"))
+    monkeypatch.setitem(
+        hub.REGISTRY, "bert.race", hub.Resource("bert.race", filename, sha1, "vocab.json", "t")
+    )
     monkeypatch.setenv("BERTNLI_HUB_URL", closed_port_url())
     with pytest.raises(hub.HubError):
         hub.fetch("bert.race", progress=False)

@@ -12,8 +12,23 @@ import bertnli
 
 SRC = Path(bertnli.__file__).resolve().parent
 # Lower number = lower layer; a module may import only from its own layer or lower ones.
-LAYERS = {"files": 0, "messages": 0, "hardware": 0, "distributed": 0, "_jupyter": 0, "hub": 0, "sample": 0,
-          "model": 1, "data": 2, "run": 3, "book": 4, "cli": 5, "_cli_hub": 5, "launch": 5, "__main__": 5}
+LAYERS = {
+    "files": 0,
+    "messages": 0,
+    "hardware": 0,
+    "distributed": 0,
+    "_jupyter": 0,
+    "hub": 0,
+    "sample": 0,
+    "model": 1,
+    "data": 2,
+    "run": 3,
+    "book": 4,
+    "cli": 5,
+    "_cli_hub": 5,
+    "launch": 5,
+    "__main__": 5,
+}
 SUBPACKAGES = ("model", "data", "run", "book")  # their __init__ holds only a docstring
 
 
@@ -68,8 +83,10 @@ def graph() -> dict[str, set[str]]:
 def test_module_map_names_exactly_the_files():
     documented = set(re.findall(r"^- ``([\w.]+)``", bertnli.__doc__, flags=re.M))
     files = {name for name in modules() if name not in SUBPACKAGES}
-    assert documented == files, (f"in the map, not a file: {sorted(documented - files)}; "
-                                 f"a file, not in the map: {sorted(files - documented)}")
+    assert documented == files, (
+        f"in the map, not a file: {sorted(documented - files)}; "
+        f"a file, not in the map: {sorted(files - documented)}"
+    )
 
 
 def test_no_import_cycle():
@@ -80,7 +97,7 @@ def test_no_import_cycle():
         state[node] = 1
         for nxt in sorted(edges.get(node, ())):
             if state.get(nxt) == 1:
-                cycle = trail[trail.index(nxt):] + [nxt] if nxt in trail else [node, nxt]
+                cycle = trail[trail.index(nxt) :] + [nxt] if nxt in trail else [node, nxt]
                 raise AssertionError("import cycle: " + " -> ".join(cycle))
             if nxt not in state:
                 visit(nxt, trail + [nxt])
@@ -110,8 +127,9 @@ def test_the_checker_sees_a_cycle_and_an_upward_import(tmp_path, monkeypatch):
     (pkg / "run").mkdir(parents=True)
     (pkg / "files.py").write_text("def f():\n    from bertnli.run import train\n")
     (pkg / "run" / "__init__.py").write_text("")
-    (pkg / "run" / "train.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
-                                           "    from bertnli.files import f\n")
+    (pkg / "run" / "train.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from bertnli.files import f\n"
+    )
     known = {"files", "run", "run.train"}
     assert imports_of("files", pkg / "files.py", known) == {"run", "run.train"}
     assert imports_of("run.train", pkg / "run" / "train.py", known) == {"files"}

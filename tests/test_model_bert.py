@@ -2,11 +2,19 @@
 
 import pytest
 import torch
-
-from bertnli import BERTModel, devices
 from helpers.d2l_compat import d2l_torch
 
-SMALL = dict(vocab_size=50, num_hiddens=32, ffn_num_hiddens=48, num_heads=4, num_blks=2, dropout=0.1, max_len=40)
+from bertnli import BERTModel, devices
+
+SMALL = dict(
+    vocab_size=50,
+    num_hiddens=32,
+    ffn_num_hiddens=48,
+    num_heads=4,
+    num_blks=2,
+    dropout=0.1,
+    max_len=40,
+)
 
 
 def _d2l_bert(d2l, cfg):
@@ -67,15 +75,22 @@ def test_padding_does_not_change_valid_positions():
     segments = torch.zeros(1, 6, dtype=torch.long)
     with torch.no_grad():
         short = model.encoder(tokens, segments, torch.tensor([6]))
-        padded = model.encoder(torch.cat([tokens, torch.ones(1, 10, dtype=torch.long)], 1),
-                               torch.zeros(1, 16, dtype=torch.long), torch.tensor([6]))
+        padded = model.encoder(
+            torch.cat([tokens, torch.ones(1, 10, dtype=torch.long)], 1),
+            torch.zeros(1, 16, dtype=torch.long),
+            torch.tensor([6]),
+        )
     torch.testing.assert_close(padded[:, :6], short, atol=1e-5, rtol=0)
 
 
 def test_no_lazy_parameters_and_pooler_shape():
     model = BERTModel(**SMALL)
-    assert not any(isinstance(p, torch.nn.parameter.UninitializedParameter) for p in model.parameters())
-    assert isinstance(model.hidden[0], torch.nn.Linear) and isinstance(model.hidden[1], torch.nn.Tanh)
+    assert not any(
+        isinstance(p, torch.nn.parameter.UninitializedParameter) for p in model.parameters()
+    )
+    assert isinstance(model.hidden[0], torch.nn.Linear) and isinstance(
+        model.hidden[1], torch.nn.Tanh
+    )
     assert model.hidden[0].weight.shape == (32, 32)
 
 

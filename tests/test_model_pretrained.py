@@ -7,14 +7,21 @@ import zipfile
 
 import pytest
 import torch
+from helpers.d2l_compat import d2l_torch
 
 from bertnli import BERTModel, Vocab, load_pretrained
 from bertnli.model import pretrained as pretrained_mod
-from helpers.d2l_compat import d2l_torch
 
 TOKENS = ["<unk>", "<pad>", "<mask>", "<cls>", "<sep>", "a", "man", "plays", "guitar", "."]
-CFG = dict(vocab_size=len(TOKENS), num_hiddens=24, ffn_num_hiddens=40, num_heads=3, num_blks=2, dropout=0.1,
-           max_len=32)
+CFG = dict(
+    vocab_size=len(TOKENS),
+    num_hiddens=24,
+    ffn_num_hiddens=40,
+    num_heads=3,
+    num_blks=2,
+    dropout=0.1,
+    max_len=32,
+)
 
 
 def write_d2l_checkpoint(folder, state, tokens=TOKENS):
@@ -63,8 +70,9 @@ def test_heads_unknown_for_unnamed_checkpoint(d2l_written):
         load_pretrained(folder)
 
 
-@pytest.mark.parametrize("arg, value", [("num_hiddens", 32), ("ffn_num_hiddens", 64), ("num_blks", 12),
-                                        ("max_len", 512)])
+@pytest.mark.parametrize(
+    "arg, value", [("num_hiddens", 32), ("ffn_num_hiddens", 64), ("num_blks", 12), ("max_len", 512)]
+)
 def test_disagreeing_size_names_argument_and_both_values(d2l_written, arg, value):
     _, folder = d2l_written
     file_value = {"num_hiddens": 24, "ffn_num_hiddens": 40, "num_blks": 2, "max_len": 32}[arg]
@@ -79,6 +87,7 @@ def test_registry_names_take_heads_from_known_config(tmp_path, monkeypatch):
     model = BERTModel(**dict(CFG, num_hiddens=48, num_heads=12, num_blks=3))
     folder = write_d2l_checkpoint(tmp_path / "bert.base.torch", model.state_dict())
     import bertnli.hub
+
     monkeypatch.setattr(bertnli.hub, "fetch", lambda name, **kw: folder)
     loaded, _ = load_pretrained("bert.base")
     assert loaded.config.num_heads == 12 and loaded.config.num_blks == 3
@@ -89,7 +98,12 @@ def test_registry_names_take_heads_from_known_config(tmp_path, monkeypatch):
 def test_published_shapes_are_recognised():
     sizes = dict(vocab_size=10, num_hiddens=768, ffn_num_hiddens=3072, num_blks=12, max_len=512)
     assert pretrained_mod._known_heads(None, sizes) == 12
-    assert pretrained_mod._known_heads(None, dict(sizes, num_hiddens=256, ffn_num_hiddens=512, num_blks=2)) == 4
+    assert (
+        pretrained_mod._known_heads(
+            None, dict(sizes, num_hiddens=256, ffn_num_hiddens=512, num_blks=2)
+        )
+        == 4
+    )
 
 
 def test_vocab_and_tensors_must_agree(tmp_path):
@@ -127,6 +141,7 @@ def test_weights_only_loading_refuses_pickled_code(tmp_path):
     class Evil:
         def __reduce__(self):
             return (print, ("pwned",))
+
     folder = write_d2l_checkpoint(tmp_path / "evil", {"x": Evil()})
     with pytest.raises(ValueError, match="cannot be read"):
         load_pretrained(folder, num_heads=3)
@@ -179,7 +194,9 @@ def test_a_checkpoint_one_folder_down_still_loads(d2l_written, tmp_path):
     parent.mkdir()
     folder.rename(parent / "bert.tiny.torch")
     model, _ = load_pretrained(parent, num_heads=3)
-    assert torch.equal(model.state_dict()["encoder.pos_embedding"], ref.state_dict()["encoder.pos_embedding"])
+    assert torch.equal(
+        model.state_dict()["encoder.pos_embedding"], ref.state_dict()["encoder.pos_embedding"]
+    )
 
 
 def _zip(path, members):
@@ -193,14 +210,25 @@ def _zip(path, members):
 
 def test_a_zip_holding_a_member_twice_is_refused(d2l_written, tmp_path):
     _, folder = d2l_written
-    vocab, params = (folder / "vocab.json").read_bytes(), (folder / "pretrained.params").read_bytes()
+    vocab, params = (
+        (folder / "vocab.json").read_bytes(),
+        (folder / "pretrained.params").read_bytes(),
+    )
     other = json.dumps(TOKENS[::-1]).encode()
-    twice = _zip(tmp_path / "twice.zip", [("c/vocab.json", vocab), ("c/pretrained.params", params),
-                                          ("c/vocab.json", other)])
+    twice = _zip(
+        tmp_path / "twice.zip",
+        [("c/vocab.json", vocab), ("c/pretrained.params", params), ("c/vocab.json", other)],
+    )
     with pytest.raises(ValueError, match=r"stores c/vocab.json 2 times"):
         load_pretrained(twice, num_heads=3)
-    two_places = _zip(tmp_path / "two.zip", [("new/vocab.json", vocab), ("new/pretrained.params", params),
-                                             ("old/pretrained.params", params)])
+    two_places = _zip(
+        tmp_path / "two.zip",
+        [
+            ("new/vocab.json", vocab),
+            ("new/pretrained.params", params),
+            ("old/pretrained.params", params),
+        ],
+    )
     with pytest.raises(ValueError) as err:
         load_pretrained(two_places, num_heads=3)
     assert "new/pretrained.params" in str(err.value) and "old/pretrained.params" in str(err.value)
@@ -219,7 +247,9 @@ def test_a_path_that_is_no_checkpoint_is_refused_without_walking_it(tmp_path, mo
         for j in range(60):
             (sub.parent / f"f{j}.txt").write_bytes(b"")
     (big / "d00" / "deeper" / "deepest").mkdir()
-    (big / "d00" / "deeper" / "deepest" / "vocab.json").write_text("[]")  # three levels down: not looked at
+    (big / "d00" / "deeper" / "deepest" / "vocab.json").write_text(
+        "[]"
+    )  # three levels down: not looked at
 
     def walking(*args, **kwargs):
         raise AssertionError("the whole tree was walked")
@@ -239,20 +269,29 @@ def test_a_path_that_is_no_checkpoint_is_refused_without_walking_it(tmp_path, mo
     assert len(calls) < 70  # it stopped at the bound, not after every folder
 
 
-@pytest.mark.parametrize("kind", ["text file", "zip in name only", "device", "folder of other things",
-                                  "vocab is a dict"])
+@pytest.mark.parametrize(
+    "kind", ["text file", "zip in name only", "device", "folder of other things", "vocab is a dict"]
+)
 def test_paths_that_are_not_checkpoints_say_what_they_are(kind, d2l_written, tmp_path):
     """Probe: paths that are not what they claim, each refused with what it is and what to give."""
     if kind == "text file":
         path, err, words = tmp_path / "notes.txt", ValueError, "neither a folder nor a zip"
         path.write_text("hello")
     elif kind == "zip in name only":
-        path, err, words = tmp_path / "bert.small.torch.zip", ValueError, "neither a folder nor a zip"
+        path, err, words = (
+            tmp_path / "bert.small.torch.zip",
+            ValueError,
+            "neither a folder nor a zip",
+        )
         path.write_text("<html>404</html>")  # a failed download saved under the zip's name
     elif kind == "device":
         path, err, words = "/dev/null", ValueError, "neither a folder nor a zip"
     elif kind == "folder of other things":
-        path, err, words = tmp_path / "home", FileNotFoundError, "no vocab.json found within 2 folder levels"
+        path, err, words = (
+            tmp_path / "home",
+            FileNotFoundError,
+            "no vocab.json found within 2 folder levels",
+        )
         (path / "Documents").mkdir(parents=True)
         (path / "Documents" / "thesis.tex").write_text("...")
     else:

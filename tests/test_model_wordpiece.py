@@ -13,17 +13,45 @@ from bertnli.model.wordpiece import WordPiece
 
 transformers = pytest.importorskip("transformers")
 
-VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "남자", "##가", "공원", "##에서", "개", "##를", "산책",
-         "##시키", "##고", "있다", ".", "사람", "##이", "밖", "##에", "the", "dog", "##s", "run", "The"]
+VOCAB = [
+    "[PAD]",
+    "[UNK]",
+    "[CLS]",
+    "[SEP]",
+    "[MASK]",
+    "남자",
+    "##가",
+    "공원",
+    "##에서",
+    "개",
+    "##를",
+    "산책",
+    "##시키",
+    "##고",
+    "있다",
+    ".",
+    "사람",
+    "##이",
+    "밖",
+    "##에",
+    "the",
+    "dog",
+    "##s",
+    "run",
+    "The",
+]
 SENTENCES = ["남자가 공원에서 개를 산책시키고 있다.", "사람이 밖에 있다.", "The dogs run."]
 
 
 def save_tokenizer(folder, *, lowercase: bool):
     folder.mkdir(exist_ok=True)
     (folder / "vocab.txt").write_text("\n".join(VOCAB) + "\n", encoding="utf-8")
-    (folder / "tokenizer_config.json").write_text(json.dumps(
-        {"tokenizer_class": "BertTokenizer", "do_lower_case": lowercase}))
-    theirs = transformers.AutoTokenizer.from_pretrained(folder)  # reads vocab.txt and the config, as a user's would
+    (folder / "tokenizer_config.json").write_text(
+        json.dumps({"tokenizer_class": "BertTokenizer", "do_lower_case": lowercase})
+    )
+    theirs = transformers.AutoTokenizer.from_pretrained(
+        folder
+    )  # reads vocab.txt and the config, as a user's would
     theirs.save_pretrained(folder)  # writes tokenizer.json, the whole pipeline in one file
     return theirs
 
@@ -49,7 +77,19 @@ def test_the_configs_normalization_is_what_keeps_korean_readable(tmp_path):
     assert korean.do_lower_case is False and english_style.do_lower_case is True
     kept = WordPiece.from_folder(tmp_path / "ko").pieces(SENTENCES[0])
     broken = WordPiece.from_folder(tmp_path / "en").pieces(SENTENCES[0])
-    assert kept == ["남자", "##가", "공원", "##에서", "개", "##를", "산책", "##시키", "##고", "있다", "."]
+    assert kept == [
+        "남자",
+        "##가",
+        "공원",
+        "##에서",
+        "개",
+        "##를",
+        "산책",
+        "##시키",
+        "##고",
+        "있다",
+        ".",
+    ]
     assert broken.count("[UNK]") >= 4
 
 

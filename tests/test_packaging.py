@@ -25,20 +25,36 @@ def _torch_choice():
 
 def test_environment_yml_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    pip_side = [*project["dependencies"], *(d for group in project["optional-dependencies"].values() for d in group)]
+    pip_side = [
+        *project["dependencies"],
+        *(d for group in project["optional-dependencies"].values() for d in group),
+    ]
     expected = {CONDA_NAMES.get(n, n): s for n, s in map(_split, pip_side)}
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    conda_side = dict(_split(d) for d in env["dependencies"] if isinstance(d, str) and not d.startswith(("python", "pip")))
+    conda_side = dict(
+        _split(d)
+        for d in env["dependencies"]
+        if isinstance(d, str) and not d.startswith(("python", "pip"))
+    )
     # What conda-forge does not carry comes from PyPI in the `pip:` section (not the project itself).
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
     from_pypi = dict(_split(d) for d in pip_section if not d.startswith("-"))
     assert not conda_side.keys() & from_pypi.keys(), "a package listed both for conda and for pip"
-    assert {**conda_side, **from_pypi} == expected  # the Python floor: tests/test_packaging_floors.py
+    assert {
+        **conda_side,
+        **from_pypi,
+    } == expected  # the Python floor: tests/test_packaging_floors.py
     # Every pip line must be one pip accepts in a requirements file: no per-line --no-deps.
-    assert all(line == "-e ." or not line.startswith("-") and " --" not in line for line in pip_section)
+    assert all(
+        line == "-e ." or not line.startswith("-") and " --" not in line for line in pip_section
+    )
 
 
-IMPORT_NAMES = {"IPython": "ipython", "myst_nb": "myst-nb", "matplotlib_inline": "matplotlib-inline"}  # import name -> distribution name, where they differ
+IMPORT_NAMES = {
+    "IPython": "ipython",
+    "myst_nb": "myst-nb",
+    "matplotlib_inline": "matplotlib-inline",
+}  # import name -> distribution name, where they differ
 # Runtime dependencies used for their files, not imported: distribution -> the module that uses them.
 DATA_DEPENDENCIES = {"koreanize-matplotlib": "bertnli.book.fonts (its NanumGothic.ttf)"}
 
@@ -53,7 +69,11 @@ def _imports(tree) -> tuple[set[str], set[str]]:
             names = {node.module.split(".")[0]}
         else:
             continue
-        names = {IMPORT_NAMES.get(n, n) for n in names if n not in sys.stdlib_module_names and n != "bertnli"}
+        names = {
+            IMPORT_NAMES.get(n, n)
+            for n in names
+            if n not in sys.stdlib_module_names and n != "bertnli"
+        }
         (top if node.col_offset == 0 else inner).update(names)
     return top, inner
 
@@ -69,9 +89,13 @@ def test_runtime_dependencies_are_what_the_package_imports():
         t, i = _imports(ast.parse(path.read_text()))
         top |= t
         inner |= i
-    assert top <= declared, f"imported at module level but not a runtime dependency: {top - declared}"
+    assert top <= declared, (
+        f"imported at module level but not a runtime dependency: {top - declared}"
+    )
     assert inner <= declared | extras, f"imported but declared nowhere: {inner - declared - extras}"
-    assert declared <= top | inner | set(DATA_DEPENDENCIES), f"declared but never imported: {declared - top - inner}"
+    assert declared <= top | inner | set(DATA_DEPENDENCIES), (
+        f"declared but never imported: {declared - top - inner}"
+    )
     assert set(DATA_DEPENDENCIES) <= declared
     from bertnli.book import fonts
 
@@ -84,16 +108,44 @@ def test_no_numpy_pin_and_no_torchvision():
     assert "numpy==" not in text and "torchvision" not in text
 
 
-@pytest.mark.parametrize("machine, variant, args_start", [
-    (("Linux", "x86_64", False, ()), "cpu", ("torch", "--index-url", "https://download.pytorch.org/whl/cpu")),
-    (("Linux", "x86_64", False, ("/w/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl",)), "cpu",
-     ("torch==2.13.0+cpu",)),
-    (("Linux", "x86_64", True, ("/w/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl",)), "cuda", ("torch",)),
-    (("Linux", "aarch64", False, ()), "cpu", ("torch",)),
-    (("Darwin", "arm64", False, ()), "cpu", ("torch",)),
-    (("Windows", "AMD64", False, ()), "cpu", ("torch",)),
-    (("Windows", "AMD64", True, ()), "cuda", ("torch", "--index-url", "https://download.pytorch.org/whl/cu128")),
-])
+@pytest.mark.parametrize(
+    "machine, variant, args_start",
+    [
+        (
+            ("Linux", "x86_64", False, ()),
+            "cpu",
+            ("torch", "--index-url", "https://download.pytorch.org/whl/cpu"),
+        ),
+        (
+            (
+                "Linux",
+                "x86_64",
+                False,
+                ("/w/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl",),
+            ),
+            "cpu",
+            ("torch==2.13.0+cpu",),
+        ),
+        (
+            (
+                "Linux",
+                "x86_64",
+                True,
+                ("/w/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl",),
+            ),
+            "cuda",
+            ("torch",),
+        ),
+        (("Linux", "aarch64", False, ()), "cpu", ("torch",)),
+        (("Darwin", "arm64", False, ()), "cpu", ("torch",)),
+        (("Windows", "AMD64", False, ()), "cpu", ("torch",)),
+        (
+            ("Windows", "AMD64", True, ()),
+            "cuda",
+            ("torch", "--index-url", "https://download.pytorch.org/whl/cu128"),
+        ),
+    ],
+)
 def test_torch_choice(machine, variant, args_start):
     tc = _torch_choice()
     choice = tc.choose(tc.Machine(*machine))
@@ -117,9 +169,12 @@ def test_torch_choice_finds_wheels_from_pip_config(tmp_path, monkeypatch):
     tc = _torch_choice()
     tag = f"cp{sys.version_info.major}{sys.version_info.minor}"
     import platform
+
     wheel = tmp_path / f"torch-9.9.9+cpu-{tag}-{tag}-manylinux_2_28_{platform.machine()}.whl"
     wheel.write_bytes(b"")
-    (tmp_path / f"torch-9.9.9-{tag}-{tag}-manylinux_2_28_{platform.machine()}.whl").write_bytes(b"")  # CUDA: ignored
+    (tmp_path / f"torch-9.9.9-{tag}-{tag}-manylinux_2_28_{platform.machine()}.whl").write_bytes(
+        b""
+    )  # CUDA: ignored
     conf = tmp_path / "pip.conf"
     conf.write_text(f"[global]\nfind-links = {tmp_path}\n")
     monkeypatch.setenv("PIP_CONFIG_FILE", str(conf))

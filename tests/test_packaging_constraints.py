@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 from helpers.needs import missing
+from helpers.repo_tools import load_tool
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
-from helpers.repo_tools import load_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 CONSTRAINTS = ROOT / "constraints.txt"

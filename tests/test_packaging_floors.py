@@ -22,26 +22,49 @@ CODE_DIRS = ("src", "tests", "tools", "benchmarks", "book/_ext")
 
 # Standard-library modules and names newer than 3.10, with the version that added them.
 NEW_MODULES = {
-    "tomllib": (3, 11), "wsgiref.types": (3, 11),
-    "annotationlib": (3, 14), "compression": (3, 14), "string.templatelib": (3, 14),
+    "tomllib": (3, 11),
+    "wsgiref.types": (3, 11),
+    "annotationlib": (3, 14),
+    "compression": (3, 14),
+    "string.templatelib": (3, 14),
     "concurrent.interpreters": (3, 14),
 }
 NEW_NAMES = {
-    ("datetime", "UTC"): (3, 11), ("typing", "Self"): (3, 11), ("typing", "LiteralString"): (3, 11),
-    ("typing", "Never"): (3, 11), ("typing", "assert_never"): (3, 11), ("typing", "reveal_type"): (3, 11),
-    ("enum", "StrEnum"): (3, 11), ("hashlib", "file_digest"): (3, 11), ("contextlib", "chdir"): (3, 11),
-    ("asyncio", "TaskGroup"): (3, 11), ("asyncio", "timeout"): (3, 11), ("operator", "call"): (3, 11),
-    ("itertools", "batched"): (3, 12), ("typing", "override"): (3, 12), ("math", "sumprod"): (3, 12),
-    ("typing", "TypeAliasType"): (3, 12), ("calendar", "Month"): (3, 12),
-    ("warnings", "deprecated"): (3, 13), ("copy", "replace"): (3, 13), ("typing", "TypeIs"): (3, 13),
-    ("typing", "ReadOnly"): (3, 13), ("os", "process_cpu_count"): (3, 13), ("glob", "translate"): (3, 13),
+    ("datetime", "UTC"): (3, 11),
+    ("typing", "Self"): (3, 11),
+    ("typing", "LiteralString"): (3, 11),
+    ("typing", "Never"): (3, 11),
+    ("typing", "assert_never"): (3, 11),
+    ("typing", "reveal_type"): (3, 11),
+    ("enum", "StrEnum"): (3, 11),
+    ("hashlib", "file_digest"): (3, 11),
+    ("contextlib", "chdir"): (3, 11),
+    ("asyncio", "TaskGroup"): (3, 11),
+    ("asyncio", "timeout"): (3, 11),
+    ("operator", "call"): (3, 11),
+    ("itertools", "batched"): (3, 12),
+    ("typing", "override"): (3, 12),
+    ("math", "sumprod"): (3, 12),
+    ("typing", "TypeAliasType"): (3, 12),
+    ("calendar", "Month"): (3, 12),
+    ("warnings", "deprecated"): (3, 13),
+    ("copy", "replace"): (3, 13),
+    ("typing", "TypeIs"): (3, 13),
+    ("typing", "ReadOnly"): (3, 13),
+    ("os", "process_cpu_count"): (3, 13),
+    ("glob", "translate"): (3, 13),
 }
 # PyTorch APIs newer than 2.1, with the first release that has them.
 TORCH_APIS = {
-    "torch.amp.GradScaler": (2, 3), "torch.nn.attention": (2, 3), "torch.get_default_device": (2, 3),
-    "torch.serialization.add_safe_globals": (2, 4), "torch.amp.custom_fwd": (2, 4),
-    "torch.serialization.safe_globals": (2, 5), "torch.nn.attention.flex_attention": (2, 5),
-    "torch.accelerator": (2, 6), "torch.compiler.set_stance": (2, 6),
+    "torch.amp.GradScaler": (2, 3),
+    "torch.nn.attention": (2, 3),
+    "torch.get_default_device": (2, 3),
+    "torch.serialization.add_safe_globals": (2, 4),
+    "torch.amp.custom_fwd": (2, 4),
+    "torch.serialization.safe_globals": (2, 5),
+    "torch.nn.attention.flex_attention": (2, 5),
+    "torch.accelerator": (2, 6),
+    "torch.compiler.set_stance": (2, 6),
 }
 
 
@@ -66,13 +89,18 @@ def torch_floor() -> tuple[int, int]:
 
 def python_sources() -> dict[str, str]:
     """Every .py file of the repository's code, and every chapter's code cells (as one module)."""
-    files = {str(p.relative_to(ROOT)): p.read_text(encoding="utf-8")
-             for d in CODE_DIRS for p in sorted((ROOT / d).rglob("*.py")) if ".venv" not in p.parts}
+    files = {
+        str(p.relative_to(ROOT)): p.read_text(encoding="utf-8")
+        for d in CODE_DIRS
+        for p in sorted((ROOT / d).rglob("*.py"))
+        if ".venv" not in p.parts
+    }
     for chapter in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.md")):
         cells = [c.source for c in jupytext.read(chapter).cells if c.cell_type == "code"]
         # IPython's own syntax (%magic, !shell) is not Python: comment it out.
         files[str(chapter.relative_to(ROOT))] = "\n".join(
-            re.sub(r"^(\s*)([%!])", r"\1#\2", src, flags=re.M) for src in cells)
+            re.sub(r"^(\s*)([%!])", r"\1#\2", src, flags=re.M) for src in cells
+        )
     return files
 
 
@@ -82,20 +110,32 @@ def newer_stdlib_uses(source: str, floor: tuple[int, int]) -> list[str]:
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                modules[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
+                modules[alias.asname or alias.name.split(".")[0]] = (
+                    alias.name if alias.asname else alias.name.split(".")[0]
+                )
                 if NEW_MODULES.get(alias.name, (0,)) > floor:
-                    found.append(f"import {alias.name} (Python {'.'.join(map(str, NEW_MODULES[alias.name]))})")
+                    found.append(
+                        f"import {alias.name} (Python {'.'.join(map(str, NEW_MODULES[alias.name]))})"
+                    )
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             if NEW_MODULES.get(node.module, (0,)) > floor:
-                found.append(f"from {node.module} (Python {'.'.join(map(str, NEW_MODULES[node.module]))})")
+                found.append(
+                    f"from {node.module} (Python {'.'.join(map(str, NEW_MODULES[node.module]))})"
+                )
             for alias in node.names:
                 if NEW_MODULES.get(f"{node.module}.{alias.name}", (0,)) > floor:
                     found.append(f"{node.module}.{alias.name}")
                 if NEW_NAMES.get((node.module, alias.name), (0,)) > floor:
                     added = NEW_NAMES[(node.module, alias.name)]
-                    found.append(f"from {node.module} import {alias.name} (Python {'.'.join(map(str, added))})")
+                    found.append(
+                        f"from {node.module} import {alias.name} (Python {'.'.join(map(str, added))})"
+                    )
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in modules:
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in modules
+        ):
             key = (modules[node.value.id], node.attr)
             if NEW_NAMES.get(key, (0,)) > floor:
                 found.append(f"{key[0]}.{key[1]} (Python {'.'.join(map(str, NEW_NAMES[key]))})")
@@ -121,8 +161,11 @@ def newer_torch_uses(source: str, floor: tuple[int, int]) -> list[str]:
         elif isinstance(node, ast.ImportFrom) and node.module:
             names.add(node.module)
             names.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return sorted(f"{api} (torch {'.'.join(map(str, added))})" for api, added in TORCH_APIS.items()
-                  if added > floor and any(n == api or n.startswith(api + ".") for n in names if n))
+    return sorted(
+        f"{api} (torch {'.'.join(map(str, added))})"
+        for api, added in TORCH_APIS.items()
+        if added > floor and any(n == api or n.startswith(api + ".") for n in names if n)
+    )
 
 
 # --------------------------------------------------------------------------- the declarations
@@ -163,14 +206,26 @@ def test_all_code_parses_as_the_floor_python():
 
 def test_no_standard_library_newer_than_the_floor_python():
     floor = python_floor()
-    problems = [f"{name}: {use}" for name, text in python_sources().items() for use in newer_stdlib_uses(text, floor)]
-    assert not problems, f"requires-python says >={floor[0]}.{floor[1]}, but the code uses:\n" + "\n".join(problems)
+    problems = [
+        f"{name}: {use}"
+        for name, text in python_sources().items()
+        for use in newer_stdlib_uses(text, floor)
+    ]
+    assert not problems, (
+        f"requires-python says >={floor[0]}.{floor[1]}, but the code uses:\n" + "\n".join(problems)
+    )
 
 
 def test_no_torch_api_newer_than_the_torch_floor():
     floor = torch_floor()
-    problems = [f"{name}: {use}" for name, text in python_sources().items() for use in newer_torch_uses(text, floor)]
-    assert not problems, f"pyproject says torch>={floor[0]}.{floor[1]}, but the code uses:\n" + "\n".join(problems)
+    problems = [
+        f"{name}: {use}"
+        for name, text in python_sources().items()
+        for use in newer_torch_uses(text, floor)
+    ]
+    assert not problems, (
+        f"pyproject says torch>={floor[0]}.{floor[1]}, but the code uses:\n" + "\n".join(problems)
+    )
 
 
 def test_the_torch_floor_is_not_lower_than_what_the_code_needs():
@@ -180,12 +235,15 @@ def test_the_torch_floor_is_not_lower_than_what_the_code_needs():
     assert torch_floor() >= (2, 3)
 
 
-@pytest.mark.parametrize("source, floor, expected", [
-    ("import tomllib", (3, 10), "import tomllib"),
-    ("from itertools import batched", (3, 11), "from itertools import batched"),
-    ("import datetime as dt\nx = dt.UTC", (3, 10), "datetime.UTC"),
-    ("import typing\ndef f() -> typing.Self: ...", (3, 10), "typing.Self"),
-])
+@pytest.mark.parametrize(
+    "source, floor, expected",
+    [
+        ("import tomllib", (3, 10), "import tomllib"),
+        ("from itertools import batched", (3, 11), "from itertools import batched"),
+        ("import datetime as dt\nx = dt.UTC", (3, 10), "datetime.UTC"),
+        ("import typing\ndef f() -> typing.Self: ...", (3, 10), "typing.Self"),
+    ],
+)
 def test_the_stdlib_check_catches_newer_uses(source, floor, expected):
     assert any(expected in use for use in newer_stdlib_uses(source, floor))
     assert newer_stdlib_uses(source, (3, 14)) == []

@@ -81,3 +81,16 @@ def test_make_runs_lint_and_parallel_tests(target, expected):
         f"`make {target}` lacks {[e for e, p in zip(expected, positions) if p < 0]}"
     )
     assert positions == sorted(positions), f"`make {target}` runs lint before the tests"
+
+
+def test_the_tree_is_formatted_and_lint_free_and_make_test_insists():
+    """`ruff format --check` and `ruff check` pass on the whole tree, and `make test` fails on a
+    finding by default (LINT_REQUIRED=yes)."""
+    for command in (["format", "--check", "."], ["check", "."]):
+        done = subprocess.run(
+            [ruff(), *command], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert done.returncode == 0, (
+            f"ruff {' '.join(command)}:\n{done.stdout[-3000:]}{done.stderr[-1000:]}"
+        )
+    assert "LINT_REQUIRED ?= yes" in (ROOT / "Makefile").read_text(encoding="utf-8")

@@ -5,16 +5,24 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers.standin_files import TINY_VOCAB, standin_files
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
 from bertnli import KNOWN_CONFIGS, BERTClassifier, BERTModel, count_parameters
 from bertnli.run import costs
-from helpers.standin_files import TINY_VOCAB, standin_files
 
 ROOT = Path(__file__).resolve().parents[1]
 
-TINY = dict(vocab_size=50, num_hiddens=32, ffn_num_hiddens=48, num_heads=4, num_blks=2, dropout=0.0, max_len=40)
+TINY = dict(
+    vocab_size=50,
+    num_hiddens=32,
+    ffn_num_hiddens=48,
+    num_heads=4,
+    num_blks=2,
+    dropout=0.0,
+    max_len=40,
+)
 PARTS = ("embeddings", "encoder blocks", "pooler", "mlm head", "nsp head")
 
 
@@ -35,7 +43,9 @@ def test_parameters_from_config_match_a_built_model():
 
 def test_known_configs_without_vocab_use_the_default():
     with_vocab = dict(KNOWN_CONFIGS["bert.small"], vocab_size=costs.DEFAULT_VOCAB_SIZE)
-    assert costs.parameters_from_config(KNOWN_CONFIGS["bert.small"]) == costs.parameters_from_config(with_vocab)
+    assert costs.parameters_from_config(
+        KNOWN_CONFIGS["bert.small"]
+    ) == costs.parameters_from_config(with_vocab)
     with pytest.raises(ValueError, match="lacks"):
         costs.parameters_from_config({"num_hiddens": 8})
     with pytest.raises(TypeError):
@@ -72,7 +82,7 @@ def test_flops_base_vs_small_and_scaling_in_length():
     assert f(20) / f(10) == pytest.approx(2, rel=0.05)  # short: nearly linear
     quadratic = f(512) - 2 * f(256) + f(0)  # nonzero only because of the T*T term
     L, H = base["num_blks"], base["num_hiddens"]
-    assert quadratic == pytest.approx(3 * L * 4 * H * (512 ** 2 - 2 * 256 ** 2))
+    assert quadratic == pytest.approx(3 * L * 4 * H * (512**2 - 2 * 256**2))
 
 
 def test_memory_estimate_parts():
@@ -91,7 +101,9 @@ def test_memory_estimate_parts():
 
 def test_memory_accepts_config_objects_and_amp_saves_at_scale():
     model_cfg = BERTModel(**TINY).config
-    assert costs.memory_estimate(model_cfg, 4, 8, amp=True) == costs.memory_estimate(TINY, 4, 8, amp=True)
+    assert costs.memory_estimate(model_cfg, 4, 8, amp=True) == costs.memory_estimate(
+        TINY, 4, 8, amp=True
+    )
     base = KNOWN_CONFIGS["bert.base"]
     fp32 = costs.memory_estimate(base, 512, 128, amp=False)["total"]
     amp = costs.memory_estimate(base, 512, 128, amp=True)["total"]
@@ -110,36 +122,54 @@ def test_time_estimates_and_table():
         costs.throughput_from_flops(small, 27, 1e15, utilization=1.5)
     rows = costs.cost_table({"bert.small": small, "bert.base": KNOWN_CONFIGS["bert.base"]}, 27, 512)
     assert [r["name"] for r in rows] == ["bert.small", "bert.base"]
-    assert set(rows[0]) == {"name", "parameters", "GFLOPs/example (train)", "memory GiB (fp32)", "memory GiB (AMP)"}
+    assert set(rows[0]) == {
+        "name",
+        "parameters",
+        "GFLOPs/example (train)",
+        "memory GiB (fp32)",
+        "memory GiB (AMP)",
+    }
     assert rows[1]["parameters"] > rows[0]["parameters"]
     assert all(r["memory GiB (AMP)"] < r["memory GiB (fp32)"] for r in rows)
 
 
 # ----------------------------------------------------------------------------- on a real-shaped checkpoint; one constant
 
+
 @pytest.fixture(scope="module")
 def files(tmp_path_factory) -> dict:
     """A bert.small-shaped checkpoint and a small SNLI-format corpus, as folders and zips."""
     return standin_files(tmp_path_factory.mktemp("standins"))
 
-@pytest.mark.usefixtures("clean_run_env")  # conftest.py (as in test_run_profiles.py, where these began)
+
+@pytest.mark.usefixtures(
+    "clean_run_env"
+)  # conftest.py (as in test_run_profiles.py, where these began)
 def test_same_shape_ignores_only_the_vocabulary(files):
     from bertnli import KNOWN_CONFIGS, load_pretrained
+
     bert, vocab = load_pretrained(files["model"])
     assert len(vocab) == TINY_VOCAB
     assert costs.same_shape(bert.config, KNOWN_CONFIGS["bert.small"])
     assert not costs.same_shape(bert.config, KNOWN_CONFIGS["bert.base"])
     exact = costs.parameters_from_config(bert.config)["total"]
     assert exact == sum(p.numel() for p in bert.parameters())
-    assert costs.parameters_from_config(KNOWN_CONFIGS["bert.small"])["total"] != exact  # the assumed vocabulary
+    assert (
+        costs.parameters_from_config(KNOWN_CONFIGS["bert.small"])["total"] != exact
+    )  # the assumed vocabulary
 
 
-@pytest.mark.usefixtures("clean_run_env")  # conftest.py (as in test_run_profiles.py, where these began)
+@pytest.mark.usefixtures(
+    "clean_run_env"
+)  # conftest.py (as in test_run_profiles.py, where these began)
 def test_one_vocabulary_size_constant():
     """The size appears in one place only: costs.DEFAULT_VOCAB_SIZE and its comment."""
     pattern = re.compile(r"\b(20[,_]?256|60[,_]?005)\b")
-    hits = {str(p.relative_to(ROOT)) for p in sorted((ROOT / "src").rglob("*.py"))
-            if pattern.search(p.read_text(encoding="utf-8"))}
+    hits = {
+        str(p.relative_to(ROOT))
+        for p in sorted((ROOT / "src").rglob("*.py"))
+        if pattern.search(p.read_text(encoding="utf-8"))
+    }
     assert hits == {"src/bertnli/run/costs.py"}, hits
     lines = (ROOT / "src/bertnli/run/costs.py").read_text(encoding="utf-8").splitlines()
     assert sum(line.startswith("DEFAULT_VOCAB_SIZE =") for line in lines) == 1

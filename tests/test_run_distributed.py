@@ -14,7 +14,11 @@ WORKER = Path(__file__).parent / "helpers" / "dist_worker.py"
 
 
 def _run(args, tmp_path):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(WORKER.parents[1]), *sys.path]), OMP_NUM_THREADS="1")
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(WORKER.parents[1]), *sys.path]),
+        OMP_NUM_THREADS="1",
+    )
     done = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done
@@ -22,8 +26,19 @@ def _run(args, tmp_path):
 
 @pytest.mark.slow
 def test_ddp_replicas_agree_and_match_one_process(tmp_path):
-    _run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
-          str(WORKER), str(tmp_path), "ddp"], tmp_path)
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc-per-node=2",
+            str(WORKER),
+            str(tmp_path),
+            "ddp",
+        ],
+        tmp_path,
+    )
     _run([sys.executable, str(WORKER), str(tmp_path), "single"], tmp_path)
     rank0, rank1, single = (torch.load(tmp_path / f"weights-{r}.pt") for r in (0, 1, "single"))
     for key in rank0:
@@ -48,7 +63,11 @@ def _odd_sized_sample_corpus(folder: Path, per_rank_batch: int = 32) -> int:
     folder.mkdir()
     for split in ("train", "dev"):
         shutil.copy(sample.snli_dir() / f"snli_1.0_{split}.txt", folder)
-    lines = (sample.snli_dir() / "snli_1.0_test.txt").read_text(encoding="utf-8").splitlines(keepends=True)
+    lines = (
+        (sample.snli_dir() / "snli_1.0_test.txt")
+        .read_text(encoding="utf-8")
+        .splitlines(keepends=True)
+    )
     for keep in range(len(lines), 1, -1):
         (folder / "snli_1.0_test.txt").write_text("".join(lines[:keep]), encoding="utf-8")
         n = len(read_snli(folder, "test")[2])
@@ -68,10 +87,32 @@ def test_command_line_under_torchrun_with_device_cpu_is_one_run(tmp_path):
     n_test = _odd_sized_sample_corpus(tmp_path / "data")
     env = dict(os.environ, BERTNLI_CACHE=str(tmp_path / "cache"), OMP_NUM_THREADS="1")
     run = tmp_path / "run"
-    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
-                           "-m", "bertnli", "finetune", "--profile", "sample", "--epochs", "1", "--device", "cpu",
-                           "--data", str(tmp_path / "data"), "--out", str(run)],
-                          env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc-per-node=2",
+            "-m",
+            "bertnli",
+            "finetune",
+            "--profile",
+            "sample",
+            "--epochs",
+            "1",
+            "--device",
+            "cpu",
+            "--data",
+            str(tmp_path / "data"),
+            "--out",
+            str(run),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert done.stdout.count("profile: sample") == 1, done.stdout  # rank 0 alone prints
     assert done.stdout.count("epoch 1/1:") == 1 and done.stdout.count("done:") == 1, done.stdout
@@ -82,8 +123,13 @@ def test_command_line_under_torchrun_with_device_cpu_is_one_run(tmp_path):
     assert len(history) == 1 and "2 processes x CPU" in history[0]["device"]
     assert history[0]["valid_acc"] > 0.5 and test_acc > 0.5
 
-    done = subprocess.run([sys.executable, "-m", "bertnli", "evaluate", str(run)], env=env, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "bertnli", "evaluate", str(run)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert f"on {n_test} pairs" in done.stdout, done.stdout
     accuracy = float(done.stdout.split("accuracy ")[1].split(",")[0])

@@ -8,9 +8,14 @@ from bertnli.run.korean_profiles import LAPTOP_TRAIN_PAIRS, korean_profile
 from bertnli.run.profiles import PROFILES, get_profile
 
 
-@pytest.mark.parametrize("name, model, data", [("sample", "ko-sample", "kornli-sample"),
-                                               ("laptop", "koelectra-small", "kornli"),
-                                               ("full", "klue-bert-base", "kornli")])
+@pytest.mark.parametrize(
+    "name, model, data",
+    [
+        ("sample", "ko-sample", "kornli-sample"),
+        ("laptop", "koelectra-small", "kornli"),
+        ("full", "klue-bert-base", "kornli"),
+    ],
+)
 def test_each_profile_gets_its_korean_model_and_corpus(name, model, data):
     profile = korean_profile(PROFILES[name])
     assert (profile.name, profile.model, profile.data) == (name, model, data)
@@ -23,7 +28,11 @@ def test_the_laptop_profile_is_a_fixed_subset_and_the_full_one_all_of_kornli():
 
 def test_descriptions_state_the_published_accuracies_as_expectations():
     full, laptop = korean_profile(PROFILES["full"]), korean_profile(PROFILES["laptop"])
-    assert "81.47" in full.description_en and "81.47" in full.description_ko and "KLUE" in full.description_en
+    assert (
+        "81.47" in full.description_en
+        and "81.47" in full.description_ko
+        and "KLUE" in full.description_en
+    )
     assert "0.77" in laptop.description_en and "0.77" in laptop.description_ko
     assert "expectation" in full.description_en and "기대치" in full.description_ko
 

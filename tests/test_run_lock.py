@@ -17,12 +17,20 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers.tiny_task import tiny_bert, tiny_loader
 
 from bertnli import BERTClassifier, cli, fine_tune
 from bertnli.run import train
-from bertnli.run.checkpoint import (CHECKPOINT_FILE, HISTORY_FILE, HOLDER_FILE, LOCK_FILE, RUN_FILE, RunInUseError,
-                                hold_run_folder, load_checkpoint)
-from helpers.tiny_task import tiny_bert, tiny_loader
+from bertnli.run.checkpoint import (
+    CHECKPOINT_FILE,
+    HISTORY_FILE,
+    HOLDER_FILE,
+    LOCK_FILE,
+    RUN_FILE,
+    RunInUseError,
+    hold_run_folder,
+    load_checkpoint,
+)
 
 RUN_FILES = [CHECKPOINT_FILE, HISTORY_FILE, RUN_FILE]
 
@@ -36,11 +44,36 @@ def names(folder: Path) -> list[str]:
 
 @pytest.mark.slow
 def test_two_command_lines_into_one_folder_one_trains_the_other_is_refused_at_once(tmp_path):
-    env = {**os.environ, "BERTNLI_CACHE": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
-    command = [sys.executable, "-m", "bertnli", "finetune", "--profile", "sample", "--out", "same", "--device", "cpu"]
+    env = {
+        **os.environ,
+        "BERTNLI_CACHE": str(tmp_path / "cache"),
+        "OMP_NUM_THREADS": "1",
+        "TQDM_DISABLE": "1",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "bertnli",
+        "finetune",
+        "--profile",
+        "sample",
+        "--out",
+        "same",
+        "--device",
+        "cpu",
+    ]
     started = time.monotonic()
-    procs = [subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            command,
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     ended, results = {}, {}
     while len(ended) < 2:  # note when each one ends
         for i, proc in enumerate(procs):
@@ -54,11 +87,18 @@ def test_two_command_lines_into_one_folder_one_trains_the_other_is_refused_at_on
     loser = 1 - winner
     err = results[loser][1]
     assert "is in use: a run is training into it now" in err, err
-    assert f"process {procs[winner].pid} on {socket.gethostname()}" in err and "Traceback" not in err
-    assert "epoch 1/" not in results[loser][0] and ended[loser] < ended[winner]  # refused before training
+    assert (
+        f"process {procs[winner].pid} on {socket.gethostname()}" in err and "Traceback" not in err
+    )
+    assert (
+        "epoch 1/" not in results[loser][0] and ended[loser] < ended[winner]
+    )  # refused before training
     run = tmp_path / "same"
     assert names(run) == RUN_FILES  # the first run intact, and no lock left behind
-    assert load_checkpoint(run)["epoch"] == 6 and len(json.loads((run / HISTORY_FILE).read_text())["epochs"]) == 6
+    assert (
+        load_checkpoint(run)["epoch"] == 6
+        and len(json.loads((run / HISTORY_FILE).read_text())["epochs"]) == 6
+    )
 
 
 HOLDER = """
@@ -73,26 +113,54 @@ with hold_run_folder(sys.argv[1]):
 def test_a_folder_held_by_another_process_is_refused_naming_it(tmp_path, capsys):
     folder = tmp_path / "busy"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(folder)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True, env=env)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(folder)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(RunInUseError, match=rf"busy is in use.*process {holder.pid} on "):
-            fine_tune(BERTClassifier(tiny_bert()), tiny_loader(), None, epochs=1, device="cpu", checkpoint_dir=folder)
+            fine_tune(
+                BERTClassifier(tiny_bert()),
+                tiny_loader(),
+                None,
+                epochs=1,
+                device="cpu",
+                checkpoint_dir=folder,
+            )
         code = cli.main(["finetune", "--out", str(folder), "--epochs", "1", "--device", "cpu"])
         err = capsys.readouterr().err
         assert code == 2 and f"process {holder.pid} on {socket.gethostname()}, started " in err
         assert "Wait for it to finish" in err and "another folder" in err
     finally:
         holder.communicate("", timeout=30)
-    assert holder.returncode == 0 and not folder.exists()  # nothing saved there by anyone, nothing left
+    assert (
+        holder.returncode == 0 and not folder.exists()
+    )  # nothing saved there by anyone, nothing left
 
 
 def test_a_finished_run_leaves_no_lock_behind_and_the_folder_can_be_resumed(tmp_path):
-    fine_tune(BERTClassifier(tiny_bert()), tiny_loader(), None, epochs=1, device="cpu", checkpoint_dir=tmp_path / "r")
+    fine_tune(
+        BERTClassifier(tiny_bert()),
+        tiny_loader(),
+        None,
+        epochs=1,
+        device="cpu",
+        checkpoint_dir=tmp_path / "r",
+    )
     assert names(tmp_path / "r") == RUN_FILES
-    fine_tune(BERTClassifier(tiny_bert()), tiny_loader(), None, epochs=2, device="cpu", checkpoint_dir=tmp_path / "r",
-              resume=True)
+    fine_tune(
+        BERTClassifier(tiny_bert()),
+        tiny_loader(),
+        None,
+        epochs=2,
+        device="cpu",
+        checkpoint_dir=tmp_path / "r",
+        resume=True,
+    )
     assert names(tmp_path / "r") == RUN_FILES and load_checkpoint(tmp_path / "r")["epoch"] == 2
 
 
@@ -104,18 +172,40 @@ def test_a_run_that_fails_or_is_stopped_releases_its_folder(tmp_path, monkeypatc
 
     monkeypatch.setattr(train, "_train_one_epoch", broken)
     with pytest.raises(RuntimeError, match="disk on fire"):
-        fine_tune(BERTClassifier(tiny_bert()), tiny_loader(), None, epochs=1, device="cpu", checkpoint_dir=folder)
-    assert not folder.exists()  # it made the folder for its lock, saved nothing, and took it away again
+        fine_tune(
+            BERTClassifier(tiny_bert()),
+            tiny_loader(),
+            None,
+            epochs=1,
+            device="cpu",
+            checkpoint_dir=folder,
+        )
+    assert (
+        not folder.exists()
+    )  # it made the folder for its lock, saved nothing, and took it away again
 
     def ctrl_c(*args, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(train, "_train_one_epoch", ctrl_c)
-    history = fine_tune(BERTClassifier(tiny_bert()), tiny_loader(), None, epochs=1, device="cpu",
-                        checkpoint_dir=folder)
+    history = fine_tune(
+        BERTClassifier(tiny_bert()),
+        tiny_loader(),
+        None,
+        epochs=1,
+        device="cpu",
+        checkpoint_dir=folder,
+    )
     assert history.interrupted and not folder.exists()
     monkeypatch.undo()
-    fine_tune(BERTClassifier(tiny_bert()), tiny_loader(), None, epochs=1, device="cpu", checkpoint_dir=folder)
+    fine_tune(
+        BERTClassifier(tiny_bert()),
+        tiny_loader(),
+        None,
+        epochs=1,
+        device="cpu",
+        checkpoint_dir=folder,
+    )
     assert names(folder) == RUN_FILES
 
 
@@ -124,15 +214,26 @@ def test_a_lock_file_left_by_a_killed_run_does_not_block_the_next(tmp_path):
     folder = tmp_path / "r"
     folder.mkdir()
     (folder / LOCK_FILE).write_text("")
-    (folder / HOLDER_FILE).write_text(json.dumps({"pid": 1, "host": "gone", "started": "yesterday"}))
-    fine_tune(BERTClassifier(tiny_bert()), tiny_loader(), None, epochs=1, device="cpu", checkpoint_dir=folder)
+    (folder / HOLDER_FILE).write_text(
+        json.dumps({"pid": 1, "host": "gone", "started": "yesterday"})
+    )
+    fine_tune(
+        BERTClassifier(tiny_bert()),
+        tiny_loader(),
+        None,
+        epochs=1,
+        device="cpu",
+        checkpoint_dir=folder,
+    )
     assert names(folder) == RUN_FILES
 
 
 def test_an_empty_folder_of_the_user_is_kept_after_a_refusal(tmp_path, capsys):
     folder = tmp_path / "mine"
     folder.mkdir()
-    code = cli.main(["finetune", "--out", str(folder), "--lr", "1e30", "--epochs", "1", "--device", "cpu"])
+    code = cli.main(
+        ["finetune", "--out", str(folder), "--lr", "1e30", "--epochs", "1", "--device", "cpu"]
+    )
     assert code == 2 and folder.is_dir() and names(folder) == []
 
 
@@ -140,7 +241,11 @@ def test_holding_is_reentrant_in_one_process_and_leaves_nothing(tmp_path):
     folder = tmp_path / "r"
     with hold_run_folder(folder):
         holder = json.loads((folder / HOLDER_FILE).read_text())
-        assert holder["pid"] == os.getpid() and holder["host"] == socket.gethostname() and holder["started"]
+        assert (
+            holder["pid"] == os.getpid()
+            and holder["host"] == socket.gethostname()
+            and holder["started"]
+        )
         with hold_run_folder(folder):  # the recipe holds it, then fine_tune: one hold
             assert (folder / LOCK_FILE).exists()
         assert (folder / LOCK_FILE).exists()
@@ -164,12 +269,19 @@ def test_resume_or_overwrite_of_a_run_that_is_training_is_refused(tmp_path, caps
     assert cli.main(["finetune", "--epochs", "1", "--out", str(folder), "--device", "cpu"]) == 0
     before = {name: (folder / name).read_bytes() for name in RUN_FILES}
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(folder)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True, env=env)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(folder)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         capsys.readouterr()
-        code = cli.main(["finetune", "--out", str(folder), flag, "--epochs", "2", "--device", "cpu"])
+        code = cli.main(
+            ["finetune", "--out", str(folder), flag, "--epochs", "2", "--device", "cpu"]
+        )
         assert code == 2 and f"process {holder.pid}" in capsys.readouterr().err
     finally:
         holder.communicate("", timeout=30)

@@ -20,14 +20,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from helpers.standin_files import TINY_VOCAB, standin_files  # noqa: E402
 from standins import write_checkpoint, write_corpus  # noqa: E402
 
 from bertnli import read_snli  # noqa: E402
-from bertnli.run import costs
+from bertnli.run import costs  # noqa: E402
 from bertnli.run.profiles import ENV_OVERRIDES, PROFILES, Profile, get_profile  # noqa: E402
 from bertnli.run.recipe import load_datasets, read_split, subset_indices  # noqa: E402
-
-from helpers.standin_files import TINY_VOCAB, standin_files  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("clean_run_env")  # conftest.py
 
@@ -39,6 +38,7 @@ def files(tmp_path_factory) -> dict:
 
 
 # ----------------------------------------------------------------------------- profiles and overrides
+
 
 def test_env_overrides_reach_the_profile_and_the_banner(monkeypatch, files):
     # Paths that exist: get_profile refuses a BERTNLI_* path that is not there (issue 21, item 7).
@@ -52,12 +52,21 @@ def test_env_overrides_reach_the_profile_and_the_banner(monkeypatch, files):
     monkeypatch.setenv("BERTNLI_BASE_MODEL", base)
     p = get_profile()
     assert (p.name, p.model, p.data, p.epochs, p.train_pairs, p.test_pairs, p.base_model) == (
-        "laptop", model, data, 3, 1234, 56, base)
+        "laptop",
+        model,
+        data,
+        3,
+        1234,
+        56,
+        base,
+    )
     assert p.max_len == PROFILES["laptop"].max_len  # what is not overridden stays
     banner = p.banner()
     for variable in ENV_OVERRIDES:
         assert variable in banner, variable
-    assert "epochs=3 (BERTNLI_EPOCHS)" in banner and "train_pairs=1234 (BERTNLI_TRAIN_PAIRS)" in banner
+    assert (
+        "epochs=3 (BERTNLI_EPOCHS)" in banner and "train_pairs=1234 (BERTNLI_TRAIN_PAIRS)" in banner
+    )
 
 
 def test_no_override_no_override_line():
@@ -72,9 +81,13 @@ def test_the_banner_estimate_is_computed_from_the_settings(monkeypatch):
     monkeypatch.setenv("BERTNLI_TRAIN_PAIRS", "600000")
     monkeypatch.setenv("BERTNLI_EPOCHS", "2")
     bigger = get_profile("laptop")
-    seconds = costs.laptop_cpu_seconds(costs.LAPTOP_REFERENCE, train_pairs=costs.SNLI_PAIRS["train"], epochs=2,
-                                       evaluated_pairs=2 * costs.SNLI_PAIRS["dev"] + costs.SNLI_PAIRS["test"],
-                                       max_len=bigger.max_len)
+    seconds = costs.laptop_cpu_seconds(
+        costs.LAPTOP_REFERENCE,
+        train_pairs=costs.SNLI_PAIRS["train"],
+        epochs=2,
+        evaluated_pairs=2 * costs.SNLI_PAIRS["dev"] + costs.SNLI_PAIRS["test"],
+        max_len=bigger.max_len,
+    )
     banner = bigger.banner()
     assert "~10 minutes" not in banner and "~100 MB" not in banner
     assert f"~{round(seconds / 60)} min of fine-tuning on a 4-core laptop CPU" in banner
@@ -87,9 +100,13 @@ def test_the_banner_estimate_is_computed_from_the_settings(monkeypatch):
 
 def test_the_laptop_profiles_own_estimate_agrees_with_costs():
     laptop = PROFILES["laptop"]
-    seconds = costs.laptop_cpu_seconds(costs.LAPTOP_REFERENCE, train_pairs=laptop.train_pairs, epochs=laptop.epochs,
-                                       evaluated_pairs=costs.SNLI_PAIRS["dev"] + costs.SNLI_PAIRS["test"],
-                                       max_len=laptop.max_len)
+    seconds = costs.laptop_cpu_seconds(
+        costs.LAPTOP_REFERENCE,
+        train_pairs=laptop.train_pairs,
+        epochs=laptop.epochs,
+        evaluated_pairs=costs.SNLI_PAIRS["dev"] + costs.SNLI_PAIRS["test"],
+        max_len=laptop.max_len,
+    )
     assert 8 <= seconds / 60 <= 12  # "~10 minutes of chapter 3"
 
 
@@ -101,7 +118,11 @@ def test_a_bad_override_names_the_variable(monkeypatch, value):
 
 
 def test_profile_round_trips_through_run_json_and_ignores_unknown_keys():
-    p = get_profile("laptop").with_overrides("--epochs", epochs=4).with_overrides("--epochs", epochs=5)
+    p = (
+        get_profile("laptop")
+        .with_overrides("--epochs", epochs=4)
+        .with_overrides("--epochs", epochs=5)
+    )
     assert p.overrides == ("epochs=5 (--epochs)",)  # the latest value, listed once
     again = Profile.from_dict(json.loads(json.dumps({**p.to_dict(), "from_a_newer_version": 1})))
     assert again == p
@@ -112,7 +133,9 @@ def test_laptop_profile_is_real_bert_small_on_a_subset_of_real_snli():
     assert (laptop.model, laptop.data) == ("bert.small", "snli")
     assert laptop.train_pairs and laptop.max_len <= 128 and laptop.epochs >= 1
     assert laptop.train_pairs < 549_367 and laptop.lr == PROFILES["full"].lr
-    assert laptop.test_pairs is None  # all of dev and test: its test accuracy compares with the reference's
+    assert (
+        laptop.test_pairs is None
+    )  # all of dev and test: its test accuracy compares with the reference's
 
 
 def test_subset_is_fixed_sorted_and_the_same_every_time():
@@ -128,18 +151,25 @@ def test_laptop_profile_size_through_the_overrides_on_made_up_files(tmp_path, mo
     (BERTNLI_DATA); BERTNLI_TEST_PAIRS cuts dev, and a test set smaller than that stays whole."""
     laptop = PROFILES["laptop"]
     n = laptop.train_pairs + 2000
-    data = write_corpus(tmp_path / "big", {"train": n, "dev": 90, "test": 40}, vocab_size=TINY_VOCAB)
+    data = write_corpus(
+        tmp_path / "big", {"train": n, "dev": 90, "test": 40}, vocab_size=TINY_VOCAB
+    )
     monkeypatch.setenv("BERTNLI_DATA", str(data))
     monkeypatch.setenv("BERTNLI_TEST_PAIRS", "50")
     profile = get_profile("laptop")
     full = read_snli(str(data), "train")
     assert len(full[2]) > laptop.train_pairs
-    vocab = __import__("bertnli").Vocab(json.loads((write_checkpoint(tmp_path / "ckpt", vocab_size=TINY_VOCAB)
-                                                    / "vocab.json").read_text()))
+    vocab = __import__("bertnli").Vocab(
+        json.loads(
+            (write_checkpoint(tmp_path / "ckpt", vocab_size=TINY_VOCAB) / "vocab.json").read_text()
+        )
+    )
     sets = load_datasets(profile, vocab, splits=("train", "dev", "test"), cache=False)
     assert len(sets["train"]) == laptop.train_pairs
     assert len(sets["dev"]) == 50
-    assert len(sets["test"]) == len(read_snli(str(data), "test")[2]) < 50  # fewer than test_pairs: all of them
+    assert (
+        len(sets["test"]) == len(read_snli(str(data), "test")[2]) < 50
+    )  # fewer than test_pairs: all of them
     premises, _, labels = read_split(profile, "train")
     keep = subset_indices(len(full[2]), laptop.train_pairs, "train")
     assert premises[:5] == [full[0][i] for i in keep[:5]] and labels == [full[2][i] for i in keep]

@@ -15,20 +15,33 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers.cli_runs import run_cli
+from helpers.tiny_task import tiny_bert, tiny_loader
 
 from bertnli import BERTClassifier, cli, fine_tune
 from bertnli.run import train
-from bertnli.run.checkpoint import CHECKPOINT_FILE, HISTORY_FILE, RUN_FILE, RunFolder, load_checkpoint, read_run
+from bertnli.run.checkpoint import (
+    CHECKPOINT_FILE,
+    HISTORY_FILE,
+    RUN_FILE,
+    RunFolder,
+    load_checkpoint,
+    read_run,
+)
 from bertnli.run.profiles import get_profile
 from bertnli.run.recipe import finetune_job
-from helpers.tiny_task import tiny_bert, tiny_loader
-from helpers.cli_runs import run_cli
 
 
 @pytest.fixture(autouse=True)
 def cache(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("BERTNLI_CACHE", str(tmp_path / "cache"))
-    for variable in ("BERTNLI_PROFILE", "BERTNLI_DEBUG", "BERTNLI_EPOCHS", "BERTNLI_MODEL", "BERTNLI_DATA"):
+    for variable in (
+        "BERTNLI_PROFILE",
+        "BERTNLI_DEBUG",
+        "BERTNLI_EPOCHS",
+        "BERTNLI_MODEL",
+        "BERTNLI_DATA",
+    ):
         monkeypatch.delenv(variable, raising=False)
     return tmp_path / "cache"
 
@@ -40,9 +53,25 @@ def one_epoch(tmp_path_factory) -> Path:
     old = os.environ.get("BERTNLI_CACHE")
     os.environ["BERTNLI_CACHE"] = str(folder.parent / "cache")
     try:
-        assert cli.main(["finetune", "--epochs", "1", "--out", str(folder), "--device", "cpu", "--no-progress"]) == 0
+        assert (
+            cli.main(
+                [
+                    "finetune",
+                    "--epochs",
+                    "1",
+                    "--out",
+                    str(folder),
+                    "--device",
+                    "cpu",
+                    "--no-progress",
+                ]
+            )
+            == 0
+        )
     finally:
-        os.environ.pop("BERTNLI_CACHE") if old is None else os.environ.__setitem__("BERTNLI_CACHE", old)
+        os.environ.pop("BERTNLI_CACHE") if old is None else os.environ.__setitem__(
+            "BERTNLI_CACHE", old
+        )
     return folder
 
 
@@ -73,24 +102,52 @@ class NoTraining:
 
 # ----------------------------------------------------------------------------- applied and recorded
 
+
 def test_resume_with_a_new_lr_changes_the_optimizer_and_says_so_in_the_files(run, capsys):
     assert optimizer_lrs(run) == {1e-3}
-    code, out, err = run_cli(capsys, "finetune", "--out", str(run), "--resume", "--epochs", "2", "--lr", "3e-5",
-                             "--device", "cpu", "--no-progress")
+    code, out, err = run_cli(
+        capsys,
+        "finetune",
+        "--out",
+        str(run),
+        "--resume",
+        "--epochs",
+        "2",
+        "--lr",
+        "3e-5",
+        "--device",
+        "cpu",
+        "--no-progress",
+    )
     assert code == 0, err
     assert optimizer_lrs(run) == {3e-5}  # what the optimizer did, not only what run.json says
     settings = read_run(run)
     assert settings["config"]["profile"]["lr"] == 3e-5
     segments = settings["segments"]
-    assert [(s["from_epoch"], s["lr"], s["epochs"]) for s in segments] == [(1, 1e-3, 1), (2, 3e-5, 2)]
+    assert [(s["from_epoch"], s["lr"], s["epochs"]) for s in segments] == [
+        (1, 1e-3, 1),
+        (2, 3e-5, 2),
+    ]
     history = json.loads((run / HISTORY_FILE).read_text())
     assert history["segments"] == segments and [e["epoch"] for e in history["epochs"]] == [1, 2]
     assert "lr 3e-05" in out
 
 
 def test_resume_with_a_new_batch_size_and_workers_is_recorded_from_its_epoch(run, capsys):
-    code, _, err = run_cli(capsys, "finetune", "--out", str(run), "--resume", "--epochs", "2", "--batch-size", "32",
-                           "--device", "cpu", "--no-progress")
+    code, _, err = run_cli(
+        capsys,
+        "finetune",
+        "--out",
+        str(run),
+        "--resume",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "32",
+        "--device",
+        "cpu",
+        "--no-progress",
+    )
     assert code == 0, err
     first, second = read_run(run)["segments"]
     assert (first["from_epoch"], first["batch_size"], first["num_workers"]) == (1, 64, 0)
@@ -99,17 +156,43 @@ def test_resume_with_a_new_batch_size_and_workers_is_recorded_from_its_epoch(run
 
 
 def test_resume_with_the_same_settings_adds_no_segment(run, capsys):
-    code, _, err = run_cli(capsys, "finetune", "--out", str(run), "--resume", "--device", "cpu", "--no-progress",
-                           "--epochs", "1")
+    code, _, err = run_cli(
+        capsys,
+        "finetune",
+        "--out",
+        str(run),
+        "--resume",
+        "--device",
+        "cpu",
+        "--no-progress",
+        "--epochs",
+        "1",
+    )
     assert code == 0, err
     assert len(read_run(run)["segments"]) == 1
 
 
 def test_the_api_applies_a_new_lr_on_resume(tmp_path):
     data = tiny_loader()
-    fine_tune(BERTClassifier(tiny_bert()), data, None, epochs=1, lr=1e-3, device="cpu", checkpoint_dir=tmp_path)
-    history = fine_tune(BERTClassifier(tiny_bert()), data, None, epochs=2, lr=3e-5, device="cpu",
-                        checkpoint_dir=tmp_path, resume=True)
+    fine_tune(
+        BERTClassifier(tiny_bert()),
+        data,
+        None,
+        epochs=1,
+        lr=1e-3,
+        device="cpu",
+        checkpoint_dir=tmp_path,
+    )
+    history = fine_tune(
+        BERTClassifier(tiny_bert()),
+        data,
+        None,
+        epochs=2,
+        lr=3e-5,
+        device="cpu",
+        checkpoint_dir=tmp_path,
+        resume=True,
+    )
     assert optimizer_lrs(tmp_path) == {3e-5}
     assert [(s["from_epoch"], s["lr"]) for s in history.segments] == [(1, 1e-3), (2, 3e-5)]
     assert read_run(tmp_path)["segments"] == history.segments
@@ -123,20 +206,45 @@ def test_an_old_run_without_segments_resumes_and_starts_recording_them(run, caps
     history = json.loads((run / HISTORY_FILE).read_text())
     history.pop("segments"), history.pop("stopped_by")
     (run / HISTORY_FILE).write_text(json.dumps(history))
-    code, _, err = run_cli(capsys, "finetune", "--out", str(run), "--resume", "--epochs", "2", "--device", "cpu",
-                           "--no-progress")
+    code, _, err = run_cli(
+        capsys,
+        "finetune",
+        "--out",
+        str(run),
+        "--resume",
+        "--epochs",
+        "2",
+        "--device",
+        "cpu",
+        "--no-progress",
+    )
     assert code == 0, err
     assert read_run(run)["epoch"] == 2
 
 
-def test_a_resume_stopped_before_its_first_epoch_keeps_the_files_as_they_were(run, capsys, monkeypatch):
+def test_a_resume_stopped_before_its_first_epoch_keeps_the_files_as_they_were(
+    run, capsys, monkeypatch
+):
     """Segments describe epochs that ran: one that never finished an epoch is not recorded."""
+
     def ctrl_c(*args, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(train, "_train_one_epoch", ctrl_c)
-    code, out, _ = run_cli(capsys, "finetune", "--out", str(run), "--resume", "--epochs", "3", "--lr", "5e-4",
-                           "--device", "cpu", "--no-progress")
+    code, out, _ = run_cli(
+        capsys,
+        "finetune",
+        "--out",
+        str(run),
+        "--resume",
+        "--epochs",
+        "3",
+        "--lr",
+        "5e-4",
+        "--device",
+        "cpu",
+        "--no-progress",
+    )
     assert code == 130 and "holds epoch 1" in out
     history = json.loads((run / HISTORY_FILE).read_text())
     assert history["interrupted"] and [s["lr"] for s in history["segments"]] == [1e-3]
@@ -145,58 +253,133 @@ def test_a_resume_stopped_before_its_first_epoch_keeps_the_files_as_they_were(ru
 
 # ----------------------------------------------------------------------------- refused, by name
 
-@pytest.mark.parametrize("option, value", [
-    ("--max-len", "32"), ("--truncation", "proportional"), ("--train-pairs", "100"), ("--test-pairs", "50"),
-    ("--seed", "7"), ("--model", "bert.small"), ("--data", "snli")])
-def test_resume_refuses_settings_that_change_what_the_run_is(run, capsys, monkeypatch, option, value):
+
+@pytest.mark.parametrize(
+    "option, value",
+    [
+        ("--max-len", "32"),
+        ("--truncation", "proportional"),
+        ("--train-pairs", "100"),
+        ("--test-pairs", "50"),
+        ("--seed", "7"),
+        ("--model", "bert.small"),
+        ("--data", "snli"),
+    ],
+)
+def test_resume_refuses_settings_that_change_what_the_run_is(
+    run, capsys, monkeypatch, option, value
+):
     before = snapshot(run)
     steps = NoTraining(monkeypatch)
-    code, out, err = run_cli(capsys, "finetune", "--out", str(run), "--resume", option, value, "--device", "cpu")
+    code, out, err = run_cli(
+        capsys, "finetune", "--out", str(run), "--resume", option, value, "--device", "cpu"
+    )
     assert code == 2 and steps.calls == 0
-    assert option in err and "resuming cannot change what the run is" in err and "Traceback" not in err
+    assert (
+        option in err and "resuming cannot change what the run is" in err and "Traceback" not in err
+    )
     assert "--overwrite" in err  # and the way to use it: a new run
     assert snapshot(run) == before
 
 
 def test_resume_names_every_setting_it_refuses_at_once(run, capsys, monkeypatch):
     NoTraining(monkeypatch)
-    code, _, err = run_cli(capsys, "finetune", "--out", str(run), "--resume", "--max-len", "32", "--seed", "9",
-                           "--lr", "1e-4", "--device", "cpu")
+    code, _, err = run_cli(
+        capsys,
+        "finetune",
+        "--out",
+        str(run),
+        "--resume",
+        "--max-len",
+        "32",
+        "--seed",
+        "9",
+        "--lr",
+        "1e-4",
+        "--device",
+        "cpu",
+    )
     assert code == 2 and "max_len 64 -> 32 (--max-len)" in err and "seed 0 -> 9 (--seed)" in err
     assert "--lr" not in err
 
 
 def test_resume_refuses_another_profile(run, capsys, monkeypatch):
     NoTraining(monkeypatch)
-    code, _, err = run_cli(capsys, "finetune", "--out", str(run), "--resume", "--profile", "laptop", "--device", "cpu")
+    code, _, err = run_cli(
+        capsys, "finetune", "--out", str(run), "--resume", "--profile", "laptop", "--device", "cpu"
+    )
     assert code == 2 and "--profile laptop" in err and "profile sample" in err
 
 
 def test_resume_accepts_the_runs_own_values_given_again(run, capsys):
-    code, _, err = run_cli(capsys, "finetune", "--out", str(run), "--resume", "--max-len", "64", "--seed", "0",
-                           "--model", "sample", "--data", "sample", "--profile", "sample", "--epochs", "1",
-                           "--device", "cpu")
+    code, _, err = run_cli(
+        capsys,
+        "finetune",
+        "--out",
+        str(run),
+        "--resume",
+        "--max-len",
+        "64",
+        "--seed",
+        "0",
+        "--model",
+        "sample",
+        "--data",
+        "sample",
+        "--profile",
+        "sample",
+        "--epochs",
+        "1",
+        "--device",
+        "cpu",
+    )
     assert code == 0, err
 
 
 def test_the_api_refuses_them_with_a_value_error_before_loading(run, monkeypatch):
     from bertnli.run import recipe
 
-    monkeypatch.setattr(recipe, "load_pretrained", lambda *a, **k: pytest.fail("loaded the checkpoint"))
+    monkeypatch.setattr(
+        recipe, "load_pretrained", lambda *a, **k: pytest.fail("loaded the checkpoint")
+    )
     with pytest.raises(ValueError, match=r"max_len 64 -> 32"):
-        finetune_job(get_profile("sample").with_overrides(max_len=32, epochs=2), out=run, resume=True, device="cpu")
+        finetune_job(
+            get_profile("sample").with_overrides(max_len=32, epochs=2),
+            out=run,
+            resume=True,
+            device="cpu",
+        )
     with pytest.raises(ValueError, match=r"seed 0 -> 3"):
-        finetune_job(get_profile("sample").with_overrides(epochs=2), out=run, resume=True, seed=3, device="cpu")
+        finetune_job(
+            get_profile("sample").with_overrides(epochs=2),
+            out=run,
+            resume=True,
+            seed=3,
+            device="cpu",
+        )
 
 
 def test_fine_tune_refuses_a_run_folder_whose_config_changes_what_the_run_is(tmp_path):
     data = tiny_loader()
-    fine_tune(BERTClassifier(tiny_bert()), data, None, epochs=1, device="cpu",
-              checkpoint_dir=RunFolder(tmp_path, config={"profile": {"max_len": 32}, "seed": 1}))
+    fine_tune(
+        BERTClassifier(tiny_bert()),
+        data,
+        None,
+        epochs=1,
+        device="cpu",
+        checkpoint_dir=RunFolder(tmp_path, config={"profile": {"max_len": 32}, "seed": 1}),
+    )
     before = snapshot(tmp_path)
     with pytest.raises(ValueError, match=r"seed 1 -> 2.*overwrite=True"):
-        fine_tune(BERTClassifier(tiny_bert()), data, None, epochs=2, device="cpu", resume=True,
-                  checkpoint_dir=RunFolder(tmp_path, config={"profile": {"max_len": 32}, "seed": 2}))
+        fine_tune(
+            BERTClassifier(tiny_bert()),
+            data,
+            None,
+            epochs=2,
+            device="cpu",
+            resume=True,
+            checkpoint_dir=RunFolder(tmp_path, config={"profile": {"max_len": 32}, "seed": 2}),
+        )
     assert snapshot(tmp_path) == before and not (tmp_path / ".lock").exists()
 
 
@@ -212,7 +395,9 @@ def test_resume_applies_bertnli_epochs_and_refuses_another_bertnli_data(run, cap
     """The BERTNLI_* variables set at resume time count like options given then: BERTNLI_EPOCHS
     continues the run, BERTNLI_DATA naming other data is refused, naming the variable."""
     monkeypatch.setenv("BERTNLI_EPOCHS", "2")
-    code, out, err = run_cli(capsys, "finetune", "--out", str(run), "--resume", "--device", "cpu", "--no-progress")
+    code, out, err = run_cli(
+        capsys, "finetune", "--out", str(run), "--resume", "--device", "cpu", "--no-progress"
+    )
     assert code == 0, err
     assert "epochs=2 (BERTNLI_EPOCHS)" in out and read_run(run)["epoch"] == 2
     monkeypatch.setenv("BERTNLI_DATA", str(run))

@@ -6,15 +6,31 @@ from pathlib import Path
 
 import pytest
 import torch
-
-from bertnli import BERTClassifier, BERTModel, History, SNLIBERTDataset, evaluate, fine_tune, make_loader, predict
-from bertnli.run.checkpoint import CHECKPOINT_FILE, HISTORY_FILE, RUN_FILE, RunFolder, load_checkpoint, model_from_checkpoint
-from bertnli.run import train
-from bertnli.run.checkpoint import read_run
-from bertnli.run.profiles import get_profile
-from bertnli.run.train import CHECK_FINITE_EVERY, TrainingDiverged
 from helpers.spy import Spy
 from helpers.tiny_task import VOCAB, tiny_bert, tiny_data, tiny_loader
+
+from bertnli import (
+    BERTClassifier,
+    BERTModel,
+    History,
+    SNLIBERTDataset,
+    evaluate,
+    fine_tune,
+    make_loader,
+    predict,
+)
+from bertnli.run import train
+from bertnli.run.checkpoint import (
+    CHECKPOINT_FILE,
+    HISTORY_FILE,
+    RUN_FILE,
+    RunFolder,
+    load_checkpoint,
+    model_from_checkpoint,
+    read_run,
+)
+from bertnli.run.profiles import get_profile
+from bertnli.run.train import CHECK_FINITE_EVERY, TrainingDiverged
 
 
 @pytest.fixture
@@ -42,8 +58,16 @@ def test_fine_tune_learns_and_writes_history_and_checkpoint(loaders, tmp_path):
     model = BERTClassifier(tiny_bert())
     seen = []
     run = RunFolder(tmp_path / "run", config={"note": "t"}, vocab=VOCAB)
-    history = fine_tune(model, train, test, epochs=6, lr=3e-3, device="cpu", checkpoint_dir=run,
-                        callbacks=[lambda h: seen.append(len(h))])
+    history = fine_tune(
+        model,
+        train,
+        test,
+        epochs=6,
+        lr=3e-3,
+        device="cpu",
+        checkpoint_dir=run,
+        callbacks=[lambda h: seen.append(len(h))],
+    )
     assert isinstance(history, History) and len(history) == 6 and seen == [1, 2, 3, 4, 5, 6]
     assert history["train_loss"][-1] < history["train_loss"][0]
     assert history["test_acc"][-1] >= 0.9
@@ -52,10 +76,20 @@ def test_fine_tune_learns_and_writes_history_and_checkpoint(loaders, tmp_path):
     saved = json.loads((tmp_path / "run" / HISTORY_FILE).read_text())
     assert len(saved["epochs"]) == 6 and saved["epochs"][0]["epoch"] == 1
     payload = load_checkpoint(tmp_path / "run")
-    assert payload["epoch"] == 6 and payload["vocab"] == VOCAB.idx_to_token and payload["config"] == {"note": "t"}
+    assert (
+        payload["epoch"] == 6
+        and payload["vocab"] == VOCAB.idx_to_token
+        and payload["config"] == {"note": "t"}
+    )
     assert {"torch", "numpy", "python"} <= set(payload["rng"]) and payload["optimizer"] is not None
-    settings = json.loads((tmp_path / "run" / RUN_FILE).read_text())  # the run without loading its weights
-    assert settings["epoch"] == 6 and settings["config"] == {"note": "t"} and settings["vocab_size"] == len(VOCAB)
+    settings = json.loads(
+        (tmp_path / "run" / RUN_FILE).read_text()
+    )  # the run without loading its weights
+    assert (
+        settings["epoch"] == 6
+        and settings["config"] == {"note": "t"}
+        and settings["vocab_size"] == len(VOCAB)
+    )
     assert settings["model_description"] == model.describe()
     rebuilt, vocab, _ = model_from_checkpoint(tmp_path / "run")
     assert len(vocab) == len(VOCAB)
@@ -66,14 +100,36 @@ def test_fine_tune_learns_and_writes_history_and_checkpoint(loaders, tmp_path):
 def test_two_epochs_equal_one_plus_resume_plus_one(loaders, tmp_path):
     train, test = loaders
     straight = BERTClassifier(tiny_bert(dropout=0.1), dropout=0.1)
-    fine_tune(straight, train, test, epochs=2, lr=1e-3, device="cpu", checkpoint_dir=tmp_path / "a", seed=3)
+    fine_tune(
+        straight,
+        train,
+        test,
+        epochs=2,
+        lr=1e-3,
+        device="cpu",
+        checkpoint_dir=tmp_path / "a",
+        seed=3,
+    )
 
     first = BERTClassifier(tiny_bert(dropout=0.1), dropout=0.1)
-    fine_tune(first, train, test, epochs=1, lr=1e-3, device="cpu", checkpoint_dir=tmp_path / "b", seed=3)
-    torch.manual_seed(12345)  # a fresh process would have some other RNG state: resume must restore it
+    fine_tune(
+        first, train, test, epochs=1, lr=1e-3, device="cpu", checkpoint_dir=tmp_path / "b", seed=3
+    )
+    torch.manual_seed(
+        12345
+    )  # a fresh process would have some other RNG state: resume must restore it
     resumed = BERTClassifier(tiny_bert(seed=99, dropout=0.1), dropout=0.1)
-    history = fine_tune(resumed, train, test, epochs=2, lr=1e-3, device="cpu", checkpoint_dir=tmp_path / "b",
-                        resume=True, seed=3)
+    history = fine_tune(
+        resumed,
+        train,
+        test,
+        epochs=2,
+        lr=1e-3,
+        device="cpu",
+        checkpoint_dir=tmp_path / "b",
+        resume=True,
+        seed=3,
+    )
     assert [e.epoch for e in history.epochs] == [1, 2]
     for k, v in straight.state_dict().items():
         assert torch.equal(resumed.state_dict()[k], v), k
@@ -81,21 +137,48 @@ def test_two_epochs_equal_one_plus_resume_plus_one(loaders, tmp_path):
 
 def test_resume_with_other_architecture_names_the_difference(loaders, tmp_path):
     train, test = loaders
-    fine_tune(BERTClassifier(tiny_bert()), train, test, epochs=1, device="cpu", checkpoint_dir=tmp_path)
-    bigger = BERTModel(len(VOCAB), num_hiddens=32, ffn_num_hiddens=48, num_heads=2, num_blks=1, dropout=0.0,
-                       max_len=32)
+    fine_tune(
+        BERTClassifier(tiny_bert()), train, test, epochs=1, device="cpu", checkpoint_dir=tmp_path
+    )
+    bigger = BERTModel(
+        len(VOCAB),
+        num_hiddens=32,
+        ffn_num_hiddens=48,
+        num_heads=2,
+        num_blks=1,
+        dropout=0.0,
+        max_len=32,
+    )
     with pytest.raises(ValueError, match="ffn_num_hiddens: model 48 vs checkpoint 64"):
-        fine_tune(BERTClassifier(bigger), train, test, epochs=2, device="cpu", checkpoint_dir=tmp_path, resume=True)
+        fine_tune(
+            BERTClassifier(bigger),
+            train,
+            test,
+            epochs=2,
+            device="cpu",
+            checkpoint_dir=tmp_path,
+            resume=True,
+        )
 
 
 def test_empty_loader_is_a_clear_error_and_a_partial_batch_works(tmp_path, monkeypatch):
     monkeypatch.setenv("BERTNLI_CACHE", str(tmp_path))
     three = SNLIBERTDataset(tiny_data(3), VOCAB, max_len=32, cache=False)
     with pytest.raises(ValueError, match="no batch"):
-        fine_tune(BERTClassifier(tiny_bert()), make_loader(three, 8, shuffle=True, drop_last=True), None,
-                  epochs=1, device="cpu")
-    history = fine_tune(BERTClassifier(tiny_bert()), make_loader(three, 8, shuffle=True), None, epochs=1,
-                        device="cpu")
+        fine_tune(
+            BERTClassifier(tiny_bert()),
+            make_loader(three, 8, shuffle=True, drop_last=True),
+            None,
+            epochs=1,
+            device="cpu",
+        )
+    history = fine_tune(
+        BERTClassifier(tiny_bert()),
+        make_loader(three, 8, shuffle=True),
+        None,
+        epochs=1,
+        device="cpu",
+    )
     assert history.epochs[0].test_acc is None and history.epochs[0].examples_per_sec > 0
 
 
@@ -107,11 +190,20 @@ def test_ctrl_c_stops_cleanly_after_saving(loaders, tmp_path):
             raise KeyboardInterrupt
 
     model = BERTClassifier(tiny_bert())
-    history = fine_tune(model, train, test, epochs=5, device="cpu", checkpoint_dir=tmp_path, callbacks=[interrupt])
+    history = fine_tune(
+        model, train, test, epochs=5, device="cpu", checkpoint_dir=tmp_path, callbacks=[interrupt]
+    )
     assert history.interrupted and len(history) == 2
     assert load_checkpoint(tmp_path)["epoch"] == 2
-    resumed = fine_tune(BERTClassifier(tiny_bert()), train, test, epochs=3, device="cpu", checkpoint_dir=tmp_path,
-                        resume=True)
+    resumed = fine_tune(
+        BERTClassifier(tiny_bert()),
+        train,
+        test,
+        epochs=3,
+        device="cpu",
+        checkpoint_dir=tmp_path,
+        resume=True,
+    )
     assert len(resumed) == 3 and not resumed.interrupted
 
 
@@ -132,7 +224,9 @@ def test_evaluate_and_predict(loaders):
     fine_tune(model, train, test, epochs=6, lr=3e-3, device="cpu")
     result = evaluate(model, test)
     assert result["examples"] == 32 and sum(map(sum, result["confusion"])) == 32
-    assert result["accuracy"] == pytest.approx(sum(result["confusion"][i][i] for i in range(3)) / 32)
+    assert result["accuracy"] == pytest.approx(
+        sum(result["confusion"][i][i] for i in range(3)) / 32
+    )
     assert result["loss"] > 0
     label, probs = predict(model, VOCAB, "A dog is running in the park.", "A dog is sleeping.")
     assert label == "entailment" and len(probs) == 3 and sum(probs) == pytest.approx(1.0, abs=1e-5)
@@ -143,6 +237,7 @@ def test_evaluate_and_predict(loaders):
 def test_history_round_trip(tmp_path):
     h = History()
     from bertnli.run.train import EpochRecord
+
     h.epochs.append(EpochRecord(1, 0.5, 0.8, 0.7, 100.0, 2.0, "CPU"))
     h.save(tmp_path / "h.json")
     again = History.load(tmp_path / "h.json")
@@ -152,9 +247,11 @@ def test_history_round_trip(tmp_path):
 
 def test_plots_draw(loaders):
     import matplotlib
+
     matplotlib.use("Agg")
     from bertnli import plot_confusion, plot_history, plot_probabilities
     from bertnli.run.train import EpochRecord
+
     h = History([EpochRecord(i, 1 / i, 0.5 + i / 10, 0.5, 10.0, 1.0, "CPU") for i in (1, 2, 3)])
     ax = plot_history(h)
     assert len(ax.lines) == 3 and "epoch" in ax.get_xlabel()
@@ -166,6 +263,7 @@ def test_plots_draw(loaders):
 
 def test_a_failed_checkpoint_write_leaves_nothing_behind(tmp_path, monkeypatch):
     from bertnli.run import checkpoint
+
     model = BERTClassifier(tiny_bert())
     checkpoint.save_checkpoint(tmp_path / CHECKPOINT_FILE, model, epoch=1)
     before = (tmp_path / CHECKPOINT_FILE).read_bytes()
@@ -183,7 +281,10 @@ def test_a_failed_checkpoint_write_leaves_nothing_behind(tmp_path, monkeypatch):
 
 # ----------------------------------------------------------------------------- numbers that cannot train
 
-@pytest.mark.usefixtures("isolated_cache")  # conftest.py (as in test_cli_finetune.py, where these began)
+
+@pytest.mark.usefixtures(
+    "isolated_cache"
+)  # conftest.py (as in test_cli_finetune.py, where these began)
 @pytest.mark.parametrize("lr", [math.inf, math.nan, 0.0, -1e-3])
 def test_the_api_refuses_learning_rates_before_any_work(tmp_path, monkeypatch, lr):
     from bertnli.run import recipe
@@ -192,7 +293,9 @@ def test_the_api_refuses_learning_rates_before_any_work(tmp_path, monkeypatch, l
     Spy(monkeypatch, train, "_train_one_epoch", fail=True)
     with pytest.raises(ValueError, match="learning rate"):
         fine_tune(BERTClassifier(tiny_bert()), data, None, epochs=1, lr=lr, device="cpu")
-    Spy(monkeypatch, recipe, "load_pretrained", fail=True)  # refused before the checkpoint is even read
+    Spy(
+        monkeypatch, recipe, "load_pretrained", fail=True
+    )  # refused before the checkpoint is even read
     with pytest.raises(ValueError, match="learning rate"):
         recipe.finetune_job(get_profile("sample").with_overrides(lr=lr), device="cpu")
 
@@ -210,14 +313,25 @@ class TurnsNaN(BERTClassifier):
         return logits * math.nan if self.calls > self.good_calls else logits
 
 
-@pytest.mark.usefixtures("isolated_cache")  # conftest.py (as in test_cli_finetune.py, where these began)
+@pytest.mark.usefixtures(
+    "isolated_cache"
+)  # conftest.py (as in test_cli_finetune.py, where these began)
 def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
-    data = make_loader(SNLIBERTDataset(tiny_data(96), VOCAB, max_len=32, cache=False), 1, shuffle=True)  # 96 steps
-    model = TurnsNaN(tiny_bert(), good_calls=len(data))  # epoch 1 is fine, epoch 2 turns NaN at once
+    data = make_loader(
+        SNLIBERTDataset(tiny_data(96), VOCAB, max_len=32, cache=False), 1, shuffle=True
+    )  # 96 steps
+    model = TurnsNaN(
+        tiny_bert(), good_calls=len(data)
+    )  # epoch 1 is fine, epoch 2 turns NaN at once
     with pytest.raises(TrainingDiverged) as err:
-        fine_tune(model, data, None, epochs=4, lr=1e-3, device="cpu", checkpoint_dir=tmp_path / "run")
+        fine_tune(
+            model, data, None, epochs=4, lr=1e-3, device="cpu", checkpoint_dir=tmp_path / "run"
+        )
     message = str(err.value)
-    assert "NaN or infinite in epoch 2" in message and "still holds epoch 1, the last good one" in message
+    assert (
+        "NaN or infinite in epoch 2" in message
+        and "still holds epoch 1, the last good one" in message
+    )
     assert "smaller learning rate" in message
     assert model.calls - len(data) <= CHECK_FINITE_EVERY  # stopped within a few steps, not after 96
     payload = load_checkpoint(tmp_path / "run")

@@ -10,8 +10,19 @@ ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
 # Where a test file gets cited: the tests themselves, the pages, the Makefile, the package's
 # docstrings, the benchmarks and tools.
-CITING = ("tests/**/*.py", "README.md", "book/*.md", "notebooks/*.md", "Makefile", "pyproject.toml",
-          "environment.yml", "src/**/*.py", "benchmarks/*", "tools/*", "book/_ext/*.py")
+CITING = (
+    "tests/**/*.py",
+    "README.md",
+    "book/*.md",
+    "notebooks/*.md",
+    "Makefile",
+    "pyproject.toml",
+    "environment.yml",
+    "src/**/*.py",
+    "benchmarks/*",
+    "tools/*",
+    "book/_ext/*.py",
+)
 # ``tests/helpers/needs.py`` or ``tests/test_hub.py`` (a path), or ``test_hub.py`` alone (a name in tests/).
 CITED_PATH = re.compile(r"(?<![\w/.])tests/([\w/]+\.py)\b")
 CITED_NAME = re.compile(r"(?<![\w/.{*])(test_\w+\.py)\b")
@@ -46,23 +57,33 @@ def test_the_citation_check_finds_a_gone_file_and_accepts_a_present_one(tmp_path
     (tmp_path / "tests" / "helpers" / f"kept{py}").write_text("")
     (tmp_path / "tests" / f"test_kept{py}").write_text("")
     gone, kept = f"test_gone_away{py}", f"test_kept{py}"
-    (tmp_path / "README.md").write_text(f"see `tests/{gone}`, `tests/{kept}`\nand {gone}, {kept}, "
-                                        f"tests/helpers/kept{py}, tests/helpers/lost{py}\n")
-    assert missing_citations(tmp_path) == [f"README.md:1: {gone}", f"README.md:2: helpers/lost{py}",
-                                           f"README.md:2: {gone}"]
+    (tmp_path / "README.md").write_text(
+        f"see `tests/{gone}`, `tests/{kept}`\nand {gone}, {kept}, "
+        f"tests/helpers/kept{py}, tests/helpers/lost{py}\n"
+    )
+    assert missing_citations(tmp_path) == [
+        f"README.md:1: {gone}",
+        f"README.md:2: helpers/lost{py}",
+        f"README.md:2: {gone}",
+    ]
 
 
 def bare_helper_imports(root: Path) -> list[str]:
     """``file:line`` for each import of a tests/helpers module by its bare name (``from tiny_task import``),
     which works only where ``tests/helpers`` itself is on ``sys.path``: the benchmarks and tools put
     ``tests/`` there and import ``helpers.<name>``."""
-    names = "|".join(p.stem for p in (root / "tests" / "helpers").glob("*.py") if p.stem != "__init__")
+    names = "|".join(
+        p.stem for p in (root / "tests" / "helpers").glob("*.py") if p.stem != "__init__"
+    )
     bare = re.compile(rf"^[ \t]*(?:from|import)\s+(?:{names})\b", flags=re.M)
     found = []
     for pattern in ("tests/**/*.py", "benchmarks/*.py", "tools/*.py"):
         for path in sorted(root.glob(pattern)):
             text = path.read_text(encoding="utf-8")
-            found += [f"{path.relative_to(root)}:{text.count(chr(10), 0, m.start()) + 1}" for m in bare.finditer(text)]
+            found += [
+                f"{path.relative_to(root)}:{text.count(chr(10), 0, m.start()) + 1}"
+                for m in bare.finditer(text)
+            ]
     return found
 
 
@@ -71,7 +92,15 @@ def test_helpers_are_imported_as_the_helpers_package():
 
 
 def test_test_modules_are_named_by_subject_and_helpers_live_in_the_helpers_package():
-    loose = [p.name for p in TESTS.glob("*.py") if not (p.name.startswith("test_") or p.name == "conftest.py")]
-    assert loose == [], f"{loose}: a shared helper belongs in tests/helpers/, a test module is named test_<subject>.py"
+    loose = [
+        p.name
+        for p in TESTS.glob("*.py")
+        if not (p.name.startswith("test_") or p.name == "conftest.py")
+    ]
+    assert loose == [], (
+        f"{loose}: a shared helper belongs in tests/helpers/, a test module is named test_<subject>.py"
+    )
     assert (TESTS / "helpers" / "__init__.py").is_file()
-    assert not list((TESTS / "helpers").glob("test_*.py")), "a test module in tests/helpers/ would not be a helper"
+    assert not list((TESTS / "helpers").glob("test_*.py")), (
+        "a test module in tests/helpers/ would not be a helper"
+    )

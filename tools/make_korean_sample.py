@@ -29,9 +29,16 @@ SEED = 20260522
 
 # (person, hypernyms it entails)
 PEOPLE = [
-    ("남자", ["사람", "어른"]), ("여자", ["사람", "어른"]), ("소년", ["아이", "사람"]),
-    ("소녀", ["아이", "사람"]), ("할머니", ["노인", "사람"]), ("할아버지", ["노인", "사람"]),
-    ("요리사", ["사람"]), ("학생", ["사람"]), ("경찰관", ["사람"]), ("간호사", ["사람"]),
+    ("남자", ["사람", "어른"]),
+    ("여자", ["사람", "어른"]),
+    ("소년", ["아이", "사람"]),
+    ("소녀", ["아이", "사람"]),
+    ("할머니", ["노인", "사람"]),
+    ("할아버지", ["노인", "사람"]),
+    ("요리사", ["사람"]),
+    ("학생", ["사람"]),
+    ("경찰관", ["사람"]),
+    ("간호사", ["사람"]),
     ("청년", ["사람", "어른"]),
 ]
 DESCRIBED = ["젊은", "키가 큰", "안경을 쓴", "빨간 모자를 쓴", "웃고 있는", "피곤해 보이는"]
@@ -67,7 +74,15 @@ INCOMPATIBLE = {
     "write": ["잠을 자고 있다", "수영장에서 수영을 하고 있다"],
     "eat": ["잠을 자고 있다", "산에서 등산을 하고 있다"],
 }
-DETAILS = ["친구와 함께", "생일을 맞아", "주말 아침에", "처음으로", "가족과 함께", "비가 그친 뒤에", "휴가 중에"]
+DETAILS = [
+    "친구와 함께",
+    "생일을 맞아",
+    "주말 아침에",
+    "처음으로",
+    "가족과 함께",
+    "비가 그친 뒤에",
+    "휴가 중에",
+]
 QUOTED = ["행복", "서울", "사랑해", "오늘도 힘내", "최고", "안녕"]
 MNLI_FRAMES = ["어제 들은 이야기로는", "사진 속에서", "뉴스에 따르면", "친구가 말하기를"]
 
@@ -94,20 +109,24 @@ def hypothesis_of(rng: random.Random, label: str, person: tuple, activity: tuple
     noun, hypernyms = person
     place, outdoors, verb, general, kind = activity
     if label == "entailment":
-        return rng.choice([
-            f"{subject(rng.choice(hypernyms))} {place}에 있다.",
-            f"{subject(rng.choice(hypernyms))} {general}.",
-            f"{subject(noun)} {'밖' if outdoors else '건물 안'}에 있다.",
-        ])
+        return rng.choice(
+            [
+                f"{subject(rng.choice(hypernyms))} {place}에 있다.",
+                f"{subject(rng.choice(hypernyms))} {general}.",
+                f"{subject(noun)} {'밖' if outdoors else '건물 안'}에 있다.",
+            ]
+        )
     if label == "contradiction":
         options = [f"{subject(noun)} {rng.choice(INCOMPATIBLE[kind])}."]
         if outdoors:
             options.append(f"{subject(rng.choice(hypernyms))} 집 안에서 텔레비전을 보고 있다.")
         return rng.choice(options)
-    return rng.choice([
-        f"{subject(noun)} {rng.choice(DETAILS)} {place}에서 {verb}.",
-        f"{subject(noun)} {place}에서 {rng.choice(DETAILS)} {verb}.",
-    ])
+    return rng.choice(
+        [
+            f"{subject(noun)} {rng.choice(DETAILS)} {place}에서 {verb}.",
+            f"{subject(noun)} {place}에서 {rng.choice(DETAILS)} {verb}.",
+        ]
+    )
 
 
 LABELS = ("entailment", "neutral", "contradiction")
@@ -132,7 +151,12 @@ def write(path: Path, pairs: list[tuple[str, str, str]]) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-SIZES = {"snli_1.0_train.ko.tsv": 2400, "multinli.train.ko.tsv": 600, "xnli.dev.ko.tsv": 300, "xnli.test.ko.tsv": 300}
+SIZES = {
+    "snli_1.0_train.ko.tsv": 2400,
+    "multinli.train.ko.tsv": 600,
+    "xnli.dev.ko.tsv": 300,
+    "xnli.test.ko.tsv": 300,
+}
 
 
 def main() -> None:

@@ -31,31 +31,92 @@ from pathlib import Path
 SEED = 2026
 SPLIT_PREMISES = {"train": 1334, "dev": 200, "test": 200}  # three labelled pairs per premise
 OUT_DIR = Path(__file__).resolve().parents[1] / "src" / "bertnli" / "sample" / "data" / "snli_1.0"
-HEADER = ["gold_label", "sentence1_binary_parse", "sentence2_binary_parse", "sentence1_parse", "sentence2_parse",
-          "sentence1", "sentence2", "captionID", "pairID", "label1", "label2", "label3", "label4", "label5"]
+HEADER = [
+    "gold_label",
+    "sentence1_binary_parse",
+    "sentence2_binary_parse",
+    "sentence1_parse",
+    "sentence2_parse",
+    "sentence1",
+    "sentence2",
+    "captionID",
+    "pairID",
+    "label1",
+    "label2",
+    "label3",
+    "label4",
+    "label5",
+]
 
 # ---------------------------------------------------------------- the small world
 PEOPLE = {"man": "his", "woman": "her", "boy": "his", "girl": "her"}
 ANIMALS = {"dog": "its", "cat": "its", "horse": "its"}
-OTHER = {"man": "woman", "woman": "man", "boy": "girl", "girl": "boy", "dog": "cat", "cat": "dog", "horse": "dog"}
+OTHER = {
+    "man": "woman",
+    "woman": "man",
+    "boy": "girl",
+    "girl": "boy",
+    "dog": "cat",
+    "cat": "dog",
+    "horse": "dog",
+}
 HYPERNYM = {**{p: "person" for p in PEOPLE}, **{a: "animal" for a in ANIMALS}}
 
 # action -> its more general phrase (None: no hypernym in this world)
-ACTIONS_ANY = {"running": "moving", "sleeping": "resting", "jumping": "moving", "eating": None,
-               "swimming": "moving", "sitting": "resting", "walking": "moving"}
-ACTIONS_PEOPLE = {"playing a guitar": "playing an instrument", "playing a piano": "playing an instrument",
-                  "playing a violin": "playing an instrument", "playing soccer": "playing a sport",
-                  "playing tennis": "playing a sport", "reading a book": "reading", "cooking dinner": "cooking",
-                  "riding a bicycle": "riding"}
+ACTIONS_ANY = {
+    "running": "moving",
+    "sleeping": "resting",
+    "jumping": "moving",
+    "eating": None,
+    "swimming": "moving",
+    "sitting": "resting",
+    "walking": "moving",
+}
+ACTIONS_PEOPLE = {
+    "playing a guitar": "playing an instrument",
+    "playing a piano": "playing an instrument",
+    "playing a violin": "playing an instrument",
+    "playing soccer": "playing a sport",
+    "playing tennis": "playing a sport",
+    "reading a book": "reading",
+    "cooking dinner": "cooking",
+    "riding a bicycle": "riding",
+}
 INSIDE = ["in a kitchen", "in a library", "in a classroom", "in a restaurant"]
 OUTSIDE = ["in a park", "on a beach", "in a field", "in a garden"]
 ADJECTIVES = ["tall", "short", "young", "old", "happy", "tired", "small", "big"]
-DETAILS = ["with a friend", "for fun", "in the morning", "after lunch", "to win a prize", "before dinner"]
-BACKGROUND_WHO = ["an old woman", "a young man", "a small child", "a brown dog", "a group of children", "a tall teacher"]
-BACKGROUND_DOING = ["is watching from a bench", "is reading a newspaper nearby", "is laughing loudly",
-                    "is taking a photo of the sky", "is sleeping under a big tree", "is drinking coffee nearby"]
-BACKGROUND_WHERE = ["near the old stone bridge", "by the river", "behind a red car", "next to the window",
-                    "under the bright sun", "beside a wooden fence"]
+DETAILS = [
+    "with a friend",
+    "for fun",
+    "in the morning",
+    "after lunch",
+    "to win a prize",
+    "before dinner",
+]
+BACKGROUND_WHO = [
+    "an old woman",
+    "a young man",
+    "a small child",
+    "a brown dog",
+    "a group of children",
+    "a tall teacher",
+]
+BACKGROUND_DOING = [
+    "is watching from a bench",
+    "is reading a newspaper nearby",
+    "is laughing loudly",
+    "is taking a photo of the sky",
+    "is sleeping under a big tree",
+    "is drinking coffee nearby",
+]
+BACKGROUND_WHERE = [
+    "near the old stone bridge",
+    "by the river",
+    "behind a red car",
+    "next to the window",
+    "under the bright sun",
+    "beside a wooden fence",
+]
 
 
 OUTSIDE_ONLY = {"swimming", "playing soccer", "playing tennis", "riding a bicycle", "horse"}
@@ -98,7 +159,9 @@ def make_scene(rng: random.Random) -> dict:
     r = rng.random()
     clauses = 0 if r < 0.6 else 1 if r < 0.85 else 2 if r < 0.96 else 4
     for who in rng.sample(BACKGROUND_WHO, clauses):
-        scene["background"].append(" ".join([who, rng.choice(BACKGROUND_DOING), rng.choice(BACKGROUND_WHERE)]))
+        scene["background"].append(
+            " ".join([who, rng.choice(BACKGROUND_DOING), rng.choice(BACKGROUND_WHERE)])
+        )
     return scene
 
 
@@ -136,7 +199,9 @@ def contradiction(scene: dict, rng: random.Random) -> list[str]:
     options = ["action", "action", "subject", "nobody"] + (["place"] * 2 if place else [])
     how = rng.choice(options)
     if how == "action":
-        group = {x: general or x for x, general in actions_for(s).items()}  # "running" and "walking": both moving
+        group = {
+            x: general or x for x, general in actions_for(s).items()
+        }  # "running" and "walking": both moving
         other = rng.choice([x for x in group if group[x] != group[a]])
         return clause(noun_phrase(s, None), other, place if rng.random() < 0.3 else None)
     if how == "place":
@@ -156,10 +221,19 @@ def neutral(scene: dict, rng: random.Random) -> list[str]:
     options = ["adjective"] + (["detail"] * 2 if not scene["detail"] else [])
     how = rng.choice(options)
     if how == "adjective":
-        new = rng.choice([x for x in ADJECTIVES if x != scene["adjective"]
-                          and {x, scene["adjective"]} not in ({"tall", "short"}, {"young", "old"}, {"small", "big"})])
+        new = rng.choice(
+            [
+                x
+                for x in ADJECTIVES
+                if x != scene["adjective"]
+                and {x, scene["adjective"]}
+                not in ({"tall", "short"}, {"young", "old"}, {"small", "big"})
+            ]
+        )
         return clause(noun_phrase(s, new), a, place if rng.random() < 0.5 else None)
-    return clause(noun_phrase(s, None), a, place if rng.random() < 0.4 else None, rng.choice(DETAILS))
+    return clause(
+        noun_phrase(s, None), a, place if rng.random() < 0.4 else None, rng.choice(DETAILS)
+    )
 
 
 RULES = {"entailment": entailment, "contradiction": contradiction, "neutral": neutral}
@@ -187,8 +261,18 @@ def surface(tokens: list[str]) -> str:
 def row(label: str, p: list[str], h: list[str], caption: str, pair: str, votes: list[str]) -> str:
     p_cap = [p[0].capitalize(), *p[1:]]
     h_cap = [h[0].capitalize(), *h[1:]]
-    cols = [label, binary_parse(p_cap), binary_parse(h_cap), penn_parse(p_cap), penn_parse(h_cap),
-            surface(p), surface(h), caption, pair, *votes]
+    cols = [
+        label,
+        binary_parse(p_cap),
+        binary_parse(h_cap),
+        penn_parse(p_cap),
+        penn_parse(h_cap),
+        surface(p),
+        surface(h),
+        caption,
+        pair,
+        *votes,
+    ]
     return "\t".join(cols)
 
 
@@ -206,15 +290,30 @@ def write_split(split: str, seed: int, out_dir: Path, seen: set) -> None:
         for label, rule in RULES.items():
             h = rule(scene, rng)
             votes = [label] * 5
-            for i in rng.sample(range(1, 5), rng.choice([0, 0, 1])):  # annotators sometimes disagree
+            for i in rng.sample(
+                range(1, 5), rng.choice([0, 0, 1])
+            ):  # annotators sometimes disagree
                 votes[i] = rng.choice([x for x in RULES if x != label])
             rows.append(row(label, p, h, caption, f"{caption}r{label[0]}", votes))
-        if rng.random() < 0.03 and scene["place"]:  # no consensus: annotators split 2/2/1, gold label "-"
+        if (
+            rng.random() < 0.03 and scene["place"]
+        ):  # no consensus: annotators split 2/2/1, gold label "-"
             same_kind = INSIDE if scene["place"] in INSIDE else OUTSIDE
-            h = clause(noun_phrase(scene["subject"], None), scene["action"],
-                       rng.choice([x for x in same_kind if x != scene["place"]]))  # another park? the same?
-            rows.append(row("-", p, h, caption, f"{caption}r-", ["neutral", "neutral", "entailment",
-                                                                 "entailment", "contradiction"]))
+            h = clause(
+                noun_phrase(scene["subject"], None),
+                scene["action"],
+                rng.choice([x for x in same_kind if x != scene["place"]]),
+            )  # another park? the same?
+            rows.append(
+                row(
+                    "-",
+                    p,
+                    h,
+                    caption,
+                    f"{caption}r-",
+                    ["neutral", "neutral", "entailment", "entailment", "contradiction"],
+                )
+            )
         n += 1
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / f"snli_1.0_{split}.txt").write_text("\n".join(rows) + "\n", encoding="utf-8")

@@ -36,8 +36,13 @@ SEED = 20260522
 VOCAB_SIZE = 800
 MAX_LEN = 64
 SIZES = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128)
-TOKENIZER_CONFIG = {"tokenizer_class": "BertTokenizer", "do_lower_case": False, "strip_accents": False,
-                    "tokenize_chinese_chars": True, "model_max_length": MAX_LEN}
+TOKENIZER_CONFIG = {
+    "tokenizer_class": "BertTokenizer",
+    "do_lower_case": False,
+    "strip_accents": False,
+    "tokenize_chinese_chars": True,
+    "model_max_length": MAX_LEN,
+}
 
 
 def read_pairs() -> list[tuple[str, str]]:
@@ -53,14 +58,19 @@ def train_vocabulary(pairs: list[tuple[str, str]], folder: Path) -> Path:
 
     tokenizer = BertWordPieceTokenizer(lowercase=False, strip_accents=False)
     sentences = sorted({s for pair in pairs for s in pair})
-    tokenizer.train_from_iterator(sentences, vocab_size=VOCAB_SIZE, min_frequency=2,
-                                  special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"])
+    tokenizer.train_from_iterator(
+        sentences,
+        vocab_size=VOCAB_SIZE,
+        min_frequency=2,
+        special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"],
+    )
     tokenizer.save_model(str(folder))
     return folder / "vocab.txt"
 
 
-def mask_tokens(ids: torch.Tensor, special: torch.Tensor, mask_id: int, vocab_size: int,
-                gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def mask_tokens(
+    ids: torch.Tensor, special: torch.Tensor, mask_id: int, vocab_size: int, gen: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
     """BERT's masking: returns (inputs, labels with -100 where nothing is predicted)."""
     chosen = (torch.rand(ids.shape, generator=gen) < 0.15) & ~special
     labels = torch.where(chosen, ids, torch.full_like(ids, -100))
@@ -80,19 +90,35 @@ def pretrain(pairs, vocab_txt: Path, steps: int, batch: int):
     torch.manual_seed(SEED)
     model = BertForPreTraining(config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.01)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / 50) * (1 - s / steps))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min(1.0, (s + 1) / 50) * (1 - s / steps)
+    )
     gen = torch.Generator().manual_seed(SEED)
     rng = random.Random(SEED)
     start = time.time()
     for step in range(steps):
         chunk = [rng.choice(pairs) for _ in range(batch)]
-        enc = tokenizer([p for p, _ in chunk], [h for _, h in chunk], padding=True, truncation=True,
-                        max_length=MAX_LEN, return_tensors="pt", return_special_tokens_mask=True)
+        enc = tokenizer(
+            [p for p, _ in chunk],
+            [h for _, h in chunk],
+            padding=True,
+            truncation=True,
+            max_length=MAX_LEN,
+            return_tensors="pt",
+            return_special_tokens_mask=True,
+        )
         special = enc["special_tokens_mask"].bool() | (enc["attention_mask"] == 0)
-        inputs, labels = mask_tokens(enc["input_ids"], special, tokenizer.mask_token_id, config.vocab_size, gen)
-        out = model(input_ids=inputs, token_type_ids=enc["token_type_ids"], attention_mask=enc["attention_mask"])
-        loss = torch.nn.functional.cross_entropy(out.prediction_logits.view(-1, config.vocab_size),
-                                                 labels.view(-1), ignore_index=-100)
+        inputs, labels = mask_tokens(
+            enc["input_ids"], special, tokenizer.mask_token_id, config.vocab_size, gen
+        )
+        out = model(
+            input_ids=inputs,
+            token_type_ids=enc["token_type_ids"],
+            attention_mask=enc["attention_mask"],
+        )
+        loss = torch.nn.functional.cross_entropy(
+            out.prediction_logits.view(-1, config.vocab_size), labels.view(-1), ignore_index=-100
+        )
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -116,7 +142,9 @@ def main() -> None:
         args.out.mkdir(parents=True, exist_ok=True)
         model.save_pretrained(str(args.out), safe_serialization=True)
         (args.out / "vocab.txt").write_text(vocab_txt.read_text(encoding="utf-8"), encoding="utf-8")
-    (args.out / "tokenizer_config.json").write_text(json.dumps(TOKENIZER_CONFIG, indent=2) + "\n", encoding="utf-8")
+    (args.out / "tokenizer_config.json").write_text(
+        json.dumps(TOKENIZER_CONFIG, indent=2) + "\n", encoding="utf-8"
+    )
     extra = args.out / "generation_config.json"
     extra.unlink(missing_ok=True)
     print(f"wrote {args.out}: {', '.join(sorted(p.name for p in args.out.iterdir()))}")

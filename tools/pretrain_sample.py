@@ -34,12 +34,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from bertnli import sample  # noqa: E402
-from bertnli.run.checkpoint import atomic_write  # noqa: E402
-from bertnli.model.bert import BERTModel  # noqa: E402
 from bertnli.data.packing import pack_pair, tokenize  # noqa: E402
-from bertnli.model.pretrained import KNOWN_CONFIGS  # noqa: E402
 from bertnli.data.snli import read_snli  # noqa: E402
+from bertnli.model.bert import BERTModel  # noqa: E402
+from bertnli.model.pretrained import KNOWN_CONFIGS  # noqa: E402
 from bertnli.model.vocab import Vocab  # noqa: E402
+from bertnli.run.checkpoint import atomic_write  # noqa: E402
 
 # d2l's order: <unk> first, then the reserved tokens, then words by frequency.
 RESERVED = ["<pad>", "<mask>", "<cls>", "<sep>"]
@@ -76,7 +76,7 @@ def mask_tokens(ids: list[int], vocab: Vocab, rng: random.Random, num_pred: int)
     """BERT's masking on one packed sequence; returns (masked ids, positions, originals)."""
     candidates = [i for i, t in enumerate(ids) if vocab.idx_to_token[t] not in ("<cls>", "<sep>")]
     rng.shuffle(candidates)
-    positions = sorted(candidates[:max(1, round(0.15 * len(candidates)))])[:num_pred]
+    positions = sorted(candidates[: max(1, round(0.15 * len(candidates)))])[:num_pred]
     masked = list(ids)
     first_word = len(RESERVED) + 1
     for pos in positions:
@@ -100,17 +100,19 @@ def make_batch(examples, vocab: Vocab, rng: random.Random, num_pred: int):
     weights = torch.zeros(B, num_pred)
     for i, (toks, segs) in enumerate(packed):
         masked, pos, orig = mask_tokens(vocab[toks], vocab, rng, num_pred)
-        tokens[i, :len(masked)] = torch.tensor(masked)
-        segments[i, :len(segs)] = torch.tensor(segs)
+        tokens[i, : len(masked)] = torch.tensor(masked)
+        segments[i, : len(segs)] = torch.tensor(segs)
         valid[i] = len(masked)
-        positions[i, :len(pos)] = torch.tensor(pos, dtype=torch.long)
-        targets[i, :len(orig)] = torch.tensor(orig, dtype=torch.long)
-        weights[i, :len(pos)] = 1.0
+        positions[i, : len(pos)] = torch.tensor(pos, dtype=torch.long)
+        targets[i, : len(orig)] = torch.tensor(orig, dtype=torch.long)
+        weights[i, : len(pos)] = 1.0
     nsp = torch.tensor([label for _, _, label in examples])
     return tokens, segments, valid, positions, targets, weights, nsp
 
 
-def pretrain(steps: int, batch_size: int, seed: int, log_every: int = 100, lr: float = 1e-3) -> tuple[BERTModel, Vocab]:
+def pretrain(
+    steps: int, batch_size: int, seed: int, log_every: int = 100, lr: float = 1e-3
+) -> tuple[BERTModel, Vocab]:
     """Seeded and single-threaded for repeatable weights; the caller's settings are restored."""
     threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(1)
@@ -122,7 +124,9 @@ def pretrain(steps: int, batch_size: int, seed: int, log_every: int = 100, lr: f
         torch.use_deterministic_algorithms(deterministic)
 
 
-def _pretrain(steps: int, batch_size: int, seed: int, log_every: int, lr: float) -> tuple[BERTModel, Vocab]:
+def _pretrain(
+    steps: int, batch_size: int, seed: int, log_every: int, lr: float
+) -> tuple[BERTModel, Vocab]:
     torch.manual_seed(seed)
     rng = random.Random(seed)
     premises, hypotheses, _ = read_snli(sample.snli_dir(), "train")
@@ -131,7 +135,9 @@ def _pretrain(steps: int, batch_size: int, seed: int, log_every: int, lr: float)
     cfg = dict(KNOWN_CONFIGS["sample"])
     model = BERTModel(vocab_size=len(vocab), dropout=0.1, **cfg)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps, pct_start=0.1)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=lr, total_steps=steps, pct_start=0.1
+    )
     loss_fn = nn.CrossEntropyLoss(reduction="none")
     num_pred = round(0.15 * MAX_LEN)
     pairs: list = []
@@ -142,9 +148,13 @@ def _pretrain(steps: int, batch_size: int, seed: int, log_every: int, lr: float)
             pairs = nsp_pairs(p_toks, h_toks, rng)
             rng.shuffle(pairs)
         batch, pairs = pairs[:batch_size], pairs[batch_size:]
-        tokens, segments, valid, positions, targets, weights, nsp = make_batch(batch, vocab, rng, num_pred)
+        tokens, segments, valid, positions, targets, weights, nsp = make_batch(
+            batch, vocab, rng, num_pred
+        )
         _, mlm_logits, nsp_logits = model(tokens, segments, valid, positions)
-        mlm_loss = (loss_fn(mlm_logits.reshape(-1, len(vocab)), targets.reshape(-1)) * weights.reshape(-1)).sum()
+        mlm_loss = (
+            loss_fn(mlm_logits.reshape(-1, len(vocab)), targets.reshape(-1)) * weights.reshape(-1)
+        ).sum()
         mlm_loss = mlm_loss / weights.sum()
         nsp_loss = loss_fn(nsp_logits, nsp).mean()
         loss = mlm_loss + nsp_loss
@@ -154,8 +164,11 @@ def _pretrain(steps: int, batch_size: int, seed: int, log_every: int, lr: float)
         schedule.step()
         if step % log_every == 0 or step == steps:
             nsp_acc = (nsp_logits.argmax(1) == nsp).float().mean().item()
-            print(f"step {step:5d}  mlm {mlm_loss.item():.3f}  nsp {nsp_loss.item():.3f} (acc {nsp_acc:.2f})  "
-                  f"{time.time() - start:.0f}s", flush=True)
+            print(
+                f"step {step:5d}  mlm {mlm_loss.item():.3f}  nsp {nsp_loss.item():.3f} (acc {nsp_acc:.2f})  "
+                f"{time.time() - start:.0f}s",
+                flush=True,
+            )
     return model.eval(), vocab
 
 
@@ -166,8 +179,10 @@ def write_checkpoint(model: BERTModel, vocab: Vocab, path: Path) -> None:
 
     def write(tmp: Path) -> None:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for name, data in (("vocab.json", json.dumps(vocab.idx_to_token).encode()),
-                               ("pretrained.params", params.getvalue())):
+            for name, data in (
+                ("vocab.json", json.dumps(vocab.idx_to_token).encode()),
+                ("pretrained.params", params.getvalue()),
+            ):
                 info = zipfile.ZipInfo(f"bert.sample/{name}", date_time=(2020, 1, 1, 0, 0, 0))
                 info.compress_type = zipfile.ZIP_DEFLATED
                 zf.writestr(info, data)
@@ -185,7 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     model, vocab = pretrain(args.steps, args.batch_size, args.seed, lr=args.lr)
     write_checkpoint(model, vocab, args.out)
-    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB, vocabulary {len(vocab)} tokens)")
+    print(
+        f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB, vocabulary {len(vocab)} tokens)"
+    )
     return 0
 
 

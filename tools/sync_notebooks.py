@@ -39,9 +39,13 @@ NOTEBOOKS = ROOT / "notebooks"
 
 INSTALL_TAG = "install-bertnli"
 # The install cell: a MyST code cell tagged install-bertnli, up to its closing fence.
-INSTALL_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n:tags: \[[^\]\n]*\b" + INSTALL_TAG + r"\b[^\]\n]*\]\n.*?^```$",
-                          flags=re.M | re.S)
-GIT_URL = re.compile(r"^(https|ssh|git|file)://[^\s\"'@\\]+(@[^\s\"'@\\]+)?$")  # no quote: it lands in a string
+INSTALL_CELL = re.compile(
+    r"^```\{code-cell\}[^\n]*\n:tags: \[[^\]\n]*\b" + INSTALL_TAG + r"\b[^\]\n]*\]\n.*?^```$",
+    flags=re.M | re.S,
+)
+GIT_URL = re.compile(
+    r"^(https|ssh|git|file)://[^\s\"'@\\]+(@[^\s\"'@\\]+)?$"
+)  # no quote: it lands in a string
 # A branch name git accepts and that is safe inside a Python string and a pip requirement.
 BRANCH = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/-]+(?<![./])$")
 
@@ -57,17 +61,25 @@ def install_source(root: Path = ROOT) -> tuple[str, str]:
     repository = config.get("repository") or {}
     url, branch = repository.get("url"), repository.get("branch")
     if not isinstance(url, str) or not GIT_URL.match(url.rstrip("/")):
-        raise SyncError(f"_config.yml: `repository: url:` is {url!r}; set it to the book's git repository, "
-                        "e.g. https://github.com/OWNER/bertnli")
+        raise SyncError(
+            f"_config.yml: `repository: url:` is {url!r}; set it to the book's git repository, "
+            "e.g. https://github.com/OWNER/bertnli"
+        )
     if not isinstance(branch, str) or not BRANCH.match(branch):
-        raise SyncError(f"_config.yml: `repository: branch:` is {branch!r}; set it to the branch the Colab "
-                        "buttons open and the install cells install from, e.g. main")
-    version = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+        raise SyncError(
+            f"_config.yml: `repository: branch:` is {branch!r}; set it to the branch the Colab "
+            "buttons open and the install cells install from, e.g. main"
+        )
+    version = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "version"
+    ]
     init = (root / "src" / "bertnli" / "__init__.py").read_text(encoding="utf-8")
     found = re.search(r'^__version__ = "([^"]+)"$', init, flags=re.M)
     if found is None or found.group(1) != version:
-        raise SyncError(f"pyproject.toml says version {version!r} but src/bertnli/__init__.py says "
-                        f"__version__ = {found.group(1) if found else None!r}; make them the same")
+        raise SyncError(
+            f"pyproject.toml says version {version!r} but src/bertnli/__init__.py says "
+            f"__version__ = {found.group(1) if found else None!r}; make them the same"
+        )
     return url.rstrip("/"), branch
 
 
@@ -75,16 +87,22 @@ def fill_install_cell(text: str, url: str, revision: str, name: str = "chapter")
     """``text`` (a chapter's MyST source) with its install cell set to ``url`` at ``revision``."""
     cells = INSTALL_CELL.findall(text)
     if len(cells) != 1:
-        raise SyncError(f"{name}: expected one code cell tagged {INSTALL_TAG}, found {len(cells)}; "
-                        f"copy the first code cell of notebooks/01_pretrained_bert.md")
+        raise SyncError(
+            f"{name}: expected one code cell tagged {INSTALL_TAG}, found {len(cells)}; "
+            f"copy the first code cell of notebooks/01_pretrained_bert.md"
+        )
     cell = cells[0]
     filled = cell
     for variable, value in (("BOOK_REPOSITORY", url), ("BOOK_REVISION", revision)):
         line = f'{variable} = "{value}"'
-        filled, n = re.subn(rf'^{variable} = "[^"\n]*"$', lambda _, line=line: line, filled, flags=re.M)
+        filled, n = re.subn(
+            rf'^{variable} = "[^"\n]*"$', lambda _, line=line: line, filled, flags=re.M
+        )
         if n != 1:
-            raise SyncError(f'{name}: the {INSTALL_TAG} cell needs one line `{variable} = "..."`; '
-                            f"copy the first code cell of notebooks/01_pretrained_bert.md")
+            raise SyncError(
+                f'{name}: the {INSTALL_TAG} cell needs one line `{variable} = "..."`; '
+                f"copy the first code cell of notebooks/01_pretrained_bert.md"
+            )
     return text.replace(cell, filled, 1)
 
 
@@ -96,7 +114,11 @@ def single_blank_lines(text: str) -> str:
 
 def tracked_notebook(md: Path, previous: Path | None = None, text: str | None = None) -> str:
     """The text of the tracked ``.ipynb`` for chapter ``md`` (or its source ``text``; ids reused from ``previous``)."""
-    nb = jupytext.reads(text, fmt="md:myst") if text is not None else jupytext.read(md, fmt="md:myst")
+    nb = (
+        jupytext.reads(text, fmt="md:myst")
+        if text is not None
+        else jupytext.read(md, fmt="md:myst")
+    )
     nb.metadata.pop("jupytext", None)
     old_ids: dict[tuple[str, str], list[str]] = {}
     if previous is not None and previous.is_file():
@@ -126,7 +148,9 @@ def chapters(folder: Path = NOTEBOOKS) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="only report files that are out of date")
+    parser.add_argument(
+        "--check", action="store_true", help="only report files that are out of date"
+    )
     args = parser.parse_args(argv)
     try:
         url, revision = install_source()
@@ -137,7 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     for md in chapters():
         source = md.read_text(encoding="utf-8")
         try:
-            filled = single_blank_lines(fill_install_cell(source, url, revision, str(md.relative_to(ROOT))))
+            filled = single_blank_lines(
+                fill_install_cell(source, url, revision, str(md.relative_to(ROOT)))
+            )
         except SyncError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
@@ -145,7 +171,9 @@ def main(argv: list[str] | None = None) -> int:
             stale.append(md)
             if not args.check:
                 atomic_write(md, filled)  # whole or not at all
-                print(f"wrote {md.relative_to(ROOT)} (install cell: {url} at {revision}; blank lines between cells)")
+                print(
+                    f"wrote {md.relative_to(ROOT)} (install cell: {url} at {revision}; blank lines between cells)"
+                )
         target = md.with_suffix(".ipynb")
         text = tracked_notebook(md, target, filled)
         if target.is_file() and target.read_text(encoding="utf-8") == text:
@@ -156,7 +184,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {target.relative_to(ROOT)}")
     if args.check and stale:
         names = ", ".join(p.name for p in stale)
-        print(f"out of date: {names}; run `make notebooks` (python tools/sync_notebooks.py)", file=sys.stderr)
+        print(
+            f"out of date: {names}; run `make notebooks` (python tools/sync_notebooks.py)",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -30,15 +30,17 @@ CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 @dataclass(frozen=True)
 class Machine:
-    system: str            # platform.system(): Linux, Darwin, Windows
-    machine: str           # platform.machine(): x86_64, aarch64, arm64, AMD64
+    system: str  # platform.system(): Linux, Darwin, Windows
+    machine: str  # platform.machine(): x86_64, aarch64, arm64, AMD64
     has_nvidia_gpu: bool
-    local_cpu_wheels: tuple[str, ...] = ()  # CPU torch wheels pip can already see on disk (find-links)
+    local_cpu_wheels: tuple[
+        str, ...
+    ] = ()  # CPU torch wheels pip can already see on disk (find-links)
 
 
 @dataclass(frozen=True)
 class Choice:
-    variant: str            # "cpu", "cuda" or "skip"
+    variant: str  # "cpu", "cuda" or "skip"
     pip_args: tuple[str, ...]
     reason: str
 
@@ -55,24 +57,43 @@ def choose(m: Machine, override: str | None = None, pin: str | None = None) -> C
         return Choice("skip", (), "asked to leave torch alone")
     if variant == "cuda":
         if m.system == "Darwin":
-            raise ValueError("CUDA builds of PyTorch do not exist for macOS; use BERTNLI_TORCH=cpu (MPS is included)")
+            raise ValueError(
+                "CUDA builds of PyTorch do not exist for macOS; use BERTNLI_TORCH=cpu (MPS is included)"
+            )
         if m.system == "Windows":
             # PyPI's Windows wheels are CPU-only; CUDA ones live on PyTorch's own index.
-            return Choice("cuda", ("torch", "--index-url", "https://download.pytorch.org/whl/cu128"),
-                          "NVIDIA GPU on Windows: CUDA build from PyTorch's index")
-        return Choice("cuda", ("torch",), "NVIDIA GPU on Linux: PyPI's default wheel is the CUDA build")
+            return Choice(
+                "cuda",
+                ("torch", "--index-url", "https://download.pytorch.org/whl/cu128"),
+                "NVIDIA GPU on Windows: CUDA build from PyTorch's index",
+            )
+        return Choice(
+            "cuda", ("torch",), "NVIDIA GPU on Linux: PyPI's default wheel is the CUDA build"
+        )
     # CPU
     if m.system in ("Darwin", "Windows"):
-        return Choice("cpu", ("torch",), f"{m.system}: PyPI's wheel is already CPU-only (with MPS on Apple silicon)")
+        return Choice(
+            "cpu",
+            ("torch",),
+            f"{m.system}: PyPI's wheel is already CPU-only (with MPS on Apple silicon)",
+        )
     if m.machine in ("aarch64", "arm64"):
         return Choice("cpu", ("torch",), "Linux on ARM: PyPI's wheel is CPU-only")
-    wheels = sorted(w for w in m.local_cpu_wheels if pin is None or _public(_wheel_version(w)) == pin)
+    wheels = sorted(
+        w for w in m.local_cpu_wheels if pin is None or _public(_wheel_version(w)) == pin
+    )
     if wheels:
         version = _wheel_version(wheels[-1])
-        return Choice("cpu", (f"torch=={version}",),
-                      f"no NVIDIA GPU; a CPU wheel torch {version} is already on disk for pip ({wheels[-1]})")
-    return Choice("cpu", ("torch", "--index-url", CPU_INDEX),
-                  "no NVIDIA GPU on Linux x86_64: CPU build from PyTorch's CPU index (avoids the multi-GB CUDA wheel)")
+        return Choice(
+            "cpu",
+            (f"torch=={version}",),
+            f"no NVIDIA GPU; a CPU wheel torch {version} is already on disk for pip ({wheels[-1]})",
+        )
+    return Choice(
+        "cpu",
+        ("torch", "--index-url", CPU_INDEX),
+        "no NVIDIA GPU on Linux x86_64: CPU build from PyTorch's CPU index (avoids the multi-GB CUDA wheel)",
+    )
 
 
 def _wheel_version(path: str) -> str:
@@ -95,7 +116,9 @@ def pinned_torch(constraints: Path) -> str | None:
 
 
 def has_nvidia_gpu() -> bool:
-    if Path("/proc/driver/nvidia/gpus").is_dir() and any(Path("/proc/driver/nvidia/gpus").iterdir()):
+    if Path("/proc/driver/nvidia/gpus").is_dir() and any(
+        Path("/proc/driver/nvidia/gpus").iterdir()
+    ):
         return True
     smi = shutil.which("nvidia-smi")
     if smi:
@@ -110,8 +133,12 @@ def has_nvidia_gpu() -> bool:
 def pip_find_links() -> list[str]:
     """The folders pip's own configuration points ``find-links`` at (env var and config files)."""
     folders = os.environ.get("PIP_FIND_LINKS", "").split()
-    config_files = [Path("/etc/xdg/pip/pip.conf"), Path("/etc/pip.conf"),
-                    Path.home() / ".config/pip/pip.conf", Path.home() / ".pip/pip.conf"]
+    config_files = [
+        Path("/etc/xdg/pip/pip.conf"),
+        Path("/etc/pip.conf"),
+        Path.home() / ".config/pip/pip.conf",
+        Path.home() / ".pip/pip.conf",
+    ]
     if os.environ.get("PIP_CONFIG_FILE"):
         config_files.append(Path(os.environ["PIP_CONFIG_FILE"]))
     for path in config_files:
@@ -138,6 +165,7 @@ def local_cpu_wheels(folders: list[str]) -> tuple[str, ...]:
 def torch_usable() -> bool:
     try:
         import torch  # noqa: F401
+
         return True
     except Exception:
         return False
@@ -145,21 +173,38 @@ def torch_usable() -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--variant", choices=["cpu", "cuda", "skip"], default=os.environ.get("BERTNLI_TORCH") or None)
+    parser.add_argument(
+        "--variant",
+        choices=["cpu", "cuda", "skip"],
+        default=os.environ.get("BERTNLI_TORCH") or None,
+    )
     parser.add_argument("--dry-run", action="store_true")
-    parser.add_argument("--constraint", type=Path, metavar="FILE",
-                        help="a constraints file (pip -c); its torch pin chooses the version")
+    parser.add_argument(
+        "--constraint",
+        type=Path,
+        metavar="FILE",
+        help="a constraints file (pip -c); its torch pin chooses the version",
+    )
     args = parser.parse_args(argv)
     pin = pinned_torch(args.constraint) if args.constraint else None
     if not args.dry_run and args.variant is None and torch_usable():
         import torch
+
         if pin is None or _public(torch.__version__) == pin:
-            print(f"torch {torch.__version__} is already installed; leaving it (BERTNLI_TORCH=cpu|cuda to change)")
+            print(
+                f"torch {torch.__version__} is already installed; leaving it (BERTNLI_TORCH=cpu|cuda to change)"
+            )
             return 0
-        print(f"torch {torch.__version__} is installed, {args.constraint} pins {pin}: installing that")
-    machine = Machine(platform.system(), platform.machine(), has_nvidia_gpu(), local_cpu_wheels(pip_find_links()))
+        print(
+            f"torch {torch.__version__} is installed, {args.constraint} pins {pin}: installing that"
+        )
+    machine = Machine(
+        platform.system(), platform.machine(), has_nvidia_gpu(), local_cpu_wheels(pip_find_links())
+    )
     choice = choose(machine, args.variant, pin)
-    constraint = ("-c", str(args.constraint)) if args.constraint and choice.variant != "skip" else ()
+    constraint = (
+        ("-c", str(args.constraint)) if args.constraint and choice.variant != "skip" else ()
+    )
     command = [sys.executable, "-m", "pip", "install", *choice.pip_args, *constraint]
     print(f"torch: {choice.variant} build — {choice.reason}")
     if choice.variant == "skip":

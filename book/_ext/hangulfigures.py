@@ -22,8 +22,8 @@ from typing import Any
 from docutils import nodes
 from sphinx.util import logging
 
-from bertnli.run.checkpoint import atomic_write
 from bertnli.book.fonts import GLYPH_WARNING
+from bertnli.run.checkpoint import atomic_write
 
 logger = logging.getLogger(__name__)
 MISSING_GLYPH = re.compile(GLYPH_WARNING)  # the warning use_hangul_font() turns into an error
@@ -55,8 +55,10 @@ def _on_builder_inited(app: Any) -> None:
 
     stamp = font_stamp()
     if stamp == "none":
-        logger.warning("hangulfigures: no font with Hangul for the figures (install bertnli's dependencies: "
-                       "koreanize-matplotlib); their Korean labels would be boxes")
+        logger.warning(
+            "hangulfigures: no font with Hangul for the figures (install bertnli's dependencies: "
+            "koreanize-matplotlib); their Korean labels would be boxes"
+        )
     if refresh_cache(cache_folder(app), stamp):
         logger.info(f"hangulfigures: the figures' font is now {stamp}: cleared the execution cache")
 
@@ -74,9 +76,12 @@ def missing_glyph_messages(doctree: nodes.Node) -> list[str]:
 def _on_doctree_read(app: Any, doctree: nodes.document) -> None:
     broken = missing_glyph_messages(doctree)
     if broken:
-        logger.warning(f"a figure was drawn with glyphs missing from its font ({len(broken)} messages, first: "
-                       f"{broken[0][:160]}); Korean shows as boxes. Install bertnli's dependencies "
-                       f"(koreanize-matplotlib) or a Korean font", location=app.env.docname)
+        logger.warning(
+            f"a figure was drawn with glyphs missing from its font ({len(broken)} messages, first: "
+            f"{broken[0][:160]}); Korean shows as boxes. Install bertnli's dependencies "
+            f"(koreanize-matplotlib) or a Korean font",
+            location=app.env.docname,
+        )
 
 
 def setup(app: Any) -> dict[str, Any]:

@@ -22,11 +22,51 @@ from bertnli.run.checkpoint import atomic_write
 logger = logging.getLogger(__name__)
 
 # Common particles and copula endings, longest first so 에게서 wins over 서.
-PARTICLES = sorted({
-    "에게서", "으로서", "으로써", "에서는", "에서도", "에게는", "으로는", "이라는", "이라고", "이라면", "입니다",
-    "처럼", "까지", "부터", "에게", "한테", "에서", "으로", "보다", "이나", "이며", "이고", "라는", "라고", "마다",
-    "만큼", "와", "과", "은", "는", "이", "가", "을", "를", "의", "에", "도", "로", "만",
-}, key=len, reverse=True)
+PARTICLES = sorted(
+    {
+        "에게서",
+        "으로서",
+        "으로써",
+        "에서는",
+        "에서도",
+        "에게는",
+        "으로는",
+        "이라는",
+        "이라고",
+        "이라면",
+        "입니다",
+        "처럼",
+        "까지",
+        "부터",
+        "에게",
+        "한테",
+        "에서",
+        "으로",
+        "보다",
+        "이나",
+        "이며",
+        "이고",
+        "라는",
+        "라고",
+        "마다",
+        "만큼",
+        "와",
+        "과",
+        "은",
+        "는",
+        "이",
+        "가",
+        "을",
+        "를",
+        "의",
+        "에",
+        "도",
+        "로",
+        "만",
+    },
+    key=len,
+    reverse=True,
+)
 HANGUL_WORD = re.compile(r"^[\uac00-\ud7a3]+$")
 MIN_STEM = 2  # one-syllable stems ("수" from "수가") would match too much
 PREFIX, SUFFIX = "Search.setIndex(", ")"
@@ -67,10 +107,17 @@ def index_stems(path: Path) -> int:
     """Rewrite Sphinx's ``searchindex.js`` with the stems added; return the number of new terms."""
     text = path.read_text(encoding="utf-8")
     if not (text.startswith(PREFIX) and text.rstrip().endswith(SUFFIX)):
-        raise ValueError(f"{path}: not the Search.setIndex(...) format this extension knows (Sphinx changed it?)")
-    index = json.loads(text[len(PREFIX): text.rstrip().rindex(SUFFIX)])
+        raise ValueError(
+            f"{path}: not the Search.setIndex(...) format this extension knows (Sphinx changed it?)"
+        )
+    index = json.loads(text[len(PREFIX) : text.rstrip().rindex(SUFFIX)])
     new = add_stems(index["terms"]) + add_stems(index["titleterms"])
-    atomic_write(path, PREFIX + json.dumps(index, separators=(",", ":"), sort_keys=True, ensure_ascii=False) + SUFFIX)
+    atomic_write(
+        path,
+        PREFIX
+        + json.dumps(index, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+        + SUFFIX,
+    )
     return new
 
 

@@ -47,7 +47,11 @@ def _mark_new_nodes(document: nodes.document, before: set[int], classes: list[st
         if id(node) in before or isinstance(node, nodes.section):
             continue
         parent = node.parent
-        if parent is not None and id(parent) not in before and not isinstance(parent, nodes.section):
+        if (
+            parent is not None
+            and id(parent) not in before
+            and not isinstance(parent, nodes.section)
+        ):
             continue  # an ancestor made by this cell carries the mark already
         node["classes"].extend(c for c in classes if c not in node["classes"])
 
@@ -74,12 +78,16 @@ def _renderer_class() -> type:
     try:
         from myst_nb.core.render import MditRenderMixin
     except ImportError as err:
-        raise ExtensionError(f"{where}, but myst-nb {_installed()} has no such module ({err}); "
-                             f"install the pinned version: pip install -e '.[book]'") from err
+        raise ExtensionError(
+            f"{where}, but myst-nb {_installed()} has no such module ({err}); "
+            f"install the pinned version: pip install -e '.[book]'"
+        ) from err
     original = getattr(MditRenderMixin, "render_nb_cell_markdown", None)
     if original is None or list(inspect.signature(original).parameters) != ["self", "token"]:
-        raise ExtensionError(f"{where}, but myst-nb {_installed()} no longer has that method with "
-                             f"(self, token); install the pinned version: pip install -e '.[book]'")
+        raise ExtensionError(
+            f"{where}, but myst-nb {_installed()} no longer has that method with "
+            f"(self, token); install the pinned version: pip install -e '.[book]'"
+        )
     return MditRenderMixin
 
 
@@ -92,10 +100,14 @@ def _installed() -> str:
 
 def setup(app: Any) -> dict[str, Any]:
     app.connect("doctree-read", mark_prose_outputs)
-    MditRenderMixin = _renderer_class()  # noqa: N806 (the class we patch, by its name)
+    MditRenderMixin = _renderer_class()
     original = MditRenderMixin.render_nb_cell_markdown
     if getattr(original, "_bertnli_langmarks", False):
-        return {"version": "2.0", "parallel_read_safe": True, "parallel_write_safe": True}  # patched already
+        return {
+            "version": "2.0",
+            "parallel_read_safe": True,
+            "parallel_write_safe": True,
+        }  # patched already
 
     def render_nb_cell_markdown(self: Any, token: Any) -> None:
         """myst-nb's markdown-cell renderer, plus the cell's language marks."""

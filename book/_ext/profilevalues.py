@@ -28,9 +28,14 @@ def profile_values() -> dict[str, dict[str, object]]:
     the learning rate written as the pages write it."""
     from bertnli.run.profiles import PROFILES
 
-    return {name: {**profile.to_dict(), "lr": _as_written(profile.lr),
-                   "train_pairs_text": f"{profile.train_pairs:,}" if profile.train_pairs else "all"}
-            for name, profile in PROFILES.items()}
+    return {
+        name: {
+            **profile.to_dict(),
+            "lr": _as_written(profile.lr),
+            "train_pairs_text": f"{profile.train_pairs:,}" if profile.train_pairs else "all",
+        }
+        for name, profile in PROFILES.items()
+    }
 
 
 def _as_written(number: float) -> str:
@@ -47,10 +52,14 @@ def stale_values(text: str) -> list[str]:
         line = text.count("\n", 0, m.start()) + 1
         fields = values.get(m["profile"])
         if fields is None or m["field"] not in fields:
-            problems.append(f"line {line}: no setting profiles.{m['profile']}.{m['field']} in bertnli.run.profiles")
+            problems.append(
+                f"line {line}: no setting profiles.{m['profile']}.{m['field']} in bertnli.run.profiles"
+            )
         elif m["value"] != str(fields[m["field"]]):
-            problems.append(f"line {line}: the page says {m['value']!r} for profiles.{m['profile']}.{m['field']}, "
-                            f"the code {fields[m['field']]!r}; write the code's value")
+            problems.append(
+                f"line {line}: the page says {m['value']!r} for profiles.{m['profile']}.{m['field']}, "
+                f"the code {fields[m['field']]!r}; write the code's value"
+            )
     return problems
 
 

@@ -82,21 +82,64 @@ Top (commands):
 - ``__main__``    ``python -m bertnli``.
 """
 
-from bertnli.model.classifier import BERTClassifier
+from bertnli.book.plots import LivePlot, plot_confusion, plot_history, plot_probabilities
 from bertnli.data.dataset import SNLIBERTDataset, vocab_coverage
 from bertnli.data.loader import make_loader
+from bertnli.data.packing import (
+    pack_pair,
+    tokenize,
+    tokenize_text,
+    truncate_longest_first,
+    truncate_proportional,
+    truncation_stats,
+)
+from bertnli.data.snli import LABELS, read_snli
+from bertnli.distributed import DistInfo
+from bertnli.files import atomic_write
 from bertnli.model.bert import BERTConfig, BERTModel, count_parameters, devices
-from bertnli.data.packing import pack_pair, tokenize, tokenize_text, truncate_longest_first, truncate_proportional, truncation_stats
-from bertnli.book.plots import LivePlot, plot_confusion, plot_history, plot_probabilities
+from bertnli.model.classifier import BERTClassifier
 from bertnli.model.pretrained import KNOWN_CONFIGS, load_pretrained
+from bertnli.model.vocab import Vocab
+from bertnli.run.checkpoint import RunFolder, model_from_checkpoint
+from bertnli.run.inference import evaluate, predict
 from bertnli.run.profiles import get_profile
 from bertnli.run.spec import RunSpec
-from bertnli.data.snli import LABELS, read_snli
-from bertnli.files import atomic_write
-from bertnli.run.checkpoint import RunFolder, model_from_checkpoint
-from bertnli.distributed import DistInfo
-from bertnli.run.inference import evaluate, predict
 from bertnli.run.train import History, fine_tune
-from bertnli.model.vocab import Vocab
+
+__all__ = [
+    "KNOWN_CONFIGS",
+    "LABELS",
+    "BERTClassifier",
+    "BERTConfig",
+    "BERTModel",
+    "DistInfo",
+    "History",
+    "LivePlot",
+    "RunFolder",
+    "RunSpec",
+    "SNLIBERTDataset",
+    "Vocab",
+    "atomic_write",
+    "count_parameters",
+    "devices",
+    "evaluate",
+    "fine_tune",
+    "get_profile",
+    "load_pretrained",
+    "make_loader",
+    "model_from_checkpoint",
+    "pack_pair",
+    "plot_confusion",
+    "plot_history",
+    "plot_probabilities",
+    "predict",
+    "read_snli",
+    "tokenize",
+    "tokenize_text",
+    "truncate_longest_first",
+    "truncate_proportional",
+    "truncation_stats",
+    "vocab_coverage",
+]
 
 __version__ = "0.1.0"

@@ -28,25 +28,42 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"bertnli {__version__} | torch {torch.__version__} | Python {platform.python_version()}")
     print(text("info.devices", devices=", ".join(str(d) for d in devices())))
     print(text("info.cache", path=hub.cache_dir()))
-    profile = get_profile(args.profile, check_paths=False).with_overrides("--model", model=args.model)
+    profile = get_profile(args.profile, check_paths=False).with_overrides(
+        "--model", model=args.model
+    )
     profile.check_paths(("model",))  # a bad $BERTNLI_MODEL, unless --model replaced it
     name = profile.model
-    print(text("info.profile", name=profile.name)
-          + (text("info.overrides", names=", ".join(profile.overrides)) if profile.overrides else ""))
+    print(
+        text("info.profile", name=profile.name)
+        + (text("info.overrides", names=", ".join(profile.overrides)) if profile.overrides else "")
+    )
     model, vocab = load_pretrained(name)
     c = model.config
-    print(text("info.model", name=name, blocks=c.num_blks, hidden=c.num_hiddens, ffn=c.ffn_num_hiddens,
-               heads=c.num_heads, max_len=c.max_len, params=count_parameters(model), vocab=len(vocab)))
+    print(
+        text(
+            "info.model",
+            name=name,
+            blocks=c.num_blks,
+            hidden=c.num_hiddens,
+            ffn=c.ffn_num_hiddens,
+            heads=c.num_heads,
+            max_len=c.max_len,
+            params=count_parameters(model),
+            vocab=len(vocab),
+        )
+    )
     return 0
 
 
 def cmd_download(args: argparse.Namespace) -> int:
     from bertnli._cli_hub import cmd_download as run
+
     return run(args.name)
 
 
 def cmd_cache(args: argparse.Namespace) -> int:
     from bertnli._cli_hub import cmd_cache as run
+
     return run()
 
 
@@ -103,8 +120,26 @@ def _resume_command(args: argparse.Namespace, info) -> str:
 
 
 # finetune's options that describe the run (RunSpec.build takes them by these names)
-SPEC_OPTIONS = ("model", "data", "epochs", "batch_size", "max_len", "lr", "truncation", "train_pairs", "test_pairs",
-                "out", "resume", "overwrite", "seed", "device", "amp", "compile", "num_workers", "progress")
+SPEC_OPTIONS = (
+    "model",
+    "data",
+    "epochs",
+    "batch_size",
+    "max_len",
+    "lr",
+    "truncation",
+    "train_pairs",
+    "test_pairs",
+    "out",
+    "resume",
+    "overwrite",
+    "seed",
+    "device",
+    "amp",
+    "compile",
+    "num_workers",
+    "progress",
+)
 
 
 def cmd_finetune(args: argparse.Namespace) -> int:
@@ -119,18 +154,31 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     # run continues with its own settings (and seed); options given now change how the rest of it
     # goes (epochs, lr, batch size, ...), and finetune_job refuses those that would make it another
     # run (model, data, pair limits, max_len, truncation, seed).
-    spec = RunSpec.build(args.profile, os.environ, surface=CLI, **{name: getattr(args, name) for name in SPEC_OPTIONS})
+    spec = RunSpec.build(
+        args.profile,
+        os.environ,
+        surface=CLI,
+        **{name: getattr(args, name) for name in SPEC_OPTIONS},
+    )
     if not spec.resume:
-        spec.profile.check_paths(("model", "data"))  # a bad $BERTNLI_DATA / $BERTNLI_MODEL no option replaced
+        spec.profile.check_paths(
+            ("model", "data")
+        )  # a bad $BERTNLI_DATA / $BERTNLI_MODEL no option replaced
     with distributed.session(spec.device) as info:  # this process's place in the job, made once
         if not info.is_main:
             sample.notice(file=io.StringIO())  # rank 0 alone shows the sample's notice
         info.print(spec.profile.banner(), flush=True)
-        _, _, history = finetune_job(spec, dist=info, resume_command=_resume_command(args, info) if args.out else None)
+        _, _, history = finetune_job(
+            spec, dist=info, resume_command=_resume_command(args, info) if args.out else None
+        )
         if history.interrupted:  # fine_tune said what was saved and how to continue
-            return 128 + signal.Signals[history.stopped_by or "SIGINT"]  # 130 for Ctrl-C, 143 for SIGTERM
-        info.print(text("finetune.done", summary=history.summary())
-                   + (text("finetune.saved", out=args.out) if args.out else ""))
+            return (
+                128 + signal.Signals[history.stopped_by or "SIGINT"]
+            )  # 130 for Ctrl-C, 143 for SIGTERM
+        info.print(
+            text("finetune.done", summary=history.summary())
+            + (text("finetune.saved", out=args.out) if args.out else "")
+        )
     return 0
 
 
@@ -141,24 +189,35 @@ def _load_run(folder: str):
     profile = _run_profile(folder)
     model, vocab, _ = model_from_checkpoint(folder)
     if vocab is None:
-        raise ValueError(f"{folder}: the checkpoint holds no vocabulary (saved by the Python API without one); "
-                         "fine-tune it with python -m bertnli finetune --out")
+        raise ValueError(
+            f"{folder}: the checkpoint holds no vocabulary (saved by the Python API without one); "
+            "fine-tune it with python -m bertnli finetune --out"
+        )
     return model, vocab, profile
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from bertnli.data.loader import make_loader
     from bertnli.data.snli import LABELS
     from bertnli.run.inference import evaluate
-    from bertnli.data.loader import make_loader
     from bertnli.run.recipe import load_datasets
 
     model, vocab, profile = _load_run(args.run)
     data = load_datasets(profile, vocab, splits=(args.split,))[args.split]
     result = evaluate(model, make_loader(data, args.batch_size, shuffle=False))
-    print(text("evaluate.result", split=args.split, accuracy=result["accuracy"], loss=result["loss"],
-               examples=result["examples"]))
+    print(
+        text(
+            "evaluate.result",
+            split=args.split,
+            accuracy=result["accuracy"],
+            loss=result["loss"],
+            examples=result["examples"],
+        )
+    )
     language = _corpus_language(profile)
-    print(text("evaluate.confusion", labels="/".join(label_name(name, language) for name in LABELS)))
+    print(
+        text("evaluate.confusion", labels="/".join(label_name(name, language) for name in LABELS))
+    )
     for row in result["confusion"]:
         print("  " + " ".join(f"{v:7d}" for v in row))
     return 0
@@ -179,8 +238,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from bertnli.run.inference import predict
 
     model, vocab, profile = _load_run(args.run)
-    label, probs = predict(model, vocab, args.premise, args.hypothesis, max_len=profile.max_len,
-                           truncation=profile.truncation)
+    label, probs = predict(
+        model,
+        vocab,
+        args.premise,
+        args.hypothesis,
+        max_len=profile.max_len,
+        truncation=profile.truncation,
+    )
     language = _corpus_language(profile)
     print(label_name(label, language))
     print("  ".join(f"{label_name(name, language)} {p:.3f}" for name, p in zip(LABELS, probs)))
@@ -204,15 +269,23 @@ def build_parser() -> argparse.ArgumentParser:
     from bertnli.data.corpora import data_help
     from bertnli.hub import names
 
-    parser = argparse.ArgumentParser(prog="bertnli", description="Fine-tune a pretrained BERT on SNLI.")
+    parser = argparse.ArgumentParser(
+        prog="bertnli", description="Fine-tune a pretrained BERT on SNLI."
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     from bertnli.run.profiles import PROFILES
 
     p = sub.add_parser("info", help="versions, devices, cache folder and a checkpoint summary")
-    p.add_argument("--profile", choices=sorted(PROFILES), default=None,
-                   help="whose checkpoint to summarize (default: $BERTNLI_PROFILE or sample)")
-    p.add_argument("--model", help="checkpoint to summarize (default: the profile's, or $BERTNLI_MODEL)")
+    p.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        default=None,
+        help="whose checkpoint to summarize (default: $BERTNLI_PROFILE or sample)",
+    )
+    p.add_argument(
+        "--model", help="checkpoint to summarize (default: the profile's, or $BERTNLI_MODEL)"
+    )
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("download", help="download a resource into the cache (sha1-checked)")
@@ -224,15 +297,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     from bertnli.data.packing import TRUNCATIONS
 
-    p = sub.add_parser("finetune", help="fine-tune a BERT classifier on SNLI",
-                       description="Defaults come from --profile (sample: offline, CPU; laptop: real bert.small "
-                                   "on a subset of SNLI, ~10 min on a 4-core CPU; full: the reference run), then "
-                                   "the BERTNLI_* variables (BERTNLI_MODEL, BERTNLI_DATA, BERTNLI_EPOCHS, "
-                                   "BERTNLI_TRAIN_PAIRS, BERTNLI_TEST_PAIRS), then the options below. Dev accuracy "
-                                   "is printed after every epoch, test accuracy once at the end. Under torchrun, "
-                                   "--batch-size is the global batch split across processes.")
-    p.add_argument("--profile", choices=sorted(PROFILES), default=None,
-                   help="preset of everything below (default: $BERTNLI_PROFILE or sample)")
+    p = sub.add_parser(
+        "finetune",
+        help="fine-tune a BERT classifier on SNLI",
+        description="Defaults come from --profile (sample: offline, CPU; laptop: real bert.small "
+        "on a subset of SNLI, ~10 min on a 4-core CPU; full: the reference run), then "
+        "the BERTNLI_* variables (BERTNLI_MODEL, BERTNLI_DATA, BERTNLI_EPOCHS, "
+        "BERTNLI_TRAIN_PAIRS, BERTNLI_TEST_PAIRS), then the options below. Dev accuracy "
+        "is printed after every epoch, test accuracy once at the end. Under torchrun, "
+        "--batch-size is the global batch split across processes.",
+    )
+    p.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        default=None,
+        help="preset of everything below (default: $BERTNLI_PROFILE or sample)",
+    )
     p.add_argument("--model", help="checkpoint: bert.small, bert.base, sample, or a folder/zip")
     p.add_argument("--data", help=data_help())
     p.add_argument("--epochs", type=_positive_int)
@@ -240,26 +320,52 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-len", type=_positive_int)
     p.add_argument("--lr", type=_learning_rate)
     p.add_argument("--truncation", choices=TRUNCATIONS)
-    p.add_argument("--train-pairs", type=_positive_int, metavar="N",
-                   help="train on a fixed, seeded subset of N training pairs (the same on every resume)")
-    p.add_argument("--test-pairs", type=_positive_int, metavar="N",
-                   help="measure dev and test accuracy on fixed, seeded subsets of N pairs each")
+    p.add_argument(
+        "--train-pairs",
+        type=_positive_int,
+        metavar="N",
+        help="train on a fixed, seeded subset of N training pairs (the same on every resume)",
+    )
+    p.add_argument(
+        "--test-pairs",
+        type=_positive_int,
+        metavar="N",
+        help="measure dev and test accuracy on fixed, seeded subsets of N pairs each",
+    )
     p.add_argument("--out", help="run folder for checkpoint.pt and history.json")
     p.add_argument("--resume", action="store_true", help="continue the run saved in --out")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace the run saved in --out (without it, a folder holding a run is refused)")
-    p.add_argument("--seed", type=int, default=None,
-                   help="seed of everything random (default: 0; with --resume, the run's own)")
-    p.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: the first usable accelerator); "
-                                    "under torchrun, cpu trains with gloo and cuda is each process's local GPU")
-    p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
-                   help="mixed precision (default: on CUDA for bert.base-sized encoders, >= 512 wide; "
-                        "off for bert.small and off the GPU)")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the run saved in --out (without it, a folder holding a run is refused)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of everything random (default: 0; with --resume, the run's own)",
+    )
+    p.add_argument(
+        "--device",
+        help="cpu, cuda, cuda:1, mps (default: the first usable accelerator); "
+        "under torchrun, cpu trains with gloo and cuda is each process's local GPU",
+    )
+    p.add_argument(
+        "--amp",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="mixed precision (default: on CUDA for bert.base-sized encoders, >= 512 wide; "
+        "off for bert.small and off the GPU)",
+    )
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
     p.add_argument("--num-workers", type=int, default=0)
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="a progress bar per epoch (default: on in a terminal, off in logs; TQDM_DISABLE=1 "
-                        "turns it off); in a log it writes at most a line a second")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a progress bar per epoch (default: on in a terminal, off in logs; TQDM_DISABLE=1 "
+        "turns it off); in a log it writes at most a line a second",
+    )
     p.set_defaults(func=cmd_finetune)
 
     p = sub.add_parser("evaluate", help="accuracy and confusion matrix of a fine-tuned run")
@@ -274,29 +380,69 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("hypothesis")
     p.set_defaults(func=cmd_predict)
 
-    p = sub.add_parser("classroom", help="student copies of the notebooks; an offline mirror of the downloads")
+    p = sub.add_parser(
+        "classroom", help="student copies of the notebooks; an offline mirror of the downloads"
+    )
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
-    a = actions.add_parser("student-copy", help="the notebooks as .ipynb, outputs cleared, solution cells removed")
+    a = actions.add_parser(
+        "student-copy", help="the notebooks as .ipynb, outputs cleared, solution cells removed"
+    )
     a.add_argument("out", help="folder to write the student notebooks into")
-    a.add_argument("--notebooks", help="folder with the chapter notebooks (default: ./notebooks or the checkout's)")
-    a.add_argument("--lang", choices=["en", "ko", "both"], default="both",
-                   help="keep the prose of one language only (cells tagged lang-en / lang-ko; default: both)")
-    a.add_argument("--force", action="store_true",
-                   help="replace notebooks in OUT that were changed since this command wrote them (a student's "
-                        "edits); without it they are kept")
-    a = actions.add_parser("mirror", help="copy the cached archives and the sample checkpoint into a folder "
-                                          "with a README, for BERTNLI_HUB_URL=file://...")
+    a.add_argument(
+        "--notebooks",
+        help="folder with the chapter notebooks (default: ./notebooks or the checkout's)",
+    )
+    a.add_argument(
+        "--lang",
+        choices=["en", "ko", "both"],
+        default="both",
+        help="keep the prose of one language only (cells tagged lang-en / lang-ko; default: both)",
+    )
+    a.add_argument(
+        "--force",
+        action="store_true",
+        help="replace notebooks in OUT that were changed since this command wrote them (a student's "
+        "edits); without it they are kept",
+    )
+    a = actions.add_parser(
+        "mirror",
+        help="copy the cached archives and the sample checkpoint into a folder "
+        "with a README, for BERTNLI_HUB_URL=file://...",
+    )
     a.add_argument("out", help="folder for the mirror (e.g. a USB stick)")
-    a.add_argument("--force", action="store_true",
-                   help="replace files in OUT this command did not write (your own README.md, SHA1SUMS); "
-                        "without it they are kept")
-    a = actions.add_parser("assignment", help="the exercise chapters as an nbgrader course folder (source/, config)")
-    a.add_argument("out", help="nbgrader course folder to write source/<chapter>/ and nbgrader_config.py into")
-    a.add_argument("--notebooks", help="folder with the chapter notebooks (default: ./notebooks or the checkout's)")
-    a.add_argument("--lang", choices=["en", "ko", "both"], default="both",
-                   help="keep the prose of one language only (cells tagged lang-en / lang-ko; default: both)")
-    a.add_argument("--points", type=_positive_float, default=10, help="points per autograded check (default: 10)")
-    a.add_argument("--force", action="store_true", help="replace source notebooks that differ from a fresh copy")
+    a.add_argument(
+        "--force",
+        action="store_true",
+        help="replace files in OUT this command did not write (your own README.md, SHA1SUMS); "
+        "without it they are kept",
+    )
+    a = actions.add_parser(
+        "assignment", help="the exercise chapters as an nbgrader course folder (source/, config)"
+    )
+    a.add_argument(
+        "out", help="nbgrader course folder to write source/<chapter>/ and nbgrader_config.py into"
+    )
+    a.add_argument(
+        "--notebooks",
+        help="folder with the chapter notebooks (default: ./notebooks or the checkout's)",
+    )
+    a.add_argument(
+        "--lang",
+        choices=["en", "ko", "both"],
+        default="both",
+        help="keep the prose of one language only (cells tagged lang-en / lang-ko; default: both)",
+    )
+    a.add_argument(
+        "--points",
+        type=_positive_float,
+        default=10,
+        help="points per autograded check (default: 10)",
+    )
+    a.add_argument(
+        "--force",
+        action="store_true",
+        help="replace source notebooks that differ from a fresh copy",
+    )
     p.set_defaults(func=cmd_classroom)
     return parser
 
@@ -332,8 +478,11 @@ def _stop_on_sigterm() -> dict:
     if threading.current_thread() is not threading.main_thread():
         return {}
     signals = [signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
-    return {signum: signal.signal(signum, _raise_stopped) for signum in signals
-            if signal.getsignal(signum) == signal.SIG_DFL}
+    return {
+        signum: signal.signal(signum, _raise_stopped)
+        for signum in signals
+        if signal.getsignal(signum) == signal.SIG_DFL
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -344,7 +493,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         print(f"bertnli {args.command}: error: {err}", file=sys.stderr)
         return 2
-    if args.command == "finetune":  # the run folder's flags, by their one rule, as argparse's own error
+    if (
+        args.command == "finetune"
+    ):  # the run folder's flags, by their one rule, as argparse's own error
         from bertnli.run.rules import CLI, check_out_flags
 
         try:
@@ -367,18 +518,34 @@ def _run(args: argparse.Namespace) -> int:
             return args.func(args)
         except KeyboardInterrupt as err:
             signum = getattr(err, "signum", signal.SIGINT)
-            said = (text("cli.interrupted") if signum == signal.SIGINT
-                    else text("cli.stopped", signal=signal.Signals(signum).name))
+            said = (
+                text("cli.interrupted")
+                if signum == signal.SIGINT
+                else text("cli.stopped", signal=signal.Signals(signum).name)
+            )
             print(f"bertnli {args.command}: {said}", file=sys.stderr)
             return 128 + signum
         except (OSError, ValueError, RuntimeError) as err:  # HubError is a RuntimeError
             if os.environ.get(DEBUG_ENV):
                 raise
-            print(f"bertnli {args.command}: " + text("cli.error", message=_message(err)), file=sys.stderr)
+            print(
+                f"bertnli {args.command}: " + text("cli.error", message=_message(err)),
+                file=sys.stderr,
+            )
             return 2
-        except Exception as err:  # the last line of defence: a short message, the traceback on request
+        except (
+            Exception
+        ) as err:  # the last line of defence: a short message, the traceback on request
             if os.environ.get(DEBUG_ENV):
                 raise
-            print(f"bertnli {args.command}: " + text("cli.unexpected", kind=type(err).__name__,
-                                                     message=_message(err), debug=DEBUG_ENV), file=sys.stderr)
+            print(
+                f"bertnli {args.command}: "
+                + text(
+                    "cli.unexpected",
+                    kind=type(err).__name__,
+                    message=_message(err),
+                    debug=DEBUG_ENV,
+                ),
+                file=sys.stderr,
+            )
             return 1

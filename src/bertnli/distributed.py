@@ -18,9 +18,9 @@ What a device means (``cuda`` is ``cuda:0``, mixed precision, kernels) is decide
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
 
 import torch
 import torch.distributed as dist
@@ -70,7 +70,7 @@ class DistInfo:
         return str(self.device)
 
     @classmethod
-    def local(cls, device: str | torch.device | None = None) -> "DistInfo":
+    def local(cls, device: str | torch.device | None = None) -> DistInfo:
         """A world of one on ``device`` (default: the first usable accelerator)."""
         return cls(pick_device(device))
 
@@ -79,7 +79,9 @@ def launched_by_torchrun() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
-def pick_device(device: str | torch.device | None = None, local_rank: int | None = None) -> torch.device:
+def pick_device(
+    device: str | torch.device | None = None, local_rank: int | None = None
+) -> torch.device:
     """``device`` as a ``torch.device``, CUDA always indexed (see ``hardware.resolve_device``)."""
     return hardware.resolve_device(device, local_rank)
 
@@ -105,7 +107,9 @@ def stop(info: DistInfo) -> None:
 
 
 @contextmanager
-def session(device: str | torch.device | None = None, backend: str | None = None) -> Iterator[DistInfo]:
+def session(
+    device: str | torch.device | None = None, backend: str | None = None
+) -> Iterator[DistInfo]:
     """``with session("cpu") as info:`` -- :func:`start` on entry, :func:`stop` on exit."""
     info = start(device, backend)
     try:

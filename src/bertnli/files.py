@@ -22,10 +22,10 @@ import json
 import os
 import uuid
 import zipfile
-from typing import Callable, Union
+from collections.abc import Callable
 from pathlib import Path
 
-MAX_DEPTH = 2        # the folder itself, a subfolder (an unpacked zip's top folder), one more level
+MAX_DEPTH = 2  # the folder itself, a subfolder (an unpacked zip's top folder), one more level
 MAX_ENTRIES = 2_000  # entries looked at before giving up: no checkpoint or corpus folder holds more
 JUNK = ("__MACOSX",)  # macOS's resource-fork copies inside zips and unpacked folders
 
@@ -35,8 +35,11 @@ class TooManyFiles(ValueError):
 
 
 def _visible_dirs(entries: list[os.DirEntry]) -> list[str]:
-    return sorted(e.path for e in entries if not e.name.startswith(".") and e.name not in JUNK
-                  and e.is_dir(follow_symlinks=False))
+    return sorted(
+        e.path
+        for e in entries
+        if not e.name.startswith(".") and e.name not in JUNK and e.is_dir(follow_symlinks=False)
+    )
 
 
 def find_in_folder(root: Path, names: tuple[str, ...]) -> dict[str, list[Path]]:
@@ -54,8 +57,10 @@ def find_in_folder(root: Path, names: tuple[str, ...]) -> dict[str, list[Path]]:
                 continue  # unreadable subfolder: nothing of ours is there
             seen += len(entries)
             if seen > MAX_ENTRIES:
-                raise TooManyFiles(f"{root} holds more than {MAX_ENTRIES:,} files and folders within "
-                                   f"{MAX_DEPTH} levels")
+                raise TooManyFiles(
+                    f"{root} holds more than {MAX_ENTRIES:,} files and folders within "
+                    f"{MAX_DEPTH} levels"
+                )
             for e in entries:
                 if e.name in found and e.is_file():
                     found[e.name].append(Path(e.path))
@@ -67,9 +72,11 @@ def find_in_folder(root: Path, names: tuple[str, ...]) -> dict[str, list[Path]]:
 def refuse_two(name: str, shown: list[str], where: object, role: str) -> None:
     """Two or more candidates for one role: refuse, listing each."""
     listed = "\n    ".join(shown)
-    raise ValueError(f"{where} holds {len(shown)} files called {name}, and bertnli will not guess which "
-                     f"is the {role}:\n    {listed}\nMove or delete all but one, or give the folder "
-                     "that holds the one you mean")
+    raise ValueError(
+        f"{where} holds {len(shown)} files called {name}, and bertnli will not guess which "
+        f"is the {role}:\n    {listed}\nMove or delete all but one, or give the folder "
+        "that holds the one you mean"
+    )
 
 
 def one_in_folder(root: Path, name: str, role: str) -> Path | None:
@@ -83,12 +90,17 @@ def one_in_folder(root: Path, name: str, role: str) -> Path | None:
 def one_in_zip(zf: zipfile.ZipFile, name: str, where: object, role: str) -> str | None:
     """The member whose file name is ``name`` (at any depth; macOS junk skipped), None for
     none; a name stored twice, or at two places, is refused."""
-    hits = [m for m in zf.namelist()
-            if m.rsplit("/", 1)[-1] == name and not any(part in JUNK for part in m.split("/"))]
+    hits = [
+        m
+        for m in zf.namelist()
+        if m.rsplit("/", 1)[-1] == name and not any(part in JUNK for part in m.split("/"))
+    ]
     if len(hits) > 1 and len(set(hits)) == 1:
-        raise ValueError(f"{where} stores {hits[0]} {len(hits)} times (a zip appended to, or a broken zip "
-                         f"tool), and the copies may differ; bertnli will not guess which is the {role}. "
-                         "Make the zip again from the files")
+        raise ValueError(
+            f"{where} stores {hits[0]} {len(hits)} times (a zip appended to, or a broken zip "
+            f"tool), and the copies may differ; bertnli will not guess which is the {role}. "
+            "Make the zip again from the files"
+        )
     if len(hits) > 1:
         refuse_two(name, [f"{where} -> {h}" for h in hits], where, role)
     return hits[0] if hits else None
@@ -96,7 +108,8 @@ def one_in_zip(zf: zipfile.ZipFile, name: str, where: object, role: str) -> str 
 
 # ----------------------------------------------------------------------------- writing files
 
-def atomic_write(path: str | os.PathLike[str], data: Union[bytes, str, Callable[[Path], None]]) -> None:
+
+def atomic_write(path: str | os.PathLike[str], data: bytes | str | Callable[[Path], None]) -> None:
     """Write ``data`` (bytes, UTF-8 text, or a function that writes the path it is given)
     to ``path`` via a temporary sibling and a rename: never half a file."""
     path = Path(path)
@@ -117,8 +130,12 @@ def atomic_write(path: str | os.PathLike[str], data: Union[bytes, str, Callable[
     except RuntimeError as err:  # torch.save's C++ writer reports a failed write this way
         if "write failed" not in str(err) and "unexpected pos" not in str(err):
             raise
-        raise _Said(errno.EIO, f"{path}: writing it failed ({str(err).splitlines()[0][:200]}); is the disk full? "
-                               "Nothing was changed there (a previous version, if any, is kept)", path) from err
+        raise _Said(
+            errno.EIO,
+            f"{path}: writing it failed ({str(err).splitlines()[0][:200]}); is the disk full? "
+            "Nothing was changed there (a previous version, if any, is kept)",
+            path,
+        ) from err
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -137,9 +154,13 @@ class DiskFullError(_Said):
     """A write ran out of disk space (or quota); the target kept its previous version."""
 
     def __init__(self, path: str | os.PathLike[str]):
-        super().__init__(errno.ENOSPC, f"{path}: no space left on the disk while writing it; nothing was changed "
-                                       "there (a previous version, if any, is kept). Free some space, or write "
-                                       "to another disk", path)
+        super().__init__(
+            errno.ENOSPC,
+            f"{path}: no space left on the disk while writing it; nothing was changed "
+            "there (a previous version, if any, is kept). Free some space, or write "
+            "to another disk",
+            path,
+        )
 
 
 def write_json(path: str | os.PathLike[str], obj) -> None:

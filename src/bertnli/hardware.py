@@ -26,13 +26,15 @@ The choices, and the measurements behind them (one H200, PyTorch 2.11; issue 18)
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from typing import Iterator
 
 import torch
 
-AMP_MIN_HIDDEN = 512  # mixed precision by default from this encoder width up (bert.base 768; bert.small 256)
-PAD_MULTIPLE = 8      # on CUDA, batches are padded to a multiple of this many tokens
+AMP_MIN_HIDDEN = (
+    512  # mixed precision by default from this encoder width up (bert.base 768; bert.small 256)
+)
+PAD_MULTIPLE = 8  # on CUDA, batches are padded to a multiple of this many tokens
 
 
 def is_cuda(device: torch.device) -> bool:
@@ -49,7 +51,9 @@ def available() -> list[torch.device]:
     return [torch.device("cpu")]
 
 
-def resolve_device(device: str | torch.device | None = None, local_rank: int | None = None) -> torch.device:
+def resolve_device(
+    device: str | torch.device | None = None, local_rank: int | None = None
+) -> torch.device:
     """``device`` as a usable ``torch.device``, CUDA always with its index.
 
     ``None`` is the first usable accelerator. ``cuda`` is the current CUDA device
@@ -59,28 +63,46 @@ def resolve_device(device: str | torch.device | None = None, local_rank: int | N
     """
     if device is None:
         if local_rank is not None:
-            return torch.device("cuda", local_rank) if torch.cuda.is_available() else torch.device("cpu")
+            return (
+                torch.device("cuda", local_rank)
+                if torch.cuda.is_available()
+                else torch.device("cpu")
+            )
         return available()[0]
     try:
         chosen = torch.device(device)
     except RuntimeError as err:
-        raise ValueError(f"--device {device!r} is not a device name; use cpu, cuda, cuda:1 or mps") from err
+        raise ValueError(
+            f"--device {device!r} is not a device name; use cpu, cuda, cuda:1 or mps"
+        ) from err
     if chosen.type not in ("cpu", "cuda", "mps"):
-        raise ValueError(f"--device {device}: bertnli trains on cpu, cuda (cuda:N) or mps, not {chosen.type}")
-    if chosen.type == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
-        raise ValueError(f"--device {device}: Apple's MPS is not available on this machine; use --device cpu")
+        raise ValueError(
+            f"--device {device}: bertnli trains on cpu, cuda (cuda:N) or mps, not {chosen.type}"
+        )
+    if chosen.type == "mps" and not (
+        hasattr(torch.backends, "mps") and torch.backends.mps.is_available()
+    ):
+        raise ValueError(
+            f"--device {device}: Apple's MPS is not available on this machine; use --device cpu"
+        )
     if chosen.type != "cuda":
         return chosen
     if not torch.cuda.is_available():
-        raise ValueError(f"--device {device}: CUDA is not available on this machine; use --device cpu")
+        raise ValueError(
+            f"--device {device}: CUDA is not available on this machine; use --device cpu"
+        )
     if local_rank is not None:
         if chosen.index is not None and chosen.index != local_rank:
-            raise ValueError(f"--device {device}: under torchrun each process uses its own local GPU; "
-                             "pass --device cuda (process LOCAL_RANK uses cuda:LOCAL_RANK)")
+            raise ValueError(
+                f"--device {device}: under torchrun each process uses its own local GPU; "
+                "pass --device cuda (process LOCAL_RANK uses cuda:LOCAL_RANK)"
+            )
         return torch.device("cuda", local_rank)
     count = torch.cuda.device_count()
     if chosen.index is not None and chosen.index >= count:
-        raise ValueError(f"--device {device}: this machine has {count} CUDA device(s), cuda:0 to cuda:{count - 1}")
+        raise ValueError(
+            f"--device {device}: this machine has {count} CUDA device(s), cuda:0 to cuda:{count - 1}"
+        )
     return chosen if chosen.index is not None else torch.device("cuda", torch.cuda.current_device())
 
 
@@ -133,12 +155,16 @@ def pad_multiple(device: torch.device) -> int:
 def encoder_width(model: torch.nn.Module) -> int | None:
     """The hidden size of the BERT inside ``model`` (a classifier, a BERTModel, or wrapped)."""
     while isinstance(getattr(model, "_orig_mod", getattr(model, "module", None)), torch.nn.Module):
-        model = getattr(model, "_orig_mod", None) or model.module  # torch.compile, DistributedDataParallel
+        model = (
+            getattr(model, "_orig_mod", None) or model.module
+        )  # torch.compile, DistributedDataParallel
     config = getattr(model, "bert_config", None) or getattr(model, "config", None)
     return getattr(config, "num_hiddens", None)
 
 
-def amp_dtype(device: torch.device, amp: bool | None, width: int | None = None) -> torch.dtype | None:
+def amp_dtype(
+    device: torch.device, amp: bool | None, width: int | None = None
+) -> torch.dtype | None:
     """The autocast dtype, or None for plain fp32.
 
     ``amp=None`` (the default) turns mixed precision on for CUDA when the encoder is at
@@ -163,7 +189,9 @@ def grad_scaler(device: torch.device, dtype: torch.dtype | None) -> torch.amp.Gr
 def precision_note(device: torch.device, dtype: torch.dtype | None) -> str:
     """How the matrix products run, for the run's first line."""
     if dtype is not None:
-        name = {torch.bfloat16: "bf16", torch.float16: "fp16 with a gradient scaler"}.get(dtype, str(dtype))
+        name = {torch.bfloat16: "bf16", torch.float16: "fp16 with a gradient scaler"}.get(
+            dtype, str(dtype)
+        )
         return f"mixed precision ({name})"
     return "fp32 with TF32 matrix products" if is_cuda(device) else "fp32"
 
@@ -183,8 +211,11 @@ def fast_kernels(device: torch.device, dtype: torch.dtype | None) -> Iterator[No
         if dtype is None:
             torch.set_float32_matmul_precision("high")
             stack.callback(torch.set_float32_matmul_precision, previous)
-        stack.enter_context(sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION,
-                                         SDPBackend.MATH]))
+        stack.enter_context(
+            sdpa_kernel(
+                [SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]
+            )
+        )
         yield
 
 
@@ -198,4 +229,6 @@ def set_rng_state(states: list[torch.Tensor] | None) -> None:
         torch.cuda.set_rng_state_all(states)
 
 
-OutOfMemoryError = torch.cuda.OutOfMemoryError  # raised by a CUDA allocation that does not fit (any build)
+OutOfMemoryError = (
+    torch.cuda.OutOfMemoryError
+)  # raised by a CUDA allocation that does not fit (any build)

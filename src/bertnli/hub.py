@@ -30,16 +30,18 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Iterator
 
 from filelock import FileLock, Timeout  # a dependency of torch: there wherever torch is
 
 try:
     import pooch
-except ImportError:  # only downloading needs it: local files, mirrors' copies and the cache work without
+except (
+    ImportError
+):  # only downloading needs it: local files, mirrors' copies and the cache work without
     pooch = None
 
 from bertnli._jupyter import progress_bar, want_progress
@@ -123,7 +125,9 @@ class FileSet:
         return next(f.git_blob for f in self.files if f.filename == filename)
 
 
-KORNLI_REVISION = "0df0fe7d496eb61b092e022e238c2230b29f1cbc"  # "Modify filename to show the file format"
+KORNLI_REVISION = (
+    "0df0fe7d496eb61b092e022e238c2230b29f1cbc"  # "Modify filename to show the file format"
+)
 FILE_SETS: dict[str, FileSet] = {
     "kornli": FileSet(
         "kornli",
@@ -161,16 +165,24 @@ def cache_dir() -> Path:
     if env:
         path = Path(env).expanduser()
     else:
-        path = Path(pooch.os_cache("bertnli")) if pooch is not None else Path.home() / ".cache" / "bertnli"
+        path = (
+            Path(pooch.os_cache("bertnli"))
+            if pooch is not None
+            else Path.home() / ".cache" / "bertnli"
+        )
     source = f" (from ${CACHE_ENV})" if env else ""
     if path.exists() and not path.is_dir():
-        raise HubError(f"the cache folder {path}{source} is a file, not a folder; point ${CACHE_ENV} at a "
-                       "folder (it is created if missing), or move the file away")
+        raise HubError(
+            f"the cache folder {path}{source} is a file, not a folder; point ${CACHE_ENV} at a "
+            "folder (it is created if missing), or move the file away"
+        )
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise HubError(f"cannot create the cache folder {path}{source}: {err.strerror or err}; point "
-                       f"${CACHE_ENV} at a folder you can write to") from None
+        raise HubError(
+            f"cannot create the cache folder {path}{source}: {err.strerror or err}; point "
+            f"${CACHE_ENV} at a folder you can write to"
+        ) from None
     return path
 
 
@@ -270,7 +282,9 @@ def cached() -> list[CacheEntry]:
             res = REGISTRY.get(path.name) or FILE_SETS.get(path.name)
             if res is None and path.name in MODELS:  # a Hugging Face model folder
                 kind = "folder" if _model_complete(path, MODELS[path.name]) else "incomplete"
-                size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+                size = sum(
+                    p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink()
+                )
                 entries.append(CacheEntry(path.name, path, size, kind))
                 continue
             if isinstance(res, FileSet):
@@ -281,12 +295,22 @@ def cached() -> list[CacheEntry]:
                 kind = "incomplete"
             else:
                 kind = "other"
-            size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+            size = sum(
+                p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink()
+            )
             entries.append(CacheEntry(res.name if res else path.name, path, size, kind))
         elif path.is_file():
             res = by_file.get(path.name)
-            kind = "archive" if path.suffix == ".zip" else "incomplete" if _is_leftover(path) else "other"
-            entries.append(CacheEntry(res.name if res else path.name, path, path.stat().st_size, kind))
+            kind = (
+                "archive"
+                if path.suffix == ".zip"
+                else "incomplete"
+                if _is_leftover(path)
+                else "other"
+            )
+            entries.append(
+                CacheEntry(res.name if res else path.name, path, path.stat().st_size, kind)
+            )
     return entries
 
 
@@ -303,12 +327,17 @@ def _lock(res: Resource | FileSet) -> Iterator[None]:
         try:
             lock.acquire(timeout=0)
         except Timeout:
-            print(f"waiting for another process that is fetching {res.name!r} into {cache_dir()} ...",
-                  file=sys.stderr, flush=True)
+            print(
+                f"waiting for another process that is fetching {res.name!r} into {cache_dir()} ...",
+                file=sys.stderr,
+                flush=True,
+            )
             lock.acquire()
     except OSError as err:
-        raise HubError(f"cannot write to the cache folder {cache_dir()} ({err.strerror or err}) to fetch "
-                       f"{res.name!r}; point ${CACHE_ENV} at a folder you can write to") from None
+        raise HubError(
+            f"cannot write to the cache folder {cache_dir()} ({err.strerror or err}) to fetch "
+            f"{res.name!r}; point ${CACHE_ENV} at a folder you can write to"
+        ) from None
     try:
         yield
     finally:
@@ -363,11 +392,15 @@ def _manual_hint(res: Resource, url: str) -> str:
 def _use_anyway(res: Resource, path: Path) -> str:
     """How to use a file that is not the registry's bytes: by path, not through the cache."""
     if res.name == "snli":
-        return (f"To use it anyway, pass its path: python -m bertnli finetune --data {path}\n"
-                f"    (notebooks: BERTNLI_DATA={path})")
+        return (
+            f"To use it anyway, pass its path: python -m bertnli finetune --data {path}\n"
+            f"    (notebooks: BERTNLI_DATA={path})"
+        )
     env = "BERTNLI_BASE_MODEL" if res.name == "bert.base" else "BERTNLI_MODEL"
-    return (f"To use it anyway, pass its path: python -m bertnli finetune --model {path}\n"
-            f"    (notebooks: {env}={path})")
+    return (
+        f"To use it anyway, pass its path: python -m bertnli finetune --model {path}\n"
+        f"    (notebooks: {env}={path})"
+    )
 
 
 def _move_aside(res: Resource, archive: Path, actual: str) -> str:
@@ -375,8 +408,10 @@ def _move_aside(res: Resource, archive: Path, actual: str) -> str:
     return the note that says where it went and how to use it anyway."""
     aside = archive.with_name(f"{Path(res.filename).stem}.sha1-{actual[:10]}.zip")
     os.replace(archive, aside)
-    note = (f"{archive} had sha1 {actual}, not the expected {res.sha1} (a re-zipped or different copy?), "
-            f"so it was moved aside, not deleted, to\n    {aside}\n{_use_anyway(res, aside)}")
+    note = (
+        f"{archive} had sha1 {actual}, not the expected {res.sha1} (a re-zipped or different copy?), "
+        f"so it was moved aside, not deleted, to\n    {aside}\n{_use_anyway(res, aside)}"
+    )
     print(f"bertnli: {note}", file=sys.stderr)
     return "\n" + note
 
@@ -400,8 +435,10 @@ def _ensure_archive(res: Resource, progress: bool) -> Path:
     _sweep_stale(archive.parent)
     url = base_url() + res.filename
     if pooch is None:
-        raise HubError(f"downloading {res.name!r} needs the pooch package (pip install pooch), which is not "
-                       f"installed.{note}\n{_manual_hint(res, url)}")
+        raise HubError(
+            f"downloading {res.name!r} needs the pooch package (pip install pooch), which is not "
+            f"installed.{note}\n{_manual_hint(res, url)}"
+        )
     local = url.startswith("file:")
     bar = _progress_bar(res) if progress and not local else None
     try:
@@ -410,7 +447,9 @@ def _ensure_archive(res: Resource, progress: bool) -> Path:
             known_hash=f"sha1:{res.sha1}",
             fname=res.filename,
             path=archive.parent,
-            downloader=_copy_file if local else pooch.HTTPDownloader(progressbar=bar or False, timeout=TIMEOUT),
+            downloader=_copy_file
+            if local
+            else pooch.HTTPDownloader(progressbar=bar or False, timeout=TIMEOUT),
         )
     except ValueError as err:
         if "hash" not in str(err):  # pooch reports a hash mismatch as ValueError
@@ -423,8 +462,10 @@ def _ensure_archive(res: Resource, progress: bool) -> Path:
             f" corrupted; try again.{note}\n{_manual_hint(res, url)}"
         ) from None
     except OSError as err:  # requests' exceptions (pooch's HTTP layer) derive from OSError
-        raise HubError(f"could not download {res.name!r} from {_where(url, res)}: {err}{note}\n"
-                       f"{_manual_hint(res, url)}") from err
+        raise HubError(
+            f"could not download {res.name!r} from {_where(url, res)}: {err}{note}\n"
+            f"{_manual_hint(res, url)}"
+        ) from err
     finally:
         if bar is not None:
             bar.close()
@@ -467,8 +508,14 @@ def _check_members(zf: zipfile.ZipFile, archive: Path) -> None:
     """Refuse archives whose members would land outside the target (zip-slip)."""
     for member in zf.namelist():
         name = member.replace("\\", "/")
-        if name.startswith("/") or re.match(r"[A-Za-z]:", name) or ".." in PurePosixPath(name).parts:
-            raise HubError(f"refusing to extract {archive}: member {member!r} would land outside the cache folder")
+        if (
+            name.startswith("/")
+            or re.match(r"[A-Za-z]:", name)
+            or ".." in PurePosixPath(name).parts
+        ):
+            raise HubError(
+                f"refusing to extract {archive}: member {member!r} would land outside the cache folder"
+            )
 
 
 def _extract(res: Resource, archive: Path) -> None:
@@ -482,11 +529,15 @@ def _extract(res: Resource, archive: Path) -> None:
                 _check_members(zf, archive)
                 zf.extractall(tmp)
         except zipfile.BadZipFile as err:
-            raise HubError(f"{archive} is not a valid zip ({err}); delete it and run again") from None
+            raise HubError(
+                f"{archive} is not a valid zip ({err}); delete it and run again"
+            ) from None
         except OSError as err:
             raise HubError(f"could not extract {archive} into {archive.parent}: {err}") from err
         if _find_marker(tmp, res) is None:
-            raise HubError(f"{archive} does not contain {res.marker}; it is not the {res.name!r} archive")
+            raise HubError(
+                f"{archive} does not contain {res.marker}; it is not the {res.name!r} archive"
+            )
         (tmp / COMPLETE).write_text(res.sha1 + "\n")
         if target.is_dir():  # stale or incomplete: a folder without a valid marker
             shutil.rmtree(target)
@@ -521,8 +572,11 @@ def _set_is_complete(fs: FileSet) -> bool:
     """Every file verified and in place: the marker, written last, says so (no re-hashing)."""
     folder = cache_dir() / fs.name
     marker = folder / COMPLETE
-    return (marker.is_file() and marker.read_text() == _set_marker(fs)
-            and all((folder / f.filename).is_file() for f in fs.files))
+    return (
+        marker.is_file()
+        and marker.read_text() == _set_marker(fs)
+        and all((folder / f.filename).is_file() for f in fs.files)
+    )
 
 
 def _fetch_file_set(fs: FileSet, progress: bool) -> Path:
@@ -573,9 +627,11 @@ def _ensure_pinned(fs: FileSet, pinned: PinnedFile, folder: Path, progress: bool
             raise HubError(f"{err}\n{_pinned_hint(fs, pinned, target)}") from None
         actual = git_blob_of(tmp)
         if actual != pinned.git_blob:
-            raise HubError(f"{url} was downloaded but is not the expected file: git blob id expected "
-                           f"{pinned.git_blob}, got {actual}. It was not kept. The mirror may be outdated or the "
-                           f"download corrupted; try again.{note}\n{_pinned_hint(fs, pinned, target)}")
+            raise HubError(
+                f"{url} was downloaded but is not the expected file: git blob id expected "
+                f"{pinned.git_blob}, got {actual}. It was not kept. The mirror may be outdated or the "
+                f"download corrupted; try again.{note}\n{_pinned_hint(fs, pinned, target)}"
+            )
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
@@ -590,8 +646,10 @@ def _download(url: str, out: Path, label: str, progress: bool, name: str, note: 
             raise HubError(f"could not copy {name!r} from {url}: {err}{note}") from None
         return
     if pooch is None:
-        raise HubError(f"downloading {name!r} needs the pooch package (pip install pooch), which is not "
-                       f"installed{note}")
+        raise HubError(
+            f"downloading {name!r} needs the pooch package (pip install pooch), which is not "
+            f"installed{note}"
+        )
     bar = None
     if progress:
         try:
@@ -608,9 +666,11 @@ def _download(url: str, out: Path, label: str, progress: bool, name: str, note: 
 
 
 def _pinned_hint(fs: FileSet, pinned: PinnedFile, target: Path) -> str:
-    return (f"To install it by hand, get {pinned.filename} at revision {fs.revision} ({fs.url}{pinned.filename}) "
-            f"and save it as\n    {target}\nIts git blob id (git hash-object) must be {pinned.git_blob}. Or "
-            f"point ${URL_ENV} at a mirror (http(s)://... or file:///folder/).")
+    return (
+        f"To install it by hand, get {pinned.filename} at revision {fs.revision} ({fs.url}{pinned.filename}) "
+        f"and save it as\n    {target}\nIts git blob id (git hash-object) must be {pinned.git_blob}. Or "
+        f"point ${URL_ENV} at a mirror (http(s)://... or file:///folder/)."
+    )
 
 
 # --------------------------------------------------------------------------- Hugging Face model folders
@@ -623,7 +683,9 @@ def _pinned_hint(fs: FileSet, pinned: PinnedFile, target: Path) -> str:
 # ``.complete`` marker (the revision) written last.
 
 HF_DEFAULT_URL = "https://huggingface.co/"
-HF_URL_ENV = "BERTNLI_HF_URL"  # a mirror laid out like the hub: BASE/<repo>/resolve/<revision>/<file>
+HF_URL_ENV = (
+    "BERTNLI_HF_URL"  # a mirror laid out like the hub: BASE/<repo>/resolve/<revision>/<file>
+)
 
 
 @dataclass(frozen=True)
@@ -635,7 +697,9 @@ class ModelFolder:
     revision: str
     files: tuple[str, ...]
     description: str
-    sha256: dict[str, str] = field(default_factory=dict)  # known hashes; the rest are recorded on first download
+    sha256: dict[str, str] = field(
+        default_factory=dict
+    )  # known hashes; the rest are recorded on first download
 
 
 MODELS: dict[str, ModelFolder] = {
@@ -644,15 +708,23 @@ MODELS: dict[str, ModelFolder] = {
         # Revision: the commit "Build out the model card (#2)" of klue/bert-base, found here by a
         # search of stored hub pages; it changes only README.md, so its weights are the published ones.
         # No file hash could be learned here: each is recorded on the first download.
-        ModelFolder("klue-bert-base", "klue/bert-base", "34b965303f98bc5214daca7f76b7fb82d2dc6183",
-                    ("config.json", "pytorch_model.bin", "vocab.txt", "tokenizer_config.json"),
-                    "KLUE BERT base (Park et al., 2021; CC BY-SA 4.0): a Korean BERT-base, 12 layers, 768 wide"),
+        ModelFolder(
+            "klue-bert-base",
+            "klue/bert-base",
+            "34b965303f98bc5214daca7f76b7fb82d2dc6183",
+            ("config.json", "pytorch_model.bin", "vocab.txt", "tokenizer_config.json"),
+            "KLUE BERT base (Park et al., 2021; CC BY-SA 4.0): a Korean BERT-base, 12 layers, 768 wide",
+        ),
         # Revision: `main`. No commit of this repository could be looked up from here; the first
         # download records every file's sha256 and later downloads are checked against it.
-        ModelFolder("koelectra-small", "monologg/koelectra-small-v3-discriminator", "main",
-                    ("config.json", "pytorch_model.bin", "vocab.txt", "tokenizer_config.json"),
-                    "KoELECTRA-Small v3 discriminator (Park, 2020; Apache 2.0): 12 layers, 256 wide, "
-                    "embeddings 128"),
+        ModelFolder(
+            "koelectra-small",
+            "monologg/koelectra-small-v3-discriminator",
+            "main",
+            ("config.json", "pytorch_model.bin", "vocab.txt", "tokenizer_config.json"),
+            "KoELECTRA-Small v3 discriminator (Park, 2020; Apache 2.0): 12 layers, 256 wide, "
+            "embeddings 128",
+        ),
     )
 }
 
@@ -677,7 +749,9 @@ def model_folder(name: str) -> ModelFolder:
     try:
         return MODELS[name]
     except KeyError:
-        raise HubError(f"unknown model {name!r}; known models: {', '.join(sorted(MODELS))}") from None
+        raise HubError(
+            f"unknown model {name!r}; known models: {', '.join(sorted(MODELS))}"
+        ) from None
 
 
 def _model_complete(folder: Path, entry: ModelFolder) -> bool:
@@ -705,8 +779,10 @@ def _recorded(entry: ModelFolder) -> dict[str, str]:
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
-        raise HubError(f"{path}: the recorded hashes of {entry.name!r} are unreadable ({err}); delete the file "
-                       "to record them again from the next download") from None
+        raise HubError(
+            f"{path}: the recorded hashes of {entry.name!r} are unreadable ({err}); delete the file "
+            "to record them again from the next download"
+        ) from None
     if not isinstance(record, dict) or record.get("revision") != entry.revision:
         return {}  # recorded for another pinned revision
     return dict(record.get("sha256") or {})
@@ -716,7 +792,10 @@ def _download_all(entry: ModelFolder, folder: Path) -> None:
     expected = {**_recorded(entry), **entry.sha256}
     tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}{PARTIAL}", dir=cache_dir()))
     try:
-        got = {filename: _download_hashed(file_url(entry, filename), tmp / filename) for filename in entry.files}
+        got = {
+            filename: _download_hashed(file_url(entry, filename), tmp / filename)
+            for filename in entry.files
+        }
         for filename, actual in got.items():
             if filename in expected and expected[filename] != actual:
                 raise HubError(
@@ -724,10 +803,17 @@ def _download_all(entry: ModelFolder, folder: Path) -> None:
                     f"{expected[filename]} (recorded in {model_record_path(entry.name)} or pinned), got {actual}. "
                     "It was not kept, and the cached model was not changed. The file changed upstream or the "
                     f"mirror serves other bytes; if you trust the new file, delete {model_record_path(entry.name)} "
-                    "and fetch again")
+                    "and fetch again"
+                )
         if not expected.keys() >= set(entry.files):
-            atomic_write(model_record_path(entry.name), json.dumps(
-                {"repo": entry.repo, "revision": entry.revision, "sha256": {**got, **expected}}, indent=2) + "\n")
+            atomic_write(
+                model_record_path(entry.name),
+                json.dumps(
+                    {"repo": entry.repo, "revision": entry.revision, "sha256": {**got, **expected}},
+                    indent=2,
+                )
+                + "\n",
+            )
         (tmp / COMPLETE).write_text(entry.revision + "\n", encoding="utf-8")
         if folder.is_dir():
             shutil.rmtree(folder)
@@ -747,6 +833,8 @@ def _download_hashed(url: str, target: Path) -> str:
                 digest.update(chunk)
                 out.write(chunk)
     except (urllib.error.URLError, OSError) as err:
-        raise HubError(f"could not download {url}: {err}. Nothing was kept. Check the network, or point "
-                       f"${HF_URL_ENV} at a mirror, or pass a local model folder with --model") from None
+        raise HubError(
+            f"could not download {url}: {err}. Nothing was kept. Check the network, or point "
+            f"${HF_URL_ENV} at a mirror, or pass a local model folder with --model"
+        ) from None
     return digest.hexdigest()

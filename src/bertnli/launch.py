@@ -16,8 +16,10 @@ import sys
 
 LAUNCHER_ENV = "BERTNLI_LAUNCHER"  # set for the ranks: their resume command names this launcher
 COMMANDS = ("finetune", "evaluate", "predict", "info", "download", "cache", "classroom")
-USAGE = ("usage: python -m bertnli.launch [torchrun options, e.g. --nproc-per-node=2] COMMAND [bertnli options]\n"
-         f"COMMAND is one of {', '.join(COMMANDS)}")
+USAGE = (
+    "usage: python -m bertnli.launch [torchrun options, e.g. --nproc-per-node=2] COMMAND [bertnli options]\n"
+    f"COMMAND is one of {', '.join(COMMANDS)}"
+)
 
 
 def split(argv: list[str]) -> tuple[list[str], list[str]] | None:
@@ -45,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
 
     options, command = parts
     os.environ[LAUNCHER_ENV] = "1"
-    logging.getLogger("torch.distributed.elastic").setLevel(logging.ERROR)  # not "shutting down workers"
+    logging.getLogger("torch.distributed.elastic").setLevel(
+        logging.ERROR
+    )  # not "shutting down workers"
     try:
         run(parse_args([*options, "-m", "bertnli", *command]))
     except SignalException as err:  # the ranks stopped at the same step and rank 0 said so

@@ -26,45 +26,63 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "info.cache": ("cache:   {path}", "캐시:   {path}"),
     "info.profile": ("profile: {name}", "프로필: {name}"),
     "info.overrides": (" (overrides: {names})", " (재정의: {names})"),
-    "info.model": ("model {name}: {blocks} blocks, {hidden} hidden, {ffn} ffn, {heads} heads, max_len {max_len}, "
-                   "{params:,} parameters, vocabulary of {vocab:,} tokens",
-                   "모델 {name}: 블록 {blocks}개, 은닉 크기 {hidden}, FFN {ffn}, 헤드 {heads}개, max_len {max_len}, "
-                   "파라미터 {params:,}개, 어휘 {vocab:,}개 토큰"),
-    "train.resuming": ("resuming from {checkpoint} after epoch {epoch}",
-                       "{checkpoint}에서 이어서 학습합니다 (에폭 {epoch}까지 끝남)"),
-    "train.nothing_left": ("the run already finished {done} epoch(s), the {epochs} asked for: nothing to train "
-                           "(ask for more epochs to continue it)",
-                           "이 실행은 요청한 {epochs}에폭 중 {done}에폭을 이미 마쳤습니다. 더 학습할 것이 없습니다 "
-                           "(이어서 학습하려면 에폭 수를 늘리세요)"),
+    "info.model": (
+        "model {name}: {blocks} blocks, {hidden} hidden, {ffn} ffn, {heads} heads, max_len {max_len}, "
+        "{params:,} parameters, vocabulary of {vocab:,} tokens",
+        "모델 {name}: 블록 {blocks}개, 은닉 크기 {hidden}, FFN {ffn}, 헤드 {heads}개, max_len {max_len}, "
+        "파라미터 {params:,}개, 어휘 {vocab:,}개 토큰",
+    ),
+    "train.resuming": (
+        "resuming from {checkpoint} after epoch {epoch}",
+        "{checkpoint}에서 이어서 학습합니다 (에폭 {epoch}까지 끝남)",
+    ),
+    "train.nothing_left": (
+        "the run already finished {done} epoch(s), the {epochs} asked for: nothing to train "
+        "(ask for more epochs to continue it)",
+        "이 실행은 요청한 {epochs}에폭 중 {done}에폭을 이미 마쳤습니다. 더 학습할 것이 없습니다 "
+        "(이어서 학습하려면 에폭 수를 늘리세요)",
+    ),
     "train.device": ("training on {device}: {precision}", "학습 장치 {device}: {precision}"),
-    "train.epoch": ("epoch {epoch}/{epochs}: loss {loss:.3f}, train acc {train_acc:.3f}, {watched} {acc}, "
-                    "{rate:,.1f} examples/sec, {seconds:.1f}s on {device}",
-                    "에폭 {epoch}/{epochs}: 손실 {loss:.3f}, 학습 정확도 {train_acc:.3f}, {watched} {acc}, "
-                    "초당 예제 {rate:,.1f}개, {seconds:.1f}초 ({device})"),
+    "train.epoch": (
+        "epoch {epoch}/{epochs}: loss {loss:.3f}, train acc {train_acc:.3f}, {watched} {acc}, "
+        "{rate:,.1f} examples/sec, {seconds:.1f}s on {device}",
+        "에폭 {epoch}/{epochs}: 손실 {loss:.3f}, 학습 정확도 {train_acc:.3f}, {watched} {acc}, "
+        "초당 예제 {rate:,.1f}개, {seconds:.1f}초 ({device})",
+    ),
     "train.dev_acc": ("dev acc", "검증 정확도"),
     "train.test_acc": ("test acc", "테스트 정확도"),
-    "train.test_once": ("test acc {acc:.3f} (measured once, after epoch {epoch})",
-                        "테스트 정확도 {acc:.3f} (에폭 {epoch}이 끝난 뒤 한 번 측정)"),
+    "train.test_once": (
+        "test acc {acc:.3f} (measured once, after epoch {epoch})",
+        "테스트 정확도 {acc:.3f} (에폭 {epoch}이 끝난 뒤 한 번 측정)",
+    ),
     "history.empty": ("no epoch finished", "끝난 에폭이 없습니다"),
     "history.dev": (", dev acc {acc:.3f}", ", 검증 정확도 {acc:.3f}"),
-    "history.summary": ("loss {loss:.3f}, train acc {train_acc:.3f}{dev}, test acc {test}, {rate:,.1f} examples/sec "
-                        "on {device}",
-                        "손실 {loss:.3f}, 학습 정확도 {train_acc:.3f}{dev}, 테스트 정확도 {test}, 초당 예제 {rate:,.1f}개 "
-                        "({device})"),
+    "history.summary": (
+        "loss {loss:.3f}, train acc {train_acc:.3f}{dev}, test acc {test}, {rate:,.1f} examples/sec "
+        "on {device}",
+        "손실 {loss:.3f}, 학습 정확도 {train_acc:.3f}{dev}, 테스트 정확도 {test}, 초당 예제 {rate:,.1f}개 "
+        "({device})",
+    ),
     "finetune.done": ("done: {summary}", "완료: {summary}"),
     "finetune.saved": ("; checkpoint in {out}", "; 체크포인트: {out}"),
-    "evaluate.result": ("{split}: accuracy {accuracy:.4f}, loss {loss:.4f} on {examples} pairs",
-                        "{split}: 정확도 {accuracy:.4f}, 손실 {loss:.4f} (문장 쌍 {examples}개)"),
-    "evaluate.confusion": ("confusion (rows: true {labels}, columns: predicted):",
-                           "혼동 행렬 (행: 정답 {labels}, 열: 예측):"),
+    "evaluate.result": (
+        "{split}: accuracy {accuracy:.4f}, loss {loss:.4f} on {examples} pairs",
+        "{split}: 정확도 {accuracy:.4f}, 손실 {loss:.4f} (문장 쌍 {examples}개)",
+    ),
+    "evaluate.confusion": (
+        "confusion (rows: true {labels}, columns: predicted):",
+        "혼동 행렬 (행: 정답 {labels}, 열: 예측):",
+    ),
     "cli.interrupted": ("interrupted", "중단됨"),
     "cli.stopped": ("stopped by {signal}", "{signal} 신호로 멈춤"),
     "cli.error": ("error: {message}", "오류: {message}"),
     "cli.warning": ("warning: {message}", "경고: {message}"),
-    "cli.unexpected": ("unexpected error: {kind}: {message}\nThis may be a bug in bertnli; run again with "
-                       "{debug}=1 to see the traceback, and report it with that output.",
-                       "예상하지 못한 오류: {kind}: {message}\nbertnli의 버그일 수 있습니다. {debug}=1로 다시 "
-                       "실행해 트레이스백을 확인하고, 그 출력과 함께 알려 주세요."),
+    "cli.unexpected": (
+        "unexpected error: {kind}: {message}\nThis may be a bug in bertnli; run again with "
+        "{debug}=1 to see the traceback, and report it with that output.",
+        "예상하지 못한 오류: {kind}: {message}\nbertnli의 버그일 수 있습니다. {debug}=1로 다시 "
+        "실행해 트레이스백을 확인하고, 그 출력과 함께 알려 주세요.",
+    ),
 }
 
 # The three labels in Korean (book/glossary.md), for runs on a Korean corpus.
@@ -76,7 +94,9 @@ def check_language(environ: Mapping[str, str] | None = None) -> None:
     env = os.environ if environ is None else environ
     chosen = (env.get(LANG_ENV) or "").strip().lower()
     if chosen and chosen not in LANGUAGES:
-        raise ValueError(f"${LANG_ENV}={env[LANG_ENV]!r}: expected en or ko (or unset it to follow the locale)")
+        raise ValueError(
+            f"${LANG_ENV}={env[LANG_ENV]!r}: expected en or ko (or unset it to follow the locale)"
+        )
 
 
 def language(environ: Mapping[str, str] | None = None) -> str:

@@ -46,10 +46,14 @@ def _stand_in(name: str, submodules: list[str]) -> None:
 def d2l_torch():
     """Return ``d2l.torch``; without d2l the test skips, or fails in CI (``needs.missing``)."""
     if importlib.util.find_spec("d2l") is None:
-        from helpers.needs import missing  # imports pytest: only tests get here without d2l (benchmarks check first)
+        from helpers.needs import (
+            missing,  # imports pytest: only tests get here without d2l (benchmarks check first)
+        )
 
-        missing("d2l, the reference these tests compare with, is not installed",
-                "pip install --no-deps 'd2l==1.0.3' (make venv does)")
+        missing(
+            "d2l, the reference these tests compare with, is not installed",
+            "pip install --no-deps 'd2l==1.0.3' (make venv does)",
+        )
     if "d2l.torch" in sys.modules:
         return sys.modules["d2l.torch"]
     for name, subs in _STAND_INS.items():
@@ -58,5 +62,7 @@ def d2l_torch():
         return importlib.import_module("d2l.torch")
     finally:
         # d2l.torch keeps its own references; no other code in this process sees the stand-ins.
-        for name in [n for n, m in sys.modules.items() if getattr(m, "__bertnli_stand_in__", False)]:
+        for name in [
+            n for n, m in sys.modules.items() if getattr(m, "__bertnli_stand_in__", False)
+        ]:
             del sys.modules[name]

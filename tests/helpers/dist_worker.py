@@ -17,10 +17,9 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parents[1]))  # tests/, so that helpers.* imports
-from helpers.tiny_task import VOCAB, tiny_bert, tiny_data  # noqa: E402
-
-from bertnli import BERTClassifier, SNLIBERTDataset, distributed, fine_tune  # noqa: E402
-from bertnli.distributed import DistInfo  # noqa: E402
+from bertnli import BERTClassifier, SNLIBERTDataset, distributed, fine_tune
+from bertnli.distributed import DistInfo
+from helpers.tiny_task import VOCAB, tiny_bert, tiny_data
 
 GLOBAL_BATCH, STEPS = 8, 6
 
@@ -38,24 +37,46 @@ def main(out: Path, mode: str) -> None:
     torch.set_num_threads(1)
     info = distributed.start("cpu") if mode != "single" else None  # cpu under torchrun: gloo
     premises, hypotheses, labels = tiny_data(GLOBAL_BATCH * STEPS)
-    if mode not in ("ddp", "single"):  # pairs of several lengths: the ranks' batches differ in shape,
-        premises = [p + " in the park ." * (i % 3) for i, p in enumerate(premises)]  # so do their RNG draws
+    if mode not in (
+        "ddp",
+        "single",
+    ):  # pairs of several lengths: the ranks' batches differ in shape,
+        premises = [
+            p + " in the park ." * (i % 3) for i, p in enumerate(premises)
+        ]  # so do their RNG draws
     data = SNLIBERTDataset((premises, hypotheses, labels), VOCAB, max_len=32, cache=False)
     batches = np.random.default_rng(0).permutation(len(data)).reshape(STEPS, GLOBAL_BATCH)
     if info is not None:  # each rank takes its half of every global batch
         share = GLOBAL_BATCH // info.world_size
-        batches = batches[:, info.rank * share:(info.rank + 1) * share]
+        batches = batches[:, info.rank * share : (info.rank + 1) * share]
     loader = [data.batch(idx) for idx in batches]
     rank = info.rank if info is not None else "single"
     if mode in ("ddp", "single"):
         model = BERTClassifier(tiny_bert(seed=0))
-        history = fine_tune(model, loader, None, epochs=2, lr=1e-3, device=info or "cpu", seed=0, progress=False)
+        history = fine_tune(
+            model, loader, None, epochs=2, lr=1e-3, device=info or "cpu", seed=0, progress=False
+        )
     else:  # dropout on: each rank draws its own masks, so each rank's RNG state matters on resume
         model = BERTClassifier(tiny_bert(seed=0, dropout=0.2), dropout=0.2)
-        device = SignalOnEpochLine(info.device, info.rank, info.local_rank, info.world_size, info.backend) \
-            if mode == "stop" else info
-        history = fine_tune(model, loader, None, epochs=3, lr=1e-3, device=device, seed=0, progress=False,
-                            checkpoint_dir=out / "run", resume=mode == "resume")
+        device = (
+            SignalOnEpochLine(
+                info.device, info.rank, info.local_rank, info.world_size, info.backend
+            )
+            if mode == "stop"
+            else info
+        )
+        history = fine_tune(
+            model,
+            loader,
+            None,
+            epochs=3,
+            lr=1e-3,
+            device=device,
+            seed=0,
+            progress=False,
+            checkpoint_dir=out / "run",
+            resume=mode == "resume",
+        )
     torch.save(model.state_dict(), out / f"weights-{mode}-{rank}.pt")
     (out / f"history-{mode}-{rank}.json").write_text(json.dumps(history.to_dict()))
     if mode in ("ddp", "single"):  # the names test_distributed reads

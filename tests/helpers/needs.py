@@ -21,7 +21,9 @@ def missing(what: str, fix: str) -> NoReturn:
     """Skip (on a developer's machine) or fail (in CI) because ``what`` is not there."""
     message = f"{what}: {fix}"
     if in_ci():
-        pytest.fail(f"{message} (CI runs every test: a missing prerequisite fails it)", pytrace=False)
+        pytest.fail(
+            f"{message} (CI runs every test: a missing prerequisite fails it)", pytrace=False
+        )
     pytest.skip(message)
 
 
@@ -31,5 +33,8 @@ def sample_snli_dir() -> Path:
 
     folder = sample.snli_dir()
     if not all((folder / f"snli_1.0_{split}.txt").is_file() for split in ("train", "dev", "test")):
-        missing(f"the embedded sample corpus is not in {folder}", "run `python tools/make_sample_corpus.py`")
+        missing(
+            f"the embedded sample corpus is not in {folder}",
+            "run `python tools/make_sample_corpus.py`",
+        )
     return folder

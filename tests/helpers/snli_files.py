@@ -16,7 +16,11 @@ ROWS = [
     ("contradiction", "A man is playing a guitar on stage .", "The man is asleep in BED ."),
     ("-", "A man is playing a guitar on stage .", "He is famous ."),
     ("neutral", "Two women drink café au lait near the Seine .", "The women are friends ."),
-    ("entailment", "A chef adds 1\u00a01/2 cups of flour to a very large bowl of dough .", "Someone is cooking ."),
+    (
+        "entailment",
+        "A chef adds 1\u00a01/2 cups of flour to a very large bowl of dough .",
+        "Someone is cooking .",
+    ),
     (
         "neutral",
         "An old man with a long white beard and a red hat sits on a bench in a park while pigeons "
@@ -40,7 +44,18 @@ def binary_parse(sentence: str) -> str:
 
 def row_line(label: str, premise: str, hypothesis: str, i: int = 0) -> str:
     p, h = binary_parse(premise), binary_parse(hypothesis)
-    cols = [label, p, h, f"(ROOT {p})", f"(ROOT {h})", premise, hypothesis, f"{i}.jpg#0", f"{i}.jpg#0r1e", label]
+    cols = [
+        label,
+        p,
+        h,
+        f"(ROOT {p})",
+        f"(ROOT {h})",
+        premise,
+        hypothesis,
+        f"{i}.jpg#0",
+        f"{i}.jpg#0r1e",
+        label,
+    ]
     return "\t".join(cols + [""] * 4)
 
 

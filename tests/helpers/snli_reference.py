@@ -21,7 +21,9 @@ def _tokenize(lines):
 
 
 def _tokens_and_segments(tokens_a, tokens_b):
-    return ["<cls>"] + tokens_a + ["<sep>"] + tokens_b + ["<sep>"], [0] * (len(tokens_a) + 2) + [1] * (len(tokens_b) + 1)
+    return ["<cls>"] + tokens_a + ["<sep>"] + tokens_b + ["<sep>"], [0] * (len(tokens_a) + 2) + [
+        1
+    ] * (len(tokens_b) + 1)
 
 
 def truncate_in_place(p: list, h: list, max_len: int) -> None:
@@ -36,9 +38,18 @@ def truncate_in_place(p: list, h: list, max_len: int) -> None:
 class ReferenceSNLIBERTDataset(torch.utils.data.Dataset):
     """``(all_token_ids, all_segments, valid_lens)`` and ``labels`` exactly as d2l builds them."""
 
-    def __init__(self, dataset, max_len, vocab, tokenize=_tokenize, get_tokens_and_segments=_tokens_and_segments,
-                 processes=4):
-        premise_words, hypothesis_words = (tokenize([s.lower() for s in sentences]) for sentences in dataset[:2])
+    def __init__(
+        self,
+        dataset,
+        max_len,
+        vocab,
+        tokenize=_tokenize,
+        get_tokens_and_segments=_tokens_and_segments,
+        processes=4,
+    ):
+        premise_words, hypothesis_words = (
+            tokenize([s.lower() for s in sentences]) for sentences in dataset[:2]
+        )
         pairs = [[p, h] for p, h in zip(premise_words, hypothesis_words)]
         self.labels = torch.tensor(dataset[2])
         self.vocab, self.max_len = vocab, max_len
@@ -57,7 +68,9 @@ class ReferenceSNLIBERTDataset(torch.utils.data.Dataset):
         return self.vocab[tokens] + [self.vocab["<pad>"]] * pad, segments + [0] * pad, len(tokens)
 
     def __getitem__(self, idx):
-        return (self.all_token_ids[idx], self.all_segments[idx], self.valid_lens[idx]), self.labels[idx]
+        return (self.all_token_ids[idx], self.all_segments[idx], self.valid_lens[idx]), self.labels[
+            idx
+        ]
 
     def __len__(self):
         return len(self.all_token_ids)

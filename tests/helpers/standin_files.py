@@ -18,11 +18,19 @@ def standin_files(root: Path, vocab_size: int = TINY_VOCAB) -> dict:
     from standins import write_checkpoint, write_corpus
 
     model = write_checkpoint(root / "bert.small", vocab_size=vocab_size)
-    data = write_corpus(root / "snli_1.0", {"train": 300, "dev": 90, "test": 90}, vocab_size=vocab_size)
+    data = write_corpus(
+        root / "snli_1.0", {"train": 300, "dev": 90, "test": 90}, vocab_size=vocab_size
+    )
     zips = {}
     for name, folder in (("model", model), ("data", data)):
         zips[name] = root / f"{name}.zip"
         with zipfile.ZipFile(zips[name], "w") as zf:
             for f in sorted(folder.iterdir()):
                 zf.write(f, f"inner/{folder.name}/{f.name}")
-    return {"model": model, "data": data, "model_zip": zips["model"], "data_zip": zips["data"], "root": root}
+    return {
+        "model": model,
+        "data": data,
+        "model_zip": zips["model"],
+        "data_zip": zips["data"],
+        "root": root,
+    }

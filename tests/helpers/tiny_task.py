@@ -7,7 +7,9 @@ import torch
 
 from bertnli import BERTModel, Vocab
 
-WORDS = "a man woman dog cat is sleeping running in the park library person animal outside .".split()
+WORDS = (
+    "a man woman dog cat is sleeping running in the park library person animal outside .".split()
+)
 VOCAB = Vocab(["<unk>", "<pad>", "<mask>", "<cls>", "<sep>", *WORDS])
 
 
@@ -25,12 +27,21 @@ def tiny_data(n=96, seed=0):
 
 def tiny_bert(seed=0, dropout=0.0):
     torch.manual_seed(seed)
-    return BERTModel(len(VOCAB), num_hiddens=32, ffn_num_hiddens=64, num_heads=2, num_blks=1, dropout=dropout,
-                     max_len=32)
+    return BERTModel(
+        len(VOCAB),
+        num_hiddens=32,
+        ffn_num_hiddens=64,
+        num_heads=2,
+        num_blks=1,
+        dropout=dropout,
+        max_len=32,
+    )
 
 
 def tiny_loader(n=16, batch_size=8):
     """``n`` toy pairs packed for the tiny BERT, in fixed order: the usual input of a quick ``fine_tune``."""
     from bertnli import SNLIBERTDataset, make_loader
 
-    return make_loader(SNLIBERTDataset(tiny_data(n), VOCAB, max_len=32, cache=False), batch_size, shuffle=False)
+    return make_loader(
+        SNLIBERTDataset(tiny_data(n), VOCAB, max_len=32, cache=False), batch_size, shuffle=False
+    )

@@ -27,8 +27,15 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bertnli.book.classroom import (
+    EXERCISE_TAG,
+    SOLUTION_TAG,
+    _read,
+    chapter_sources,
+    default_notebooks_dir,
+    keep_language,
+)
 from bertnli.files import atomic_write
-from bertnli.book.classroom import EXERCISE_TAG, SOLUTION_TAG, _read, chapter_sources, default_notebooks_dir, keep_language
 
 LANGS = ("en", "ko")
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -96,7 +103,9 @@ def _parse(source: str, where: str) -> ast.Module:
     try:
         return ast.parse(source)
     except SyntaxError as err:
-        raise ValueError(f"{where}: the check cell is not plain Python ({err.msg}, line {err.lineno})") from None
+        raise ValueError(
+            f"{where}: the check cell is not plain Python ({err.msg}, line {err.lineno})"
+        ) from None
 
 
 def graded_source(check: str, points: float, *, where: str) -> str:
@@ -105,22 +114,40 @@ def graded_source(check: str, points: float, *, where: str) -> str:
     tree = _parse(check, where)
     last = tree.body[-1] if tree.body else None
     if not isinstance(last, ast.Expr):
-        raise ValueError(f"{where}: the check cell must end with the call that shows the verdict "
-                         f"(e.g. `check_my_function()`), found {type(last).__name__ if last else 'an empty cell'}")
+        raise ValueError(
+            f"{where}: the check cell must end with the call that shows the verdict "
+            f"(e.g. `check_my_function()`), found {type(last).__name__ if last else 'an empty cell'}"
+        )
     lines = check.rstrip().splitlines()
     call = ast.get_source_segment(check, last)
     head = "\n".join(lines[: last.lineno - 1]).rstrip()
-    graded = ("from bertnli.book.exercises import grade\n\n" + (head + "\n\n\n" if head else "")
-              + f"# Autograded: the verdict and its hints, then the points out of {points:g}.\n"
-              + f"# 자동 채점: 판정과 힌트를 보여 주고, {points:g}점 만점 중 받은 점수를 냅니다.\n"
-              + f"grade({call}, {points:g})")
+    graded = (
+        "from bertnli.book.exercises import grade\n\n"
+        + (head + "\n\n\n" if head else "")
+        + f"# Autograded: the verdict and its hints, then the points out of {points:g}.\n"
+        + f"# 자동 채점: 판정과 힌트를 보여 주고, {points:g}점 만점 중 받은 점수를 냅니다.\n"
+        + f"grade({call}, {points:g})"
+    )
     return graded
 
 
-def _nbgrader(cell, grade_id: str, *, solution: bool = False, grade: bool = False, locked: bool = True,
-              points: float | None = None) -> None:
-    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3,
-            "solution": solution, "task": False}
+def _nbgrader(
+    cell,
+    grade_id: str,
+    *,
+    solution: bool = False,
+    grade: bool = False,
+    locked: bool = True,
+    points: float | None = None,
+) -> None:
+    meta = {
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": locked,
+        "schema_version": 3,
+        "solution": solution,
+        "task": False,
+    }
     if points is not None:
         meta["points"] = points
     cell.metadata["nbgrader"] = meta
@@ -132,8 +159,9 @@ def _is_check(cell) -> bool:
     return cell.cell_type == "code" and bool(_EXERCISE_CHECK.search(cell.source))
 
 
-def to_assignment(nb, name: str, *, points: float = DEFAULT_POINTS, lang: str | None = None,
-                  where: str = "") -> tuple[object, Assignment]:
+def to_assignment(
+    nb, name: str, *, points: float = DEFAULT_POINTS, lang: str | None = None, where: str = ""
+) -> tuple[object, Assignment]:
     """Turn one chapter notebook into an nbgrader source notebook (in place); see the module doc."""
     where = where or name
     keep_language(nb, lang or "both")  # None: both languages
@@ -145,12 +173,20 @@ def to_assignment(nb, name: str, *, points: float = DEFAULT_POINTS, lang: str | 
             continue
         check = next((j for j in range(i + 1, len(cells)) if cells[j].cell_type == "code"), None)
         if check is None or not _is_check(cells[check]) or EXERCISE_TAG in _tags(cells[check]):
-            raise ValueError(f"{where}: the exercise cell #{i + 1} has no check cell after it (the next code cell "
-                             "must call a check from bertnli.book.exercises, e.g. check_proportional_truncation(...))")
-        solution = next((j for j in range(check + 1, len(cells)) if SOLUTION_TAG in _tags(cells[j])), None)
-        if solution is None or any(EXERCISE_TAG in _tags(cells[j]) for j in range(check + 1, solution)):
-            raise ValueError(f"{where}: the exercise cell #{i + 1} has no solution cell (tagged `solution`) after "
-                             "its check; nbgrader needs the solution to make the students' stub")
+            raise ValueError(
+                f"{where}: the exercise cell #{i + 1} has no check cell after it (the next code cell "
+                "must call a check from bertnli.book.exercises, e.g. check_proportional_truncation(...))"
+            )
+        solution = next(
+            (j for j in range(check + 1, len(cells)) if SOLUTION_TAG in _tags(cells[j])), None
+        )
+        if solution is None or any(
+            EXERCISE_TAG in _tags(cells[j]) for j in range(check + 1, solution)
+        ):
+            raise ValueError(
+                f"{where}: the exercise cell #{i + 1} has no solution cell (tagged `solution`) after "
+                "its check; nbgrader needs the solution to make the students' stub"
+            )
         pairs.append((i, check, solution))
         roles[i], roles[check], roles[solution] = "exercise", "check", "drop"
         for j in range(check + 1, solution):  # the prose that introduces the book's solution
@@ -165,7 +201,9 @@ def to_assignment(nb, name: str, *, points: float = DEFAULT_POINTS, lang: str | 
                 break
     if not pairs:
         raise ValueError(f"{where}: no cell tagged `{EXERCISE_TAG}`, so there is nothing to grade")
-    for i, cell in enumerate(cells):  # solutions without an exercise are left out, as in student copies
+    for i, cell in enumerate(
+        cells
+    ):  # solutions without an exercise are left out, as in student copies
         if SOLUTION_TAG in _tags(cell):
             roles.setdefault(i, "drop")
     summary = Assignment(name, Path(f"{name}.ipynb"), languages=(lang,) if lang else LANGS)
@@ -209,15 +247,22 @@ MIN_CELL_TIMEOUT = 600  # seconds: ample for the sample profile
 def longest_cell_seconds(profile_name: str = "laptop") -> float:
     """Estimated seconds of chapter 4's training cell in a profile on the real SNLI (``laptop``,
     ``full``), on a 4-core laptop CPU (bertnli.run.costs)."""
-    from bertnli.run import costs
     from bertnli.model.pretrained import KNOWN_CONFIGS
+    from bertnli.run import costs
     from bertnli.run.profiles import PROFILES
 
     profile = PROFILES[profile_name]
     train = min(profile.train_pairs or costs.SNLI_PAIRS["train"], costs.SNLI_PAIRS["train"])
-    dev, test = (min(profile.test_pairs or costs.SNLI_PAIRS[s], costs.SNLI_PAIRS[s]) for s in ("dev", "test"))
-    one_run = costs.laptop_cpu_seconds(KNOWN_CONFIGS[profile.model], train_pairs=train, epochs=CHAPTER4_EPOCHS,
-                                       evaluated_pairs=dev * CHAPTER4_EPOCHS + test, max_len=CHAPTER4_MAX_LEN)
+    dev, test = (
+        min(profile.test_pairs or costs.SNLI_PAIRS[s], costs.SNLI_PAIRS[s]) for s in ("dev", "test")
+    )
+    one_run = costs.laptop_cpu_seconds(
+        KNOWN_CONFIGS[profile.model],
+        train_pairs=train,
+        epochs=CHAPTER4_EPOCHS,
+        evaluated_pairs=dev * CHAPTER4_EPOCHS + test,
+        max_len=CHAPTER4_MAX_LEN,
+    )
     return CHAPTER4_RUNS * one_run
 
 
@@ -253,39 +298,62 @@ c.Execute.timeout = {timeout}
 
 def exercise_chapters(notebooks_dir: Path) -> list[Path]:
     """The chapter sources that hold at least one cell tagged ``exercise``."""
-    return [src for src in chapter_sources(notebooks_dir)
-            if any(EXERCISE_TAG in _tags(c) for c in _read(src).cells)]
+    return [
+        src
+        for src in chapter_sources(notebooks_dir)
+        if any(EXERCISE_TAG in _tags(c) for c in _read(src).cells)
+    ]
 
 
-def write_course(out: str | os.PathLike[str], notebooks_dir: str | os.PathLike[str] | None = None, *,
-                 lang: str | None = None, points: float = DEFAULT_POINTS, force: bool = False) -> Course:
+def write_course(
+    out: str | os.PathLike[str],
+    notebooks_dir: str | os.PathLike[str] | None = None,
+    *,
+    lang: str | None = None,
+    points: float = DEFAULT_POINTS,
+    force: bool = False,
+) -> Course:
     """Write ``out/source/<chapter>/<chapter>.ipynb`` for every exercise chapter, and
     ``out/nbgrader_config.py`` unless one exists. A source notebook that is already there
     with other content is not replaced unless ``force``: it may hold an instructor's edits."""
     import nbformat
 
     if lang is not None and lang not in LANGS:
-        raise ValueError(f"--lang must be one of {', '.join(LANGS)} (or left out for both), got {lang!r}")
+        raise ValueError(
+            f"--lang must be one of {', '.join(LANGS)} (or left out for both), got {lang!r}"
+        )
     if points <= 0:
         raise ValueError(f"--points must be positive, got {points}")
     folder = Path(out)
     if folder.exists() and not folder.is_dir():
-        raise ValueError(f"{folder} is a file, not a folder: choose a folder for the nbgrader course")
+        raise ValueError(
+            f"{folder} is a file, not a folder: choose a folder for the nbgrader course"
+        )
     src_dir = Path(notebooks_dir) if notebooks_dir is not None else default_notebooks_dir()
     chapters = exercise_chapters(src_dir)
     if not chapters:
-        raise FileNotFoundError(f"no chapter with an exercise cell (tagged `{EXERCISE_TAG}`) in {src_dir}")
+        raise FileNotFoundError(
+            f"no chapter with an exercise cell (tagged `{EXERCISE_TAG}`) in {src_dir}"
+        )
     made = []
     for source in chapters:  # build everything first: a bad chapter writes nothing
-        nb, summary = to_assignment(_read(source), source.stem, points=points, lang=lang, where=str(source))
+        nb, summary = to_assignment(
+            _read(source), source.stem, points=points, lang=lang, where=str(source)
+        )
         nbformat.validate(nb)
         made.append((nb, summary))
     targets = [folder / "source" / s.name / s.notebook for _, s in made]
     texts = [nbformat.writes(nb) + "\n" for nb, _ in made]
-    clashes = [t for t, text in zip(targets, texts) if t.is_file() and t.read_text(encoding="utf-8") != text]
+    clashes = [
+        t
+        for t, text in zip(targets, texts)
+        if t.is_file() and t.read_text(encoding="utf-8") != text
+    ]
     if clashes and not force:
-        raise ValueError(f"{', '.join(map(str, clashes))} already exist(s) with other content (your edits?); "
-                         "choose another folder, or pass --force to replace them")
+        raise ValueError(
+            f"{', '.join(map(str, clashes))} already exist(s) with other content (your edits?); "
+            "choose another folder, or pass --force to replace them"
+        )
     course = Course(folder.resolve())
     for target, text, (_, summary) in zip(targets, texts, made):
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -299,17 +367,26 @@ def write_course(out: str | os.PathLike[str], notebooks_dir: str | os.PathLike[s
     return course
 
 
-def run_assignment(out: str, notebooks_dir: str | None = None, lang: str | None = None,
-                   points: float = DEFAULT_POINTS, force: bool = False) -> int:
+def run_assignment(
+    out: str,
+    notebooks_dir: str | None = None,
+    lang: str | None = None,
+    points: float = DEFAULT_POINTS,
+    force: bool = False,
+) -> int:
     course = write_course(out, notebooks_dir, lang=lang, points=points, force=force)
     for a in course.assignments:
-        print(f"{a.notebook}  ({a.exercises} exercise(s), {a.points:g} points, {a.read_only} read-only cells, "
-              f"{a.left_out} left out)")
+        print(
+            f"{a.notebook}  ({a.exercises} exercise(s), {a.points:g} points, {a.read_only} read-only cells, "
+            f"{a.left_out} left out)"
+        )
     config = course.folder / CONFIG_FILE
     print(f"{config}  ({'written' if course.config_written else 'kept: it was already there'})")
     names = " ".join(a.name for a in course.assignments)
-    print(f"nbgrader course folder: {course.folder}\n"
-          f"next: cd {course.folder} && for a in {names}; do nbgrader generate_assignment $a; done")
+    print(
+        f"nbgrader course folder: {course.folder}\n"
+        f"next: cd {course.folder} && for a in {names}; do nbgrader generate_assignment $a; done"
+    )
     try:
         import nbgrader  # noqa: F401
     except ImportError:

@@ -60,8 +60,11 @@ class OwnFiles:
             data = json.loads((self.folder / MANIFEST_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}  # none yet, or damaged: then nothing there is known to be ours
-        return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)} \
-            if isinstance(data, dict) else {}
+        return (
+            {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+            if isinstance(data, dict)
+            else {}
+        )
 
     def decide(self, target: Path, new_sha1: str) -> str:
         """``write``, ``unchanged`` (it already holds this) or ``keep`` (someone changed it)."""
@@ -78,7 +81,9 @@ class OwnFiles:
         """Write text, bytes or a copy of a file to ``target`` unless someone else's version is
         there; returns what was done (``written``, ``unchanged``, ``kept``)."""
         if target.is_dir():
-            raise ValueError(f"{target} is a folder where bertnli writes a file; move it away (nothing was written)")
+            raise ValueError(
+                f"{target} is a folder where bertnli writes a file; move it away (nothing was written)"
+            )
         raw = data.encode("utf-8") if isinstance(data, str) else data
         sha = hub.sha1_of(raw) if isinstance(raw, Path) else _sha1(raw)
         action = self.decide(target, sha)
@@ -86,16 +91,22 @@ class OwnFiles:
             self.kept.append(target)
             return "kept"
         if action == "write":
-            atomic_write(target, (lambda tmp: shutil.copyfile(raw, tmp)) if isinstance(raw, Path) else raw)
+            atomic_write(
+                target, (lambda tmp: shutil.copyfile(raw, tmp)) if isinstance(raw, Path) else raw
+            )
         self.hashes[target.name] = sha
         return "written" if action == "write" else "unchanged"
 
     def save(self) -> None:
-        atomic_write(self.folder / MANIFEST_FILE, json.dumps(self.hashes, indent=1, sort_keys=True) + "\n")
+        atomic_write(
+            self.folder / MANIFEST_FILE, json.dumps(self.hashes, indent=1, sort_keys=True) + "\n"
+        )
 
     def kept_note(self, path: Path, what: str) -> str:
-        return (f"kept {path}: it differs from what bertnli wrote there ({what}); nothing was changed. "
-                "Pass --force to replace it")
+        return (
+            f"kept {path}: it differs from what bertnli wrote there ({what}); nothing was changed. "
+            "Pass --force to replace it"
+        )
 
 
 # --------------------------------------------------------------------------- student copies
@@ -122,7 +133,10 @@ def default_notebooks_dir() -> Path:
 
 def chapter_sources(notebooks_dir: Path) -> list[Path]:
     """One source per chapter: the MyST ``.md`` of a jupytext pair (the reviewed text), else the ``.ipynb``."""
-    stems = sorted({p.stem for p in notebooks_dir.glob("[0-9]*.md")} | {p.stem for p in notebooks_dir.glob("[0-9]*.ipynb")})
+    stems = sorted(
+        {p.stem for p in notebooks_dir.glob("[0-9]*.md")}
+        | {p.stem for p in notebooks_dir.glob("[0-9]*.ipynb")}
+    )
     sources = []
     for stem in stems:
         md = notebooks_dir / f"{stem}.md"
@@ -136,10 +150,14 @@ def _read(path: Path):
 
     try:
         nb = jupytext.read(path, fmt="md:myst") if path.suffix == ".md" else jupytext.read(path)
-    except Exception as err:  # JSON, nbformat, YAML and encoding errors all mean the same to the reader
+    except (
+        Exception
+    ) as err:  # JSON, nbformat, YAML and encoding errors all mean the same to the reader
         detail = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
-        raise ValueError(f"{path}: not a readable notebook ({detail}); fix the file, or restore the original "
-                         "(in a git checkout: git checkout -- FILE)") from None
+        raise ValueError(
+            f"{path}: not a readable notebook ({detail}); fix the file, or restore the original "
+            "(in a git checkout: git checkout -- FILE)"
+        ) from None
     return stable_ids(nb, path.stem, keep_existing=path.suffix == ".ipynb")
 
 
@@ -151,7 +169,9 @@ def stable_ids(nb, chapter: str, *, keep_existing: bool = False):
     used: set[str] = set()
     for index, cell in enumerate(nb.cells):
         old = cell.get("id")
-        keep = keep_existing and isinstance(old, str) and _CELL_ID.fullmatch(old) and old not in used
+        keep = (
+            keep_existing and isinstance(old, str) and _CELL_ID.fullmatch(old) and old not in used
+        )
         cell["id"] = old if keep else f"{prefix}-{index:03d}"
         used.add(cell["id"])
     return nb
@@ -166,8 +186,10 @@ def check_apart(out: Path, notebooks_dir: Path) -> None:
     o, src = out.resolve(), notebooks_dir.resolve()
     if o == src or o.is_relative_to(src) or src.is_relative_to(o):
         where = "is" if o == src else "is inside" if o.is_relative_to(src) else "contains"
-        raise ValueError(f"{out} {where} the notebooks folder it copies from ({src}); the student copies would "
-                         "overwrite the chapters. Choose a folder outside it, e.g. ../student-notebooks")
+        raise ValueError(
+            f"{out} {where} the notebooks folder it copies from ({src}); the student copies would "
+            "overwrite the chapters. Choose a folder outside it, e.g. ../student-notebooks"
+        )
 
 
 _BILINGUAL_TITLE = re.compile(r"^(#+ )(.+?) · (.*[\uac00-\ud7a3].*)$")
@@ -224,8 +246,13 @@ def strip_for_students(nb, lang: str = "both") -> tuple[object, int, int]:
     return nb, removed, exercises
 
 
-def student_copy(out: str | os.PathLike[str], notebooks_dir: str | os.PathLike[str] | None = None,
-                 lang: str = "both", *, force: bool = False) -> list[StudentCopy]:
+def student_copy(
+    out: str | os.PathLike[str],
+    notebooks_dir: str | os.PathLike[str] | None = None,
+    lang: str = "both",
+    *,
+    force: bool = False,
+) -> list[StudentCopy]:
     """Write every chapter to ``out/<name>.ipynb`` without outputs and solution cells, in ``lang`` (en, ko, both).
 
     Run again, it replaces only the copies it wrote that nobody changed since: a notebook a
@@ -246,15 +273,24 @@ def student_copy(out: str | os.PathLike[str], notebooks_dir: str | os.PathLike[s
         try:
             nbformat.validate(nb)
         except nbformat.ValidationError as err:
-            raise ValueError(f"{source}: not a valid notebook ({err.message}); fix the file, or restore it") from None
+            raise ValueError(
+                f"{source}: not a valid notebook ({err.message}); fix the file, or restore it"
+            ) from None
         ready.append((source, nbformat.writes(nb), removed, exercises))
     if target_dir.exists() and not target_dir.is_dir():
-        raise ValueError(f"{target_dir} is a file, not a folder: choose a folder for the student copies")
-    in_the_way = [target_dir / f"{source.stem}.ipynb" for source, *_ in ready
-                  if (target_dir / f"{source.stem}.ipynb").is_dir()]
+        raise ValueError(
+            f"{target_dir} is a file, not a folder: choose a folder for the student copies"
+        )
+    in_the_way = [
+        target_dir / f"{source.stem}.ipynb"
+        for source, *_ in ready
+        if (target_dir / f"{source.stem}.ipynb").is_dir()
+    ]
     if in_the_way:
-        raise ValueError(f"{in_the_way[0]} is a folder where a student notebook goes; move it away "
-                         "(nothing was written)")
+        raise ValueError(
+            f"{in_the_way[0]} is a folder where a student notebook goes; move it away "
+            "(nothing was written)"
+        )
     target_dir.mkdir(parents=True, exist_ok=True)
     own = OwnFiles(target_dir, force)
     written = []
@@ -275,10 +311,14 @@ class Mirror:
     folder: Path
     files: dict[str, str] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
-    kept: list[str] = field(default_factory=list)  # someone's files in the folder, left as they were
+    kept: list[str] = field(
+        default_factory=list
+    )  # someone's files in the folder, left as they were
 
 
-def _copy_verified(src: Path, dst_dir: Path, expected_sha1: str | None, own: OwnFiles) -> tuple[str, str]:
+def _copy_verified(
+    src: Path, dst_dir: Path, expected_sha1: str | None, own: OwnFiles
+) -> tuple[str, str]:
     """Copy ``src`` into ``dst_dir`` (via a temporary name) unless someone's own file of that name
     is there; returns ``(sha1, what was done)``."""
     digest = hub.sha1_of(src)
@@ -291,7 +331,9 @@ def _add_license(result, own, folder: Path, resource: str, filename: str) -> Non
     """The license notice beside a copied file, written like the mirror's other own files."""
     path = folder / f"{filename}{licenses.SUFFIX}"
     if own.write(path, licenses.license_notice(resource, filename)) == "kept":
-        result.kept.append(own.kept_note(path, "the license notice of this mirror would have replaced it"))
+        result.kept.append(
+            own.kept_note(path, "the license notice of this mirror would have replaced it")
+        )
 
 
 def mirror(out: str | os.PathLike[str], *, force: bool = False) -> Mirror:
@@ -309,10 +351,15 @@ def mirror(out: str | os.PathLike[str], *, force: bool = False) -> Mirror:
     by_file = {r.filename: r for r in hub.REGISTRY.values()}
     for entry in hub.cached():
         if entry.kind != "archive":
-            if entry.kind == "folder" and entry.name in hub.REGISTRY \
-                    and not (entry.path.parent / hub.resource(entry.name).filename).is_file():
-                result.skipped.append(f"{entry.name}: only its unpacked folder is cached; the zip was deleted "
-                                      f"(run `python -m bertnli download {entry.name}` where there is internet)")
+            if (
+                entry.kind == "folder"
+                and entry.name in hub.REGISTRY
+                and not (entry.path.parent / hub.resource(entry.name).filename).is_file()
+            ):
+                result.skipped.append(
+                    f"{entry.name}: only its unpacked folder is cached; the zip was deleted "
+                    f"(run `python -m bertnli download {entry.name}` where there is internet)"
+                )
             continue
         res = by_file.get(entry.path.name)
         if res is None:
@@ -327,8 +374,10 @@ def mirror(out: str | os.PathLike[str], *, force: bool = False) -> Mirror:
     for file_set in hub.FILE_SETS.values():
         _add_file_set(result, own, file_set)
     if not result.files:
-        result.skipped.append(f"no downloaded archive in the cache ({hub.cache_dir()}): run "
-                              "`python -m bertnli download bert.small` (and snli, bert.base) first")
+        result.skipped.append(
+            f"no downloaded archive in the cache ({hub.cache_dir()}): run "
+            "`python -m bertnli download bert.small` (and snli, bert.base) first"
+        )
     checkpoint = sample.checkpoint_path()
     if checkpoint.is_file():
         _add(result, own, checkpoint, None)
@@ -336,9 +385,14 @@ def mirror(out: str | os.PathLike[str], *, force: bool = False) -> Mirror:
     else:
         result.skipped.append(f"the sample checkpoint is missing from the package ({checkpoint})")
     sums = "".join(f"{sha}  {name}\n" for name, sha in sorted(result.files.items()))
-    for name, text, what in ((SUMS_FILE, sums, "the sha1 list"), (README_FILE, mirror_readme(result), "the README")):
+    for name, text, what in (
+        (SUMS_FILE, sums, "the sha1 list"),
+        (README_FILE, mirror_readme(result), "the README"),
+    ):
         if own.write(folder / name, text) == "kept":
-            result.kept.append(own.kept_note(folder / name, f"{what} of this mirror would have replaced it"))
+            result.kept.append(
+                own.kept_note(folder / name, f"{what} of this mirror would have replaced it")
+            )
     own.save()
     return result
 
@@ -349,8 +403,10 @@ def _add(result: Mirror, own: OwnFiles, src: Path, expected_sha1: str | None) ->
     digest, action = _copy_verified(src, result.folder, expected_sha1, own)
     if action == "kept":
         result.kept.append(own.kept_note(result.folder / src.name, f"not the verified {src.name}"))
-        result.skipped.append(f"{src.name}: a different file of that name is in the folder; it was kept and is "
-                              "not listed (pass --force to replace it with the verified copy)")
+        result.skipped.append(
+            f"{src.name}: a different file of that name is in the folder; it was kept and is "
+            "not listed (pass --force to replace it with the verified copy)"
+        )
         return
     result.files[src.name] = digest
 
@@ -364,8 +420,10 @@ def _add_file_set(result: Mirror, own: OwnFiles, file_set: hub.FileSet) -> None:
     for pinned in file_set.files:
         path = source / pinned.filename
         if hub.git_blob_of(path) != pinned.git_blob:
-            result.skipped.append(f"{file_set.name}: {path} is not the verified {pinned.filename}; run "
-                                  f"`python -m bertnli download {file_set.name}` again")
+            result.skipped.append(
+                f"{file_set.name}: {path} is not the verified {pinned.filename}; run "
+                f"`python -m bertnli download {file_set.name}` again"
+            )
             continue
         _add(result, own, path, None)
         _add_license(result, own, result.folder, file_set.name, pinned.filename)
@@ -384,13 +442,18 @@ def mirror_readme(m: Mirror) -> str:
     names = _registry_files()
     rows = []
     for filename, sha in sorted(m.files.items()):
-        name, what = names.get(filename, ("sample", "embedded offline sample checkpoint (already inside the "
-                                                    "bertnli package)"))
+        name, what = names.get(
+            filename,
+            ("sample", "embedded offline sample checkpoint (already inside the bertnli package)"),
+        )
         rows.append(f"| `{filename}` | {name} | `{sha}` | {what} |")
     table = "\n".join(["| file | name | sha1 | what |", "| --- | --- | --- | --- |", *rows])
     url = m.folder.as_uri() + "/"
     downloadable = list(dict.fromkeys(names[f][0] for f in sorted(m.files) if f in names))
-    fetch = "\n".join(f"python -m bertnli download {n}" for n in downloadable) or "python -m bertnli info"
+    fetch = (
+        "\n".join(f"python -m bertnli download {n}" for n in downloadable)
+        or "python -m bertnli info"
+    )
     missing = "".join(f"- {s}\n" for s in m.skipped)
     return f"""# bertnli offline mirror · bertnli 오프라인 미러
 
@@ -438,18 +501,28 @@ sha1로 검사합니다(KorNLI의 `.tsv` 파일은 고정한 리비전의 git �
 # --------------------------------------------------------------------------- command line
 
 
-def run_student_copy(out: str, notebooks_dir: str | None = None, lang: str = "both", force: bool = False) -> int:
+def run_student_copy(
+    out: str, notebooks_dir: str | None = None, lang: str = "both", force: bool = False
+) -> int:
     copies = student_copy(out, notebooks_dir, lang, force=force)
     for c in copies:
         if c.status == "kept":
-            print(f"kept {c.target}: it was changed since bertnli wrote it (a student's edits?), so it was not "
-                  "replaced; pass --force to replace it", file=sys.stderr)
+            print(
+                f"kept {c.target}: it was changed since bertnli wrote it (a student's edits?), so it was not "
+                "replaced; pass --force to replace it",
+                file=sys.stderr,
+            )
             continue
-        print(f"{c.target}  (solution cells removed: {c.solutions_removed}, exercise cells kept: {c.exercises}"
-              + (", unchanged)" if c.status == "unchanged" else ")"))
+        print(
+            f"{c.target}  (solution cells removed: {c.solutions_removed}, exercise cells kept: {c.exercises}"
+            + (", unchanged)" if c.status == "unchanged" else ")")
+        )
     done = sum(c.status != "kept" for c in copies)
     kept = len(copies) - done
-    print(f"wrote {done} student notebooks to {Path(out).resolve()}" + (f"; kept {kept} changed one(s)" if kept else ""))
+    print(
+        f"wrote {done} student notebooks to {Path(out).resolve()}"
+        + (f"; kept {kept} changed one(s)" if kept else "")
+    )
     return 0
 
 

@@ -19,11 +19,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # System fonts with Hangul, in order of preference (family names as matplotlib lists them).
-SYSTEM_FAMILIES = ("Noto Sans CJK KR", "Noto Sans KR", "NanumGothic", "Malgun Gothic", "Apple SD Gothic Neo",
-                   "AppleGothic", "UnDotum", "Baekmuk Gulim")
+SYSTEM_FAMILIES = (
+    "Noto Sans CJK KR",
+    "Noto Sans KR",
+    "NanumGothic",
+    "Malgun Gothic",
+    "Apple SD Gothic Neo",
+    "AppleGothic",
+    "UnDotum",
+    "Baekmuk Gulim",
+)
 # File names that may hold one of them, for fonts installed after matplotlib cached its list.
-_SYSTEM_FILES = re.compile(r"(NotoSansCJK|NotoSansKR|Nanum|malgun|AppleSDGothic|AppleGothic|UnDotum|gulim)",
-                           re.IGNORECASE)
+_SYSTEM_FILES = re.compile(
+    r"(NotoSansCJK|NotoSansKR|Nanum|malgun|AppleSDGothic|AppleGothic|UnDotum|gulim)", re.IGNORECASE
+)
 BUNDLED_PACKAGE = "koreanize_matplotlib"
 BUNDLED_FILE = "fonts/NanumGothic.ttf"
 GLYPH_WARNING = r"Glyph \d+ .*missing from font"

@@ -20,18 +20,31 @@ from typing import Any
 CHAPTER_NOTEBOOK = re.compile(r"[0-9][0-9]_[\w-]+\.ipynb")
 # What Jupyter adds on a run and a save, and a tracked chapter does not hold (nbstripout's own
 # list, plus the kernel's language_info).
-EXTRA_KEYS = ["metadata.signature", "metadata.widgets", "metadata.language_info", "cell.metadata.collapsed",
-              "cell.metadata.ExecuteTime", "cell.metadata.execution", "cell.metadata.heading_collapsed",
-              "cell.metadata.hidden", "cell.metadata.scrolled"]
+EXTRA_KEYS = [
+    "metadata.signature",
+    "metadata.widgets",
+    "metadata.language_info",
+    "cell.metadata.collapsed",
+    "cell.metadata.ExecuteTime",
+    "cell.metadata.execution",
+    "cell.metadata.heading_collapsed",
+    "cell.metadata.hidden",
+    "cell.metadata.scrolled",
+]
 
 
 def is_tracked_chapter(os_path: Path) -> bool:
     """``notebooks/NN_name.ipynb`` with its MyST source ``NN_name.md`` beside it."""
-    return (os_path.parent.name == "notebooks" and CHAPTER_NOTEBOOK.fullmatch(os_path.name) is not None
-            and os_path.with_suffix(".md").is_file())
+    return (
+        os_path.parent.name == "notebooks"
+        and CHAPTER_NOTEBOOK.fullmatch(os_path.name) is not None
+        and os_path.with_suffix(".md").is_file()
+    )
 
 
-def strip_tracked_chapter(model: dict[str, Any], path: str, contents_manager: Any, **_: Any) -> None:
+def strip_tracked_chapter(
+    model: dict[str, Any], path: str, contents_manager: Any, **_: Any
+) -> None:
     """Jupyter server ``pre_save_hook``: drop outputs, counts and run metadata of a tracked chapter."""
     if model.get("type") != "notebook" or not isinstance(model.get("content"), dict):
         return

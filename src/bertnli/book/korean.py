@@ -29,32 +29,112 @@ from __future__ import annotations
 import re
 
 _HANGUL_FIRST, _HANGUL_LAST = 0xAC00, 0xD7A3
-_FINALS = ("", "ㄱ", "ㄲ", "ㄳ", "ㄴ", "ㄵ", "ㄶ", "ㄷ", "ㄹ", "ㄺ", "ㄻ", "ㄼ", "ㄽ", "ㄾ", "ㄿ", "ㅀ", "ㅁ", "ㅂ",
-           "ㅄ", "ㅅ", "ㅆ", "ㅇ", "ㅈ", "ㅊ", "ㅋ", "ㅌ", "ㅍ", "ㅎ")
+_FINALS = (
+    "",
+    "ㄱ",
+    "ㄲ",
+    "ㄳ",
+    "ㄴ",
+    "ㄵ",
+    "ㄶ",
+    "ㄷ",
+    "ㄹ",
+    "ㄺ",
+    "ㄻ",
+    "ㄼ",
+    "ㄽ",
+    "ㄾ",
+    "ㄿ",
+    "ㅀ",
+    "ㅁ",
+    "ㅂ",
+    "ㅄ",
+    "ㅅ",
+    "ㅆ",
+    "ㅇ",
+    "ㅈ",
+    "ㅊ",
+    "ㅋ",
+    "ㅌ",
+    "ㅍ",
+    "ㅎ",
+)
 
 # Final sound of each digit's Sino-Korean reading: 영 일 이 삼 사 오 육 칠 팔 구.
-_DIGIT_FINAL = {"0": "ㅇ", "1": "ㄹ", "2": "", "3": "ㅁ", "4": "", "5": "", "6": "ㄱ", "7": "ㄹ", "8": "ㄹ", "9": ""}
+_DIGIT_FINAL = {
+    "0": "ㅇ",
+    "1": "ㄹ",
+    "2": "",
+    "3": "ㅁ",
+    "4": "",
+    "5": "",
+    "6": "ㄱ",
+    "7": "ㄹ",
+    "8": "ㄹ",
+    "9": "",
+}
 # A round number ends in its place word: 십 백 천 below 10⁴; from there in 만 억 조 경 (백만 ends in 만).
 _PLACE_FINAL = {1: "ㅂ", 2: "ㄱ", 3: "ㄴ"}
 _MYRIAD_FINAL = {1: "ㄴ", 2: "ㄱ", 3: "", 4: "ㅇ"}
 
 # Letters spelled out: A 에이, B 비, ... L 엘, M 엠, N 엔, R 알, ...
-_LETTER_FINAL = {c: "" for c in "abcdefghijopqstuvwxyz"} | {"l": "ㄹ", "m": "ㅁ", "n": "ㄴ", "r": "ㄹ", "k": ""}
+_LETTER_FINAL = {c: "" for c in "abcdefghijopqstuvwxyz"} | {
+    "l": "ㄹ",
+    "m": "ㅁ",
+    "n": "ㄴ",
+    "r": "ㄹ",
+    "k": "",
+}
 
 # Words whose usual Korean transcription the ending rules below get wrong.
 _WORD_FINAL = {
-    "dataset": "ㅅ", "set": "ㅅ", "subset": "ㅅ", "input": "ㅅ", "output": "ㅅ", "dropout": "ㅅ",
-    "layout": "ㅅ", "shortcut": "ㅅ", "checkpoint": "", "check": "", "bit": "", "epoch": "ㄱ",
-    "cache": "", "bash": "", "lab": "ㅂ", "jupyterlab": "ㅂ", "colab": "ㅂ", "web": "ㅂ", "vocab": "ㅂ",
-    "adam": "ㅁ", "numpy": "", "pytorch": "", "torch": "", "wordpiece": "", "sample": "ㄹ",
-    "gib": "", "mib": "", "kib": "",  # 기비바이트
-    "name": "ㅁ", "out": "ㅅ", "file": "ㄹ", "root": "", "float": "",  # NAME 네임, OUT 아웃
+    "dataset": "ㅅ",
+    "set": "ㅅ",
+    "subset": "ㅅ",
+    "input": "ㅅ",
+    "output": "ㅅ",
+    "dropout": "ㅅ",
+    "layout": "ㅅ",
+    "shortcut": "ㅅ",
+    "checkpoint": "",
+    "check": "",
+    "bit": "",
+    "epoch": "ㄱ",
+    "cache": "",
+    "bash": "",
+    "lab": "ㅂ",
+    "jupyterlab": "ㅂ",
+    "colab": "ㅂ",
+    "web": "ㅂ",
+    "vocab": "ㅂ",
+    "adam": "ㅁ",
+    "numpy": "",
+    "pytorch": "",
+    "torch": "",
+    "wordpiece": "",
+    "sample": "ㄹ",
+    "gib": "",
+    "mib": "",
+    "kib": "",  # 기비바이트
+    "name": "ㅁ",
+    "out": "ㅅ",
+    "file": "ㄹ",
+    "root": "",
+    "float": "",  # NAME 네임, OUT 아웃
 }
 
 _PAIRS = {  # (after a final consonant, after a vowel)
-    "을/를": ("을", "를"), "이/가": ("이", "가"), "은/는": ("은", "는"), "과/와": ("과", "와"),
-    "으로/로": ("으로", "로"), "이나/나": ("이나", "나"), "이라/라": ("이라", "라"), "이다/다": ("이다", "다"),
-    "으로서/로서": ("으로서", "로서"), "으로써/로써": ("으로써", "로써"), "이랑/랑": ("이랑", "랑"),
+    "을/를": ("을", "를"),
+    "이/가": ("이", "가"),
+    "은/는": ("은", "는"),
+    "과/와": ("과", "와"),
+    "으로/로": ("으로", "로"),
+    "이나/나": ("이나", "나"),
+    "이라/라": ("이라", "라"),
+    "이다/다": ("이다", "다"),
+    "으로서/로서": ("으로서", "로서"),
+    "으로써/로써": ("으로써", "로써"),
+    "이랑/랑": ("이랑", "랑"),
 }
 for _pair, _forms in list(_PAIRS.items()):  # either order: "를/을" as well as "을/를"
     _PAIRS["/".join(reversed(_pair.split("/")))] = _forms
@@ -96,8 +176,20 @@ def _english_final(word: str) -> str:
         return _WORD_FINAL[w]
     if len(word) <= 4 and word.isupper() or not (set(w) & _VOWELS):
         return _LETTER_FINAL[w[-1]]  # spelled out: GPU 지피유, MLM 엠엘엠, lr 엘알
-    for suffix, final in (("ine", "ㄴ"), ("one", "ㄴ"), ("ane", "ㄴ"), ("une", "ㄴ"), ("ame", "ㅁ"), ("ime", "ㅁ"),
-                          ("ome", "ㅁ"), ("ume", "ㅁ"), ("le", "ㄹ"), ("ng", "ㅇ"), ("out", "ㅅ"), ("ck", "ㄱ")):
+    for suffix, final in (
+        ("ine", "ㄴ"),
+        ("one", "ㄴ"),
+        ("ane", "ㄴ"),
+        ("une", "ㄴ"),
+        ("ame", "ㅁ"),
+        ("ime", "ㅁ"),
+        ("ome", "ㅁ"),
+        ("ume", "ㅁ"),
+        ("le", "ㄹ"),
+        ("ng", "ㅇ"),
+        ("out", "ㅅ"),
+        ("ck", "ㄱ"),
+    ):
         if w.endswith(suffix):
             return final
     last, before = w[-1], (w[-2] if len(w) > 1 else "")
@@ -105,7 +197,9 @@ def _english_final(word: str) -> str:
         return {"l": "ㄹ", "m": "ㅁ", "n": "ㄴ"}[last]
     if last in "kpb" and before in _VOWELS - {"y"}:  # block 블록, zip 집, vocab 보캡
         return {"k": "ㄱ", "p": "ㅂ", "b": "ㅂ"}[last]
-    if last == "t" and before in "aeiou" and (len(w) < 3 or w[-3] not in _VOWELS):  # plot 플롯, budget 버짓
+    if (
+        last == "t" and before in "aeiou" and (len(w) < 3 or w[-3] not in _VOWELS)
+    ):  # plot 플롯, budget 버짓
         return "ㅅ"
     return ""  # vowels, silent e, and consonants transcribed with ㅡ: base 베이스, test 테스트, bert 버트
 
@@ -155,9 +249,20 @@ def josa(word: object, pair: str) -> str:
 # A particle right after a number, not followed by more Hangul (so 2가지, 3개, 128이며 are not
 # particles); 으로/로 may carry 는/도/서/써 (128로는).
 _NUMBER_PARTICLE = re.compile(
-    r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)(으로|로|을|를|이|가|은|는|과|와)((?<=로)(?:는|도|서|써))?(?![가-힣])")
-_PAIR_OF = {"을": "을/를", "를": "을/를", "이": "이/가", "가": "이/가", "은": "은/는", "는": "은/는", "과": "과/와",
-            "와": "과/와", "으로": "으로/로", "로": "으로/로"}
+    r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)(으로|로|을|를|이|가|은|는|과|와)((?<=로)(?:는|도|서|써))?(?![가-힣])"
+)
+_PAIR_OF = {
+    "을": "을/를",
+    "를": "을/를",
+    "이": "이/가",
+    "가": "이/가",
+    "은": "은/는",
+    "는": "은/는",
+    "과": "과/와",
+    "와": "과/와",
+    "으로": "으로/로",
+    "로": "으로/로",
+}
 
 
 def wrong_particles(text: str) -> list[str]:

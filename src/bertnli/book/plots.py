@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -30,11 +30,16 @@ def use_hangul_font() -> str:
     font = find_hangul_font()
     warnings.filterwarnings("error", message=GLYPH_WARNING, category=UserWarning)
     if font is None:
-        raise RuntimeError("no font with Hangul for the figures: install bertnli with its dependencies "
-                           "(pip install koreanize-matplotlib) or a Korean system font (e.g. fonts-noto-cjk)")
+        raise RuntimeError(
+            "no font with Hangul for the figures: install bertnli with its dependencies "
+            "(pip install koreanize-matplotlib) or a Korean system font (e.g. fonts-noto-cjk)"
+        )
     if matplotlib.rcParams["font.sans-serif"][:1] != [font.name]:
         matplotlib.rcParams["font.family"] = ["sans-serif"]
-        matplotlib.rcParams["font.sans-serif"] = [font.name, *matplotlib.rcParams["font.sans-serif"]]
+        matplotlib.rcParams["font.sans-serif"] = [
+            font.name,
+            *matplotlib.rcParams["font.sans-serif"],
+        ]
     matplotlib.rcParams["axes.unicode_minus"] = False
     return font.name
 
@@ -48,9 +53,13 @@ def _halves(text: str) -> tuple[str, str]:
     several lines); a one-language text twice."""
     lines = text.splitlines() or [""]
     korean = [any("가" <= c <= "힣" for c in line) for line in lines]
-    if SEPARATOR not in text and any(korean) and not all(korean):  # "English\n한국어": a language per line
-        return (" ".join(l.strip() for l, k in zip(lines, korean) if not k),
-                " ".join(l.strip() for l, k in zip(lines, korean) if k))
+    if (
+        SEPARATOR not in text and any(korean) and not all(korean)
+    ):  # "English\n한국어": a language per line
+        return (
+            " ".join(line.strip() for line, k in zip(lines, korean) if not k),
+            " ".join(line.strip() for line, k in zip(lines, korean) if k),
+        )
     pairs = [_line_halves(line) for line in lines]
     return ", ".join(e for e, _ in pairs if e), ", ".join(k for _, k in pairs if k)
 
@@ -89,8 +98,14 @@ def figure_description(fig) -> tuple[str, str]:
     if titles:
         en.append("; ".join(_halves(t)[0] for t in titles))
         ko.append("; ".join(_halves(t)[1] for t in titles))
-    axes_en = ", ".join(f"{name}: {_halves(label)[0]}" for name, label in (("x", x), ("y", y)) if label.strip())
-    axes_ko = ", ".join(f"{name}: {_halves(label)[1]}" for name, label in (("가로축", x), ("세로축", y)) if label.strip())
+    axes_en = ", ".join(
+        f"{name}: {_halves(label)[0]}" for name, label in (("x", x), ("y", y)) if label.strip()
+    )
+    axes_ko = ", ".join(
+        f"{name}: {_halves(label)[1]}"
+        for name, label in (("가로축", x), ("세로축", y))
+        if label.strip()
+    )
     en += [f"({axes_en})"] if axes_en else []
     ko += [f"({axes_ko})"] if axes_ko else []
     en, ko = " ".join(en), " ".join(ko)
@@ -126,8 +141,11 @@ def _set_up_inline_backend() -> None:
     Setting up removes every formatter registered for Figure, ours too; it happens when the
     backend module is first imported, which pyplot does lazily at the first figure, and that
     figure (shown by ``plt.show()`` inside the cell) would keep the plain repr."""
-    backend = str(matplotlib.rcParams._get("backend") if hasattr(matplotlib.rcParams, "_get")
-                  else matplotlib.rcParams["backend"])
+    backend = str(
+        matplotlib.rcParams._get("backend")
+        if hasattr(matplotlib.rcParams, "_get")
+        else matplotlib.rcParams["backend"]
+    )
     if backend in ("inline", "module://matplotlib_inline.backend_inline"):
         try:
             import matplotlib_inline.backend_inline  # noqa: F401 (its import is the set-up)
@@ -141,7 +159,9 @@ def register_figure_descriptions() -> bool:
     import sys
 
     ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    shell = (
+        ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    )
     if shell is None:
         return False
     from matplotlib.figure import Figure
@@ -156,7 +176,9 @@ def register_figure_descriptions() -> bool:
     # formatter registered for Figure: register again before each cell runs.
     if not getattr(shell, "_bertnli_figure_descriptions", False):
         shell.events.register("pre_run_cell", register)
-        shell.events.register("post_execute", register)  # before the inline backend shows the cell's figures
+        shell.events.register(
+            "post_execute", register
+        )  # before the inline backend shows the cell's figures
         shell._bertnli_figure_descriptions = True
     return True
 
@@ -177,13 +199,29 @@ def plot_history(history, ax=None):
     column = lambda key: [getattr(e, key, None) for e in history.epochs]  # noqa: E731
     devs, tests = column("valid_acc"), column("test_acc")
     if any(v is not None for v in devs):
-        ax.plot(epochs, [v if v is not None else float("nan") for v in devs], "^-", label="dev acc · 검증 정확도")
+        ax.plot(
+            epochs,
+            [v if v is not None else float("nan") for v in devs],
+            "^-",
+            label="dev acc · 검증 정확도",
+        )
     if any(t is not None for t in tests):
-        ax.plot(epochs, [t if t is not None else float("nan") for t in tests], "^-", label="test acc · 테스트 정확도")
+        ax.plot(
+            epochs,
+            [t if t is not None else float("nan") for t in tests],
+            "^-",
+            label="test acc · 테스트 정확도",
+        )
     final = getattr(history, "test_acc", None)
     if final is not None and len(epochs):
-        ax.plot([epochs[-1]], [final], "*", markersize=11, color="#d1495b",
-                label=f"test acc, once at the end · 마지막에 한 번 잰 테스트 정확도: {final:.3f}")
+        ax.plot(
+            [epochs[-1]],
+            [final],
+            "*",
+            markersize=11,
+            color="#d1495b",
+            label=f"test acc, once at the end · 마지막에 한 번 잰 테스트 정확도: {final:.3f}",
+        )
     ax.set_xlabel("epoch · 에폭")
     ax.set_title("Fine-tuning progress · 미세 조정 경과")
     ax.set_xticks(list(epochs) or [1])
@@ -208,7 +246,14 @@ def plot_confusion(confusion: Sequence[Sequence[int]], labels: Sequence[str] = L
     top = max(max(row) for row in data) or 1
     for i, row in enumerate(data):
         for j, value in enumerate(row):
-            ax.text(j, i, str(value), ha="center", va="center", color="white" if value > top / 2 else "black")
+            ax.text(
+                j,
+                i,
+                str(value),
+                ha="center",
+                va="center",
+                color="white" if value > top / 2 else "black",
+            )
     return ax
 
 
@@ -249,7 +294,9 @@ def _is_number(value) -> bool:
     return True
 
 
-BILINGUAL_SEP = " · "  # "field · 항목": the site's language switch shows the half before or after it
+BILINGUAL_SEP = (
+    " · "  # "field · 항목": the site's language switch shows the half before or after it
+)
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
@@ -298,19 +345,27 @@ def show_table(header: Sequence, rows: Sequence[Sequence]):
 
     problems = header_problems(header)
     if problems:
-        raise ValueError(f"show_table: the header {list(map(str, header))} is ambiguous: {'; '.join(problems)}; "
-                         "give each column its own name in both halves of \"English · 한국어\"")
+        raise ValueError(
+            f"show_table: the header {list(map(str, header))} is ambiguous: {'; '.join(problems)}; "
+            'give each column its own name in both halves of "English · 한국어"'
+        )
     pad = "padding:0.3em 0.8em"
-    numeric_columns = {j for j in range(len(header)) if rows and all(j < len(r) and _is_number(r[j]) for r in rows)}
+    numeric_columns = {
+        j for j in range(len(header)) if rows and all(j < len(r) and _is_number(r[j]) for r in rows)
+    }
 
     def cell(tag: str, value, right: bool) -> str:
         cls = ' class="num"' if right else ""
         return f'<{tag}{cls} style="{pad};text-align:{"right" if right else "left"}">{escape(str(value))}</{tag}>'
 
     head = "".join(cell("th", h, j in numeric_columns) for j, h in enumerate(header))
-    body = "".join("<tr>" + "".join(cell("td", c, _is_number(c)) for c in row) + "</tr>" for row in rows)
-    return HTML(f'<div class="bertnli-table-wrap" style="overflow-x:auto"><table class="bertnli-table">'
-                f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
+    body = "".join(
+        "<tr>" + "".join(cell("td", c, _is_number(c)) for c in row) + "</tr>" for row in rows
+    )
+    return HTML(
+        f'<div class="bertnli-table-wrap" style="overflow-x:auto"><table class="bertnli-table">'
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+    )
 
 
 class LivePlot:
@@ -331,7 +386,9 @@ class LivePlot:
             return
         if self._fig is None:
             self._fig, self._ax = plt.subplots(figsize=(5.5, 3.5))
-            plt.close(self._fig)  # we show it ourselves; keep the inline backend from showing it again
+            plt.close(
+                self._fig
+            )  # we show it ourselves; keep the inline backend from showing it again
         self._ax.clear()
         plot_history(history, ax=self._ax)
         if self._handle is None:

@@ -27,7 +27,9 @@ def say(text: str) -> None:
     expression, would be shown a second time.
     """
     if not isinstance(text, str):
-        raise TypeError(f"say() takes the paragraph as a str (an f-string), not {type(text).__name__}")
+        raise TypeError(
+            f"say() takes the paragraph as a str (an f-string), not {type(text).__name__}"
+        )
     display(Markdown(textwrap.dedent(text).strip("\n")))
 
 
@@ -43,9 +45,14 @@ def template_of(source: str) -> str | None:
     except SyntaxError:
         return None
     last = body[-1] if body else None
-    if not (isinstance(last, ast.Expr) and isinstance(last.value, ast.Call)
-            and isinstance(last.value.func, ast.Name) and last.value.func.id == "say"
-            and len(last.value.args) == 1 and not last.value.keywords):
+    if not (
+        isinstance(last, ast.Expr)
+        and isinstance(last.value, ast.Call)
+        and isinstance(last.value.func, ast.Name)
+        and last.value.func.id == "say"
+        and len(last.value.args) == 1
+        and not last.value.keywords
+    ):
         return None
     literal = ast.get_source_segment(source, last.value.args[0]) or ""
     quoted = re.fullmatch(r'[fF]?("""|\'\'\')(.*)\1', literal, flags=re.S)

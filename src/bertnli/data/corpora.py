@@ -38,8 +38,9 @@ made-up corpus exactly this way and reads it).
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping, Protocol
+from typing import Protocol
 
 from bertnli.data import kornli, snli
 from bertnli.files import JUNK, find_in_folder, one_in_folder, one_in_zip
@@ -97,7 +98,9 @@ def corpus_of(data: str | Path) -> Corpus:
     return identify(Path(data).expanduser())
 
 
-def read_pairs(data: str | Path, split: str, *, train_files: tuple[str, ...] | None = None) -> Pairs:
+def read_pairs(
+    data: str | Path, split: str, *, train_files: tuple[str, ...] | None = None
+) -> Pairs:
     """One split of ``data`` (a registered name, or a corpus's folder or zip) as
     ``(premises, hypotheses, labels)``. ``train_files`` limits the training split to some of
     the corpus's training files (KorNLI's ``snli_1.0_train.ko.tsv``, say); a name may do that itself."""
@@ -138,22 +141,34 @@ def data_problem(data: str | Path) -> str | None:
 def identify(path: Path) -> Corpus:
     """The one corpus whose file names ``path`` (a folder or a zip) holds; none or two are refused."""
     if path.is_file() and not zipfile.is_zipfile(path):
-        raise ValueError(f"{path} is a file, not a folder or a zip; give the folder (or zip) that holds it, "
-                         f"or a name: {', '.join(data_names())}")
+        raise ValueError(
+            f"{path} is a file, not a folder or a zip; give the folder (or zip) that holds it, "
+            f"or a name: {', '.join(data_names())}"
+        )
     if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist; give a folder or zip holding one corpus's files, or a "
-                                f"name: {', '.join(data_names())}")
+        raise FileNotFoundError(
+            f"{path} does not exist; give a folder or zip holding one corpus's files, or a "
+            f"name: {', '.join(data_names())}"
+        )
     present = _names_in(path, tuple(n for c in CORPORA for n in _all_files(c)))
     matches = [c for c in CORPORA if any(n in present for n in _all_files(c))]
     if len(matches) == 1:
         return matches[0]
-    looked = "; ".join(f"{c.name}: {', '.join(_all_files(c))}" + (f" ({c.format_note})" if c.format_note else "")
-                       for c in CORPORA)
+    looked = "; ".join(
+        f"{c.name}: {', '.join(_all_files(c))}" + (f" ({c.format_note})" if c.format_note else "")
+        for c in CORPORA
+    )
     if not matches:
-        raise FileNotFoundError(f"{path} holds the files of no corpus bertnli reads; it looked for {looked}")
-    found = "; ".join(f"{c.name}: {', '.join(n for n in _all_files(c) if n in present)}" for c in matches)
-    raise ValueError(f"{path} holds the files of {len(matches)} corpora ({found}), and bertnli will not guess "
-                     "which one you mean; give a folder or zip with one corpus's files")
+        raise FileNotFoundError(
+            f"{path} holds the files of no corpus bertnli reads; it looked for {looked}"
+        )
+    found = "; ".join(
+        f"{c.name}: {', '.join(n for n in _all_files(c) if n in present)}" for c in matches
+    )
+    raise ValueError(
+        f"{path} holds the files of {len(matches)} corpora ({found}), and bertnli will not guess "
+        "which one you mean; give a folder or zip with one corpus's files"
+    )
 
 
 # --------------------------------------------------------------------------- internals
@@ -177,14 +192,18 @@ def _resolve(data: str | Path) -> tuple[Corpus, Path, tuple[str, ...] | None]:
     return identify(path), path, None
 
 
-def _split_names(corpus: Corpus, split: str, train_files: tuple[str, ...] | None) -> tuple[str, ...]:
+def _split_names(
+    corpus: Corpus, split: str, train_files: tuple[str, ...] | None
+) -> tuple[str, ...]:
     names = corpus.split_files[split]
     if split != "train" or not train_files:
         return names
     unknown = [n for n in train_files if n not in names]
     if unknown:
-        raise ValueError(f"{', '.join(unknown)} is not a training file of {corpus.name}; its training files "
-                         f"are {', '.join(names)}")
+        raise ValueError(
+            f"{', '.join(unknown)} is not a training file of {corpus.name}; its training files "
+            f"are {', '.join(names)}"
+        )
     return tuple(n for n in names if n in train_files)
 
 
@@ -197,8 +216,9 @@ def _names_in(path: Path, names: tuple[str, ...]) -> set[str]:
     return {m.rsplit("/", 1)[-1] for m in members} & set(names)
 
 
-def _locate(location: Path, corpus: Corpus, split: str, name: str,
-            names: tuple[str, ...]) -> Path | zipfile.Path:
+def _locate(
+    location: Path, corpus: Corpus, split: str, name: str, names: tuple[str, ...]
+) -> Path | zipfile.Path:
     """The file ``name`` in a folder or a zip; a missing one names the split's files."""
     role = f"{corpus.name} {split} file"
     if location.is_dir():
@@ -211,10 +231,21 @@ def _locate(location: Path, corpus: Corpus, split: str, name: str,
         if member is not None:
             return zipfile.Path(location, at=member)
     note = f" ({corpus.format_note})" if corpus.format_note else ""
-    raise FileNotFoundError(f"{location} has no {name}; {corpus.name}'s {split} split needs "
-                            f"{', '.join(names)}{note}")
+    raise FileNotFoundError(
+        f"{location} has no {name}; {corpus.name}'s {split} split needs {', '.join(names)}{note}"
+    )
 
 
-__all__ = ["CORPORA", "Corpus", "SPLITS", "corpus_of", "data_help", "data_names", "data_problem", "files_help",
-           "identify",
-           "is_name", "read_pairs"]
+__all__ = [
+    "CORPORA",
+    "Corpus",
+    "SPLITS",
+    "corpus_of",
+    "data_help",
+    "data_names",
+    "data_problem",
+    "files_help",
+    "identify",
+    "is_name",
+    "read_pairs",
+]

@@ -47,7 +47,14 @@ class SNLIBERTDataset(torch.utils.data.Dataset):
     changes them (sentences, labels, the tokenizer, ``max_len``, truncation) has changed.
     """
 
-    def __init__(self, data, tokenizer, max_len: int = 128, truncation: str = "longest_first", cache: bool = True):
+    def __init__(
+        self,
+        data,
+        tokenizer,
+        max_len: int = 128,
+        truncation: str = "longest_first",
+        cache: bool = True,
+    ):
         premises, hypotheses, labels = data
         premises, hypotheses = list(premises), list(hypotheses)
         if not len(premises) == len(hypotheses) == len(labels):
@@ -88,20 +95,42 @@ class SNLIBERTDataset(torch.utils.data.Dataset):
         self._warn_if_mostly_cut()
 
     @classmethod
-    def from_arrays(cls, token_ids: np.ndarray, lengths: np.ndarray, premise_lens: np.ndarray,
-                    labels: np.ndarray, tokenizer, max_len: int, truncation: str = "longest_first") -> "SNLIBERTDataset":
+    def from_arrays(
+        cls,
+        token_ids: np.ndarray,
+        lengths: np.ndarray,
+        premise_lens: np.ndarray,
+        labels: np.ndarray,
+        tokenizer,
+        max_len: int,
+        truncation: str = "longest_first",
+    ) -> SNLIBERTDataset:
         """A dataset from another one's packed arrays (``token_ids``, ``lengths``,
         ``premise_lens``, ``labels``), without its sentences: a benchmark packs a corpus
         once and hands the arrays to its worker processes. Unknown-word counts are not kept."""
         lengths = np.asarray(lengths)
-        if not len(lengths) == len(premise_lens) == len(labels) or int(lengths.sum()) != len(token_ids):
-            raise ValueError("from_arrays: lengths, premise_lens and labels must have one entry per pair, and "
-                             "token_ids the sum of lengths")
+        if not len(lengths) == len(premise_lens) == len(labels) or int(lengths.sum()) != len(
+            token_ids
+        ):
+            raise ValueError(
+                "from_arrays: lengths, premise_lens and labels must have one entry per pair, and "
+                "token_ids the sum of lengths"
+            )
         self = cls.__new__(cls)
         self.labels = np.asarray(labels, dtype=np.int64)
-        self.tokenizer, self.max_len, self.truncation, self.cache_path = tokenizer, int(max_len), truncation, None
-        self._set_arrays(np.asarray(token_ids), lengths, np.asarray(premise_lens), np.array([], dtype=str),
-                         np.array([], dtype=np.int64))
+        self.tokenizer, self.max_len, self.truncation, self.cache_path = (
+            tokenizer,
+            int(max_len),
+            truncation,
+            None,
+        )
+        self._set_arrays(
+            np.asarray(token_ids),
+            lengths,
+            np.asarray(premise_lens),
+            np.array([], dtype=str),
+            np.array([], dtype=np.int64),
+        )
         return self
 
     def _warn_if_mostly_cut(self) -> None:
@@ -111,22 +140,28 @@ class SNLIBERTDataset(torch.utils.data.Dataset):
         hypothesis_lens = self.lengths - self.premise_lens - SPECIALS_PER_PAIR
         empty = int(np.count_nonzero((self.premise_lens == 0) | (hypothesis_lens == 0)))
         if empty > len(self) // 2:
-            warnings.warn(f"{empty} of {len(self)} pairs have an empty premise or hypothesis after truncation to "
-                          f"max_len={self.max_len} (room for {self.max_len - SPECIALS_PER_PAIR} words per pair); "
-                          "the model cannot learn from them. Use a larger max_len (SNLI pairs need about 64)",
-                          stacklevel=3)
+            warnings.warn(
+                f"{empty} of {len(self)} pairs have an empty premise or hypothesis after truncation to "
+                f"max_len={self.max_len} (room for {self.max_len - SPECIALS_PER_PAIR} words per pair); "
+                "the model cannot learn from them. Use a larger max_len (SNLI pairs need about 64)",
+                stacklevel=3,
+            )
 
     def __len__(self) -> int:
         return len(self.lengths)
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, int]:
         i = range(len(self))[i]
-        ids = torch.from_numpy(self.token_ids[self.offsets[i] : self.offsets[i + 1]].astype(np.int64))
+        ids = torch.from_numpy(
+            self.token_ids[self.offsets[i] : self.offsets[i + 1]].astype(np.int64)
+        )
         segments = torch.zeros(len(ids), dtype=torch.long)
         segments[int(self.premise_lens[i]) + 2 :] = 1
         return ids, segments, int(self.labels[i])
 
-    def batch(self, indices, multiple: int = 1) -> tuple[tuple[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]:
+    def batch(
+        self, indices, multiple: int = 1
+    ) -> tuple[tuple[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]:
         """Pairs ``indices`` as ``((tokens, segments, valid_lens), labels)``, padded to the longest.
 
         Shapes: tokens and segments ``(B, T)`` int64 with ``T = max(valid_lens)`` rounded up
@@ -136,7 +171,9 @@ class SNLIBERTDataset(torch.utils.data.Dataset):
         """
         idx = np.asarray(indices, dtype=np.int64).reshape(-1)
         longest = int(self.lengths[idx].max()) if len(idx) else 0
-        return self._padded(idx, min(-(-longest // multiple) * multiple, max(self.max_len, longest)))
+        return self._padded(
+            idx, min(-(-longest // multiple) * multiple, max(self.max_len, longest))
+        )
 
     def padded_tensors(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """``(token_ids, segments, valid_lens, labels)`` padded to ``max_len``, all int64:
@@ -153,7 +190,11 @@ class SNLIBERTDataset(torch.utils.data.Dataset):
         tokens[real] = self.token_ids[src]
         segments = (positions >= self.premise_lens[idx, None].astype(np.int64) + 2) & real
         return (
-            (torch.from_numpy(tokens), torch.from_numpy(segments.astype(np.int64)), torch.from_numpy(lens)),
+            (
+                torch.from_numpy(tokens),
+                torch.from_numpy(segments.astype(np.int64)),
+                torch.from_numpy(lens),
+            ),
             torch.from_numpy(self.labels[idx].copy()),
         )
 
@@ -197,7 +238,9 @@ def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """``starts[i], ..., starts[i] + counts[i] - 1`` for every ``i``, concatenated (int64)."""
     counts = counts.astype(np.int64)
     run_start = np.cumsum(counts) - counts
-    return np.arange(int(counts.sum()), dtype=np.int64) + np.repeat(starts.astype(np.int64) - run_start, counts)
+    return np.arange(int(counts.sum()), dtype=np.int64) + np.repeat(
+        starts.astype(np.int64) - run_start, counts
+    )
 
 
 def _encode_distinct(sentences: list[str], lookup, unk: int):
@@ -209,12 +252,16 @@ def _encode_distinct(sentences: list[str], lookup, unk: int):
     unknown words only, their positions in the table and the words themselves.
     """
     rows: dict[str, int] = {}
-    which = np.fromiter((rows.setdefault(s, len(rows)) for s in sentences), dtype=np.int64, count=len(sentences))
+    which = np.fromiter(
+        (rows.setdefault(s, len(rows)) for s in sentences), dtype=np.int64, count=len(sentences)
+    )
     distinct = list(rows)
     del rows
     id_parts, len_parts, unk_pos, unk_words = [], [], [], []
     done = 0
-    for a in range(0, len(distinct), CHUNK_SENTENCES):  # chunks bound the memory held by word strings
+    for a in range(
+        0, len(distinct), CHUNK_SENTENCES
+    ):  # chunks bound the memory held by word strings
         words = [s.lower().split() for s in distinct[a : a + CHUNK_SENTENCES]]
         flat = list(chain.from_iterable(words))
         ids = np.fromiter(map(lookup, flat, repeat(unk)), dtype=np.int64, count=len(flat))
@@ -227,7 +274,14 @@ def _encode_distinct(sentences: list[str], lookup, unk: int):
     table = np.concatenate(id_parts) if id_parts else np.zeros(0, np.int32)
     lens = np.concatenate(len_parts) if len_parts else np.zeros(0, np.int64)
     starts = np.cumsum(lens) - lens
-    return which, table, starts, lens, np.concatenate(unk_pos) if unk_pos else np.zeros(0, np.int64), unk_words
+    return (
+        which,
+        table,
+        starts,
+        lens,
+        np.concatenate(unk_pos) if unk_pos else np.zeros(0, np.int64),
+        unk_words,
+    )
 
 
 @contextmanager
@@ -248,7 +302,9 @@ def _encode_distinct_any(sentences: list[str], tokenizer, unk: int):
     unknown words come from the tokenizer's ``unknown_words(sentence)`` where it has one
     (WordPiece: the text an ``[UNK]`` stands for), else the unknown token itself."""
     rows: dict[str, int] = {}
-    which = np.fromiter((rows.setdefault(s, len(rows)) for s in sentences), dtype=np.int64, count=len(sentences))
+    which = np.fromiter(
+        (rows.setdefault(s, len(rows)) for s in sentences), dtype=np.int64, count=len(sentences)
+    )
     distinct = list(rows)
     del rows
     words_of = getattr(tokenizer, "unknown_words", None)
@@ -274,7 +330,14 @@ def _encode_distinct_any(sentences: list[str], tokenizer, unk: int):
     table = np.concatenate(id_parts) if id_parts else np.zeros(0, np.int32)
     lens = np.concatenate(len_parts) if len_parts else np.zeros(0, np.int64)
     starts = np.cumsum(lens) - lens
-    return which, table, starts, lens, np.concatenate(unk_pos) if unk_pos else np.zeros(0, np.int64), unk_words
+    return (
+        which,
+        table,
+        starts,
+        lens,
+        np.concatenate(unk_pos) if unk_pos else np.zeros(0, np.int64),
+        unk_words,
+    )
 
 
 def _build(premises: list[str], hypotheses: list[str], tokenizer, max_len: int, truncation: str):
@@ -283,9 +346,12 @@ def _build(premises: list[str], hypotheses: list[str], tokenizer, max_len: int, 
     with _gc_paused():
         if _is_d2l_vocab(tokenizer):  # the fast path: a dict lookup per word
             which, table, starts, lens, unk_pos, unk_words = _encode_distinct(
-                premises + hypotheses, tokenizer.token_to_idx.get, unk)
+                premises + hypotheses, tokenizer.token_to_idx.get, unk
+            )
         else:
-            which, table, starts, lens, unk_pos, unk_words = _encode_distinct_any(premises + hypotheses, tokenizer, unk)
+            which, table, starts, lens, unk_pos, unk_words = _encode_distinct_any(
+                premises + hypotheses, tokenizer, unk
+            )
     n = len(premises)
     p_row, h_row = which[:n], which[n:]
     kp, kh = keep_lengths(lens[p_row], lens[h_row], max_len - SPECIALS_PER_PAIR, truncation)
@@ -301,7 +367,10 @@ def _build(premises: list[str], hypotheses: list[str], tokenizer, max_len: int, 
     unk_uses = np.zeros(len(unk_pos), dtype=np.int64)  # how often each unknown occurrence is kept
     for a in range(0, n, CHUNK_PAIRS):  # chunks bound the size of the index arrays
         c = slice(a, a + CHUNK_PAIRS)
-        for row, keep, first in ((p_row[c], kp[c], start[c] + 1), (h_row[c], kh[c], start[c] + 2 + kp[c])):
+        for row, keep, first in (
+            (p_row[c], kp[c], start[c] + 1),
+            (h_row[c], kh[c], start[c] + 2 + kp[c]),
+        ):
             src = _ranges(starts[row], keep)
             out[_ranges(first, keep)] = table[src]
             slots = unk_slot[src]
@@ -333,13 +402,17 @@ def _is_d2l_vocab(tokenizer) -> bool:
 def cache_key(premises, hypotheses, labels, tokenizer, max_len: int, truncation: str) -> str:
     """sha1 of everything that changes the built arrays (a fraction of a second for SNLI train)."""
     h = hashlib.sha1()
-    h.update(f"bertnli SNLIBERTDataset v{FORMAT_VERSION} max_len={max_len} truncation={truncation}\n".encode())
+    h.update(
+        f"bertnli SNLIBERTDataset v{FORMAT_VERSION} max_len={max_len} truncation={truncation}\n".encode()
+    )
     for sentences in (premises, hypotheses):
         # Character counts make the \0-joined text unambiguous.
         h.update(np.fromiter(map(len, sentences), dtype=np.int64, count=len(sentences)).tobytes())
         h.update("\0".join(sentences).encode("utf-8", "surrogatepass"))
     h.update(np.asarray(labels, dtype=np.int64).tobytes())
-    h.update(tokenizer.fingerprint().encode("utf-8", "surrogatepass"))  # its kind, normalization and tokens
+    h.update(
+        tokenizer.fingerprint().encode("utf-8", "surrogatepass")
+    )  # its kind, normalization and tokens
     return h.hexdigest()
 
 
@@ -358,12 +431,16 @@ def _save(path: Path, key: str, arrays) -> None:
 
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as f:
-            np.savez(f, key=np.array(key), **dict(zip(_FIELDS, arrays)))  # uncompressed: fast to load
+            np.savez(
+                f, key=np.array(key), **dict(zip(_FIELDS, arrays))
+            )  # uncompressed: fast to load
 
     try:
         atomic_write(path, write)
     except OSError as err:
-        warnings.warn(f"could not write the dataset cache {path}: {err}; continuing without it", stacklevel=3)
+        warnings.warn(
+            f"could not write the dataset cache {path}: {err}; continuing without it", stacklevel=3
+        )
 
 
 def _load(path: Path, key: str, n: int, vocab_size: int, max_len: int):
@@ -387,14 +464,23 @@ def _validate(arrays, n: int, vocab_size: int, max_len: int) -> None:
     ids, lengths, premise_lens, words, counts = arrays
     if ids.dtype != _id_dtype(vocab_size) or ids.ndim != 1:
         raise ValueError(f"token_ids has dtype {ids.dtype} and {ids.ndim} dims")
-    if lengths.shape != (n,) or premise_lens.shape != (n,) or lengths.dtype != np.int32 or premise_lens.dtype != np.int32:
-        raise ValueError(f"lengths/premise_lens have shapes {lengths.shape}/{premise_lens.shape}, expected ({n},)")
+    if (
+        lengths.shape != (n,)
+        or premise_lens.shape != (n,)
+        or lengths.dtype != np.int32
+        or premise_lens.dtype != np.int32
+    ):
+        raise ValueError(
+            f"lengths/premise_lens have shapes {lengths.shape}/{premise_lens.shape}, expected ({n},)"
+        )
     if n and (lengths.min() < SPECIALS_PER_PAIR or lengths.max() > max_len):
         raise ValueError("pair lengths out of range")
     if n and (premise_lens.min() < 0 or (premise_lens > lengths - SPECIALS_PER_PAIR).any()):
         raise ValueError("premise lengths out of range")
     if int(lengths.sum(dtype=np.int64)) != len(ids):
-        raise ValueError(f"{len(ids)} token ids but the lengths add up to {int(lengths.sum(dtype=np.int64))}")
+        raise ValueError(
+            f"{len(ids)} token ids but the lengths add up to {int(lengths.sum(dtype=np.int64))}"
+        )
     if len(ids) and int(ids.max()) >= vocab_size:
         raise ValueError("token ids beyond the vocabulary")
     if words.ndim != 1 or words.shape != counts.shape or words.dtype.kind != "U":

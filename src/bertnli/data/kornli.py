@@ -38,24 +38,42 @@ LICENSE = "CC BY-SA 4.0"
 
 @dataclass(frozen=True)
 class KorNLIFile:
-    name: str        # the file's name in the repository's KorNLI/ folder
-    rows: int | None  # pairs in it, as KorNLI's README counts them (None: stated only for both together)
-    sha1: str | None = None      # of the file's bytes, where it was at hand to compute
+    name: str  # the file's name in the repository's KorNLI/ folder
+    rows: (
+        int | None
+    )  # pairs in it, as KorNLI's README counts them (None: stated only for both together)
+    sha1: str | None = None  # of the file's bytes, where it was at hand to compute
     git_blob: str | None = None  # the git blob id at REVISION
 
 
 FILES = {
-    "snli_train": KorNLIFile("snli_1.0_train.ko.tsv", None, git_blob=_HUB.blob("snli_1.0_train.ko.tsv")),
-    "mnli_train": KorNLIFile("multinli.train.ko.tsv", None, git_blob=_HUB.blob("multinli.train.ko.tsv")),
-    "dev": KorNLIFile("xnli.dev.ko.tsv", 2_490, sha1="3908417bb8df4722463ba2185f570f125bd0c250",
-                      git_blob=_HUB.blob("xnli.dev.ko.tsv")),
-    "test": KorNLIFile("xnli.test.ko.tsv", 5_010, sha1="3b24b254fc105c78bf48c1519b60faf6e88acdd4",
-                       git_blob=_HUB.blob("xnli.test.ko.tsv")),
+    "snli_train": KorNLIFile(
+        "snli_1.0_train.ko.tsv", None, git_blob=_HUB.blob("snli_1.0_train.ko.tsv")
+    ),
+    "mnli_train": KorNLIFile(
+        "multinli.train.ko.tsv", None, git_blob=_HUB.blob("multinli.train.ko.tsv")
+    ),
+    "dev": KorNLIFile(
+        "xnli.dev.ko.tsv",
+        2_490,
+        sha1="3908417bb8df4722463ba2185f570f125bd0c250",
+        git_blob=_HUB.blob("xnli.dev.ko.tsv"),
+    ),
+    "test": KorNLIFile(
+        "xnli.test.ko.tsv",
+        5_010,
+        sha1="3b24b254fc105c78bf48c1519b60faf6e88acdd4",
+        git_blob=_HUB.blob("xnli.test.ko.tsv"),
+    ),
 }
 # Which files make a split. "train" is both translated training sets; a corpus name may select one
 # ("kornli-snli": SNLI's pairs only), as chapter 6's exercise (c) compares.
 SPLITS = {"train": ("snli_train", "mnli_train"), "dev": ("dev",), "test": ("test",)}
-TRAIN_SUBSETS = {"snli": ("snli_train",), "mnli": ("mnli_train",), "both": ("snli_train", "mnli_train")}
+TRAIN_SUBSETS = {
+    "snli": ("snli_train",),
+    "mnli": ("mnli_train",),
+    "both": ("snli_train", "mnli_train"),
+}
 
 _LABEL_IDS = {name: i for i, name in enumerate(LABELS)}
 
@@ -77,25 +95,33 @@ def read_kornli_file(file: Path | zipfile.Path) -> tuple[list[str], list[str], l
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        line = raw[:err.start].count(b"\n") + 1
-        raise ValueError(f"{file}, line {line}: byte {err.start} (0x{raw[err.start]:02x}) is not UTF-8 text; "
-                         "KorNLI's files are UTF-8: download it again") from None
+        line = raw[: err.start].count(b"\n") + 1
+        raise ValueError(
+            f"{file}, line {line}: byte {err.start} (0x{raw[err.start]:02x}) is not UTF-8 text; "
+            "KorNLI's files are UTF-8: download it again"
+        ) from None
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()  # the newline that ends the last row
     if not lines or tuple(lines[0].rstrip("\r").split("\t")) != HEADER:
         found = lines[0][:80] if lines else "an empty file"
-        raise ValueError(f"{file}, line 1: expected the header {' / '.join(HEADER)} (tab-separated), found "
-                         f"{found!r}; is this a KorNLI file?")
+        raise ValueError(
+            f"{file}, line 1: expected the header {' / '.join(HEADER)} (tab-separated), found "
+            f"{found!r}; is this a KorNLI file?"
+        )
     for lineno, line in enumerate(lines[1:], start=2):
         fields = line.rstrip("\r").split("\t")
         if len(fields) != len(HEADER):
-            raise ValueError(f"{file}, line {lineno}: expected {len(HEADER)} tab-separated fields "
-                             f"({', '.join(HEADER)}), found {len(fields)}")
+            raise ValueError(
+                f"{file}, line {lineno}: expected {len(HEADER)} tab-separated fields "
+                f"({', '.join(HEADER)}), found {len(fields)}"
+            )
         premise, hypothesis, gold = fields
         label = _LABEL_IDS.get(gold)
         if label is None:
-            raise ValueError(f"{file}, line {lineno}: unknown gold_label {gold!r}; expected one of {LABELS}")
+            raise ValueError(
+                f"{file}, line {lineno}: unknown gold_label {gold!r}; expected one of {LABELS}"
+            )
         if not premise.strip() or not hypothesis.strip():
             side = "sentence1" if not premise.strip() else "sentence2"
             raise ValueError(f"{file}, line {lineno}: {side} is empty")
@@ -118,12 +144,16 @@ def kornli_files(folder: str | Path, split: str, train: str = "both") -> list[Pa
     files = [folder / FILES[key].name for key in keys]
     missing = [f.name for f in files if not f.is_file()]
     if missing:
-        raise FileNotFoundError(f"{folder} has no {' or '.join(missing)}; KorNLI's {split} split needs "
-                                f"{', '.join(f.name for f in files)} (github.com/{REPOSITORY}, KorNLI/)")
+        raise FileNotFoundError(
+            f"{folder} has no {' or '.join(missing)}; KorNLI's {split} split needs "
+            f"{', '.join(f.name for f in files)} (github.com/{REPOSITORY}, KorNLI/)"
+        )
     return files
 
 
-def read_kornli(folder: str | Path, split: str, train: str = "both") -> tuple[list[str], list[str], list[int]]:
+def read_kornli(
+    folder: str | Path, split: str, train: str = "both"
+) -> tuple[list[str], list[str], list[int]]:
     """Read one KorNLI split as ``(premises, hypotheses, labels)``; ``train`` chooses the training
     files (``both``, ``snli`` or ``mnli``), in that order when both."""
     premises: list[str] = []
@@ -142,12 +172,17 @@ class KorNLICorpus:
 
     name = "kornli"
     language = "ko"
-    split_files = {"train": (FILES["snli_train"].name, FILES["mnli_train"].name), "dev": (FILES["dev"].name,),
-                   "test": (FILES["test"].name,)}
+    split_files = {
+        "train": (FILES["snli_train"].name, FILES["mnli_train"].name),
+        "dev": (FILES["dev"].name,),
+        "test": (FILES["test"].name,),
+    }
     format_note = "tab-separated, header sentence1 sentence2 gold_label, quotes kept as text"
-    names = {"kornli": "KorNLI, downloaded once; train = SNLI-ko + MNLI-ko",
-             "kornli-snli": "KorNLI with SNLI-ko alone as its training split",
-             "kornli-sample": "the embedded Korean stand-in in KorNLI's format, offline"}
+    names = {
+        "kornli": "KorNLI, downloaded once; train = SNLI-ko + MNLI-ko",
+        "kornli-snli": "KorNLI with SNLI-ko alone as its training split",
+        "kornli-sample": "the embedded Korean stand-in in KorNLI's format, offline",
+    }
 
     def source(self, name: str) -> tuple[Path, tuple[str, ...] | None]:
         """The folder ``name`` stands for, and the training files it selects (None: all)."""

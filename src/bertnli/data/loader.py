@@ -50,7 +50,9 @@ class BucketBatchSampler(torch.utils.data.Sampler):
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         if num_replicas < 1 or not 0 <= rank < num_replicas:
-            raise ValueError(f"need 0 <= rank < num_replicas, got rank={rank}, num_replicas={num_replicas}")
+            raise ValueError(
+                f"need 0 <= rank < num_replicas, got rank={rank}, num_replicas={num_replicas}"
+            )
         self.lengths = np.asarray(lengths)
         self.batch_size, self.shuffle, self.bucket = batch_size, shuffle, bucket
         self.seed, self.drop_last, self.bucket_batches = seed, drop_last, bucket_batches
@@ -84,7 +86,11 @@ class BucketBatchSampler(torch.utils.data.Sampler):
         if reps > 1 and not self.even_shares:
             batches = batches[self.rank :: reps]
         elif reps > 1 and batches:
-            total = len(batches) // reps * reps if self.drop_last else math.ceil(len(batches) / reps) * reps
+            total = (
+                len(batches) // reps * reps
+                if self.drop_last
+                else math.ceil(len(batches) / reps) * reps
+            )
             batches = [batches[i % len(batches)] for i in range(total)][self.rank :: reps]
         for b in batches:
             yield b.tolist()
@@ -139,19 +145,30 @@ class LoaderSettings:
     rank: int = 0
 
     @classmethod
-    def make(cls, base: "LoaderSettings | None" = None, **changes) -> "LoaderSettings":
+    def make(cls, base: LoaderSettings | None = None, **changes) -> LoaderSettings:
         """``base`` (default: the defaults) with ``changes``; an unknown keyword is a TypeError."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(changes) - known)
         if unknown:
-            raise TypeError(f"make_loader() got unexpected keyword argument(s) {', '.join(unknown)}; the loader "
-                            f"settings are {', '.join(sorted(known))}")
+            raise TypeError(
+                f"make_loader() got unexpected keyword argument(s) {', '.join(unknown)}; the loader "
+                f"settings are {', '.join(sorted(known))}"
+            )
         return replace(base if base is not None else cls(), **changes)
 
 
-def make_loader(dataset, batch_size: int, shuffle: bool, bucket: bool = True, *, seed: int = 0,
-                drop_last: bool = False, even_shares: bool = True, settings: LoaderSettings | None = None,
-                **changes) -> SNLILoader:
+def make_loader(
+    dataset,
+    batch_size: int,
+    shuffle: bool,
+    bucket: bool = True,
+    *,
+    seed: int = 0,
+    drop_last: bool = False,
+    even_shares: bool = True,
+    settings: LoaderSettings | None = None,
+    **changes,
+) -> SNLILoader:
     """Batches ``((tokens, segments, valid_lens), labels)`` of an ``SNLIBERTDataset``.
 
     Shapes: tokens and segments ``(B, T)`` int64, ``T`` the longest pair of the batch
@@ -168,7 +185,13 @@ def make_loader(dataset, batch_size: int, shuffle: bool, bucket: bool = True, *,
     Call ``loader.set_epoch(e)`` each epoch.
     """
     s = LoaderSettings.make(settings, **changes)
-    dist, num_replicas, rank, pin_memory, pad_multiple = s.dist, s.num_replicas, s.rank, s.pin_memory, s.pad_multiple
+    dist, num_replicas, rank, pin_memory, pad_multiple = (
+        s.dist,
+        s.num_replicas,
+        s.rank,
+        s.pin_memory,
+        s.pad_multiple,
+    )
     num_workers = s.num_workers
     if dist is not None:
         num_replicas, rank = dist.world_size, dist.rank
@@ -180,10 +203,21 @@ def make_loader(dataset, batch_size: int, shuffle: bool, bucket: bool = True, *,
     if pad_multiple < 1:
         raise ValueError(f"pad_multiple must be a positive integer, got {pad_multiple}")
     sampler = BucketBatchSampler(
-        dataset.lengths, batch_size, shuffle, bucket, seed=seed, drop_last=drop_last,
-        num_replicas=num_replicas, rank=rank, even_shares=even_shares,
+        dataset.lengths,
+        batch_size,
+        shuffle,
+        bucket,
+        seed=seed,
+        drop_last=drop_last,
+        num_replicas=num_replicas,
+        rank=rank,
+        even_shares=even_shares,
     )
     return SNLILoader(
-        _Batches(dataset, pad_multiple), batch_sampler=sampler, collate_fn=_as_is, num_workers=num_workers,
-        pin_memory=pin_memory, persistent_workers=num_workers > 0,
+        _Batches(dataset, pad_multiple),
+        batch_sampler=sampler,
+        collate_fn=_as_is,
+        num_workers=num_workers,
+        pin_memory=pin_memory,
+        persistent_workers=num_workers > 0,
     )

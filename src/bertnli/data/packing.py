@@ -9,7 +9,7 @@ are new.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -39,7 +39,9 @@ def _check(budget: int, method: str) -> None:
         raise ValueError(f"the token budget must be a non-negative integer, got {budget!r}")
 
 
-def keep_lengths(len_p, len_h, budget: int, method: str = "longest_first") -> tuple[np.ndarray, np.ndarray]:
+def keep_lengths(
+    len_p, len_h, budget: int, method: str = "longest_first"
+) -> tuple[np.ndarray, np.ndarray]:
     """How many leading tokens of each side survive truncation to ``budget`` tokens.
 
     Works element-wise on arrays (shape ``(n,)`` in, two ``(n,)`` int64 arrays out) or
@@ -74,18 +76,24 @@ def keep_lengths(len_p, len_h, budget: int, method: str = "longest_first") -> tu
     return kp, kh
 
 
-def _truncate(p: Sequence[str], h: Sequence[str], budget: int, method: str) -> tuple[list[str], list[str]]:
+def _truncate(
+    p: Sequence[str], h: Sequence[str], budget: int, method: str
+) -> tuple[list[str], list[str]]:
     kp, kh = keep_lengths(len(p), len(h), budget, method)
     return list(p[: int(kp)]), list(h[: int(kh)])
 
 
-def truncate_longest_first(p: Sequence[str], h: Sequence[str], budget: int) -> tuple[list[str], list[str]]:
+def truncate_longest_first(
+    p: Sequence[str], h: Sequence[str], budget: int
+) -> tuple[list[str], list[str]]:
     """Trim to ``len(p') + len(h') <= budget`` by repeatedly dropping the last token of the
     longer side, the hypothesis on a tie: exactly d2l's ``SNLIBERTDataset`` rule."""
     return _truncate(p, h, budget, "longest_first")
 
 
-def truncate_proportional(p: Sequence[str], h: Sequence[str], budget: int) -> tuple[list[str], list[str]]:
+def truncate_proportional(
+    p: Sequence[str], h: Sequence[str], budget: int
+) -> tuple[list[str], list[str]]:
     """Trim so each side keeps a share of ``budget`` proportional to its length.
 
     Rounding: the premise keeps ``floor(budget * len(p) / (len(p) + len(h)) + 1/2)``
@@ -108,26 +116,36 @@ def pack_pair(
     and its ``<sep>``. Three of the ``max_len`` slots go to the special tokens.
     """
     if max_len < SPECIALS_PER_PAIR:
-        raise ValueError(f"max_len must be at least {SPECIALS_PER_PAIR} (room for <cls> and two <sep>), got {max_len}")
+        raise ValueError(
+            f"max_len must be at least {SPECIALS_PER_PAIR} (room for <cls> and two <sep>), got {max_len}"
+        )
     p, h = _truncate(premise_tokens, hypothesis_tokens, max_len - SPECIALS_PER_PAIR, truncation)
     tokens = [CLS, *p, SEP, *h, SEP]
     segments = [0] * (len(p) + 2) + [1] * (len(h) + 1)
     return tokens, segments
 
 
-def pack_ids(premise_ids: Sequence[int], hypothesis_ids: Sequence[int], max_len: int, special_ids: dict,
-             truncation: str = "longest_first") -> tuple[list[int], list[int]]:
+def pack_ids(
+    premise_ids: Sequence[int],
+    hypothesis_ids: Sequence[int],
+    max_len: int,
+    special_ids: dict,
+    truncation: str = "longest_first",
+) -> tuple[list[int], list[int]]:
     """``pack_pair`` for ids, with any tokenizer's special ids (``tokenizer.special_ids``):
     ``(ids, segments)`` of ``cls premise sep hypothesis sep``, at most ``max_len`` long."""
     if max_len < SPECIALS_PER_PAIR:
-        raise ValueError(f"max_len must be at least {SPECIALS_PER_PAIR} (room for <cls> and two <sep>), got {max_len}")
+        raise ValueError(
+            f"max_len must be at least {SPECIALS_PER_PAIR} (room for <cls> and two <sep>), got {max_len}"
+        )
     p, h = _truncate(premise_ids, hypothesis_ids, max_len - SPECIALS_PER_PAIR, truncation)
     cls, sep = special_ids["cls"], special_ids["sep"]
     return [cls, *p, sep, *h, sep], [0] * (len(p) + 2) + [1] * (len(h) + 1)
 
 
-def truncation_stats(pairs: Iterable[tuple], max_len: int, method: str = "longest_first", *,
-                     tokenizer=None) -> dict:
+def truncation_stats(
+    pairs: Iterable[tuple], max_len: int, method: str = "longest_first", *, tokenizer=None
+) -> dict:
     """How much truncating to ``max_len`` cuts from a corpus.
 
     ``pairs``: ``(premise, hypothesis)`` tuples, each side a token list or a sentence

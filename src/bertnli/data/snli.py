@@ -69,10 +69,16 @@ def snli_file(path: str | Path | None, split: str) -> Path | zipfile.Path:
 def _folder_file(folder: Path, split: str) -> Path:
     """``snli_1.0_{split}.txt`` in ``folder`` or in a subfolder (an unpacked snli_1.0.zip); two are refused."""
     want = f"snli_1.0_{split}.txt"
-    advice = (f"the data must be a folder or a zip holding {want} (like SNLI's snli_1.0.zip), "
-              "or snli / sample")
+    advice = (
+        f"the data must be a folder or a zip holding {want} (like SNLI's snli_1.0.zip), "
+        "or snli / sample"
+    )
     if folder.is_file():
-        hint = f"give the folder that holds it: {folder.parent}" if folder.name.startswith("snli_1.0_") else advice
+        hint = (
+            f"give the folder that holds it: {folder.parent}"
+            if folder.name.startswith("snli_1.0_")
+            else advice
+        )
         raise ValueError(f"{folder} is a file, not a folder or a zip; {hint}")
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder / want} does not exist; {advice}")
@@ -81,7 +87,9 @@ def _folder_file(folder: Path, split: str) -> Path:
     except TooManyFiles as err:
         raise ValueError(f"{folder} is not an SNLI folder: {err}; {advice}") from None
     if file is None:
-        raise FileNotFoundError(f"{folder / want} does not exist{_only_jsonl(folder, split)}; {advice}")
+        raise FileNotFoundError(
+            f"{folder / want} does not exist{_only_jsonl(folder, split)}; {advice}"
+        )
     return file
 
 
@@ -92,7 +100,11 @@ def _only_jsonl(folder: Path, split: str) -> str:
         has = one_in_folder(folder, jsonl, f"SNLI {split} file") is not None
     except ValueError:
         has = True
-    return f" (only {jsonl} is there: bertnli reads SNLI's .txt files, which snli_1.0.zip holds too)" if has else ""
+    return (
+        f" (only {jsonl} is there: bertnli reads SNLI's .txt files, which snli_1.0.zip holds too)"
+        if has
+        else ""
+    )
 
 
 def _zip_member(archive: Path, split: str) -> zipfile.Path:
@@ -101,8 +113,10 @@ def _zip_member(archive: Path, split: str) -> zipfile.Path:
     with zipfile.ZipFile(archive) as zf:
         member = one_in_zip(zf, want, archive, f"SNLI {split} file")
     if member is None:
-        raise FileNotFoundError(f"{archive}: the zip holds no {want}; give SNLI's snli_1.0.zip or a folder "
-                                "with the snli_1.0_*.txt files")
+        raise FileNotFoundError(
+            f"{archive}: the zip holds no {want}; give SNLI's snli_1.0.zip or a folder "
+            "with the snli_1.0_*.txt files"
+        )
     return zipfile.Path(archive, at=member)
 
 
@@ -118,7 +132,9 @@ def read_snli_with_stats(
     return _read_file_with_stats(snli_file(path, split))
 
 
-def _read_file_with_stats(file: Path | zipfile.Path) -> tuple[tuple[list[str], list[str], list[int]], ReadStats]:
+def _read_file_with_stats(
+    file: Path | zipfile.Path,
+) -> tuple[tuple[list[str], list[str], list[int]], ReadStats]:
     try:
         return _read_rows(file)
     except UnicodeDecodeError:
@@ -127,13 +143,17 @@ def _read_file_with_stats(file: Path | zipfile.Path) -> tuple[tuple[list[str], l
 
 def _not_utf8(file: Path) -> str:
     """Where the first byte that is not UTF-8 sits (line and column), for the error message."""
-    with file.open("r", encoding="utf-8", errors="surrogateescape", newline=None) as f:  # a Path or zipfile.Path
+    with file.open(
+        "r", encoding="utf-8", errors="surrogateescape", newline=None
+    ) as f:  # a Path or zipfile.Path
         for lineno, line in enumerate(f, start=1):
             bad = re.search("[\udc80-\udcff]", line)
             if bad:
                 byte = ord(bad.group()) - 0xDC00
-                return (f"{file}, line {lineno}, column {bad.start() + 1}: byte 0x{byte:02x} is not UTF-8 text. "
-                        "SNLI's files are UTF-8: download them again, or re-save this one as UTF-8")
+                return (
+                    f"{file}, line {lineno}, column {bad.start() + 1}: byte 0x{byte:02x} is not UTF-8 text. "
+                    "SNLI's files are UTF-8: download them again, or re-save this one as UTF-8"
+                )
     return f"{file}: not UTF-8 text; download it again, or re-save it as UTF-8"
 
 
@@ -180,7 +200,12 @@ def read_snli(path: str | Path | None, split: str) -> tuple[list[str], list[str]
     and the line.
     """
     data, stats = read_snli_with_stats(path, split)
-    log.info("%s: %d pairs, %d no-consensus rows dropped", stats.file, stats.pairs, stats.dropped_no_consensus)
+    log.info(
+        "%s: %d pairs, %d no-consensus rows dropped",
+        stats.file,
+        stats.pairs,
+        stats.dropped_no_consensus,
+    )
     return data
 
 
@@ -191,7 +216,10 @@ class SNLICorpus:
     language = "en"
     split_files = {split: (f"snli_1.0_{split}.txt",) for split in SPLITS}
     format_note = "SNLI's .txt files are read; the .jsonl copies beside them are not"
-    names = {"snli": "SNLI 1.0, downloaded once", "sample": "the embedded SNLI-format stand-in, offline"}
+    names = {
+        "snli": "SNLI 1.0, downloaded once",
+        "sample": "the embedded SNLI-format stand-in, offline",
+    }
 
     def source(self, name: str) -> tuple[Path, tuple[str, ...] | None]:
         """The folder ``name`` stands for: the hub's download, or the embedded sample."""
@@ -207,7 +235,12 @@ class SNLICorpus:
     def read_file(self, file: Path | zipfile.Path) -> tuple[list[str], list[str], list[int]]:
         """One ``snli_1.0_{split}.txt``; no-consensus rows dropped (their count logged at INFO level)."""
         data, stats = _read_file_with_stats(file)
-        log.info("%s: %d pairs, %d no-consensus rows dropped", stats.file, stats.pairs, stats.dropped_no_consensus)
+        log.info(
+            "%s: %d pairs, %d no-consensus rows dropped",
+            stats.file,
+            stats.pairs,
+            stats.dropped_no_consensus,
+        )
         return data
 
 

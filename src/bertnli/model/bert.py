@@ -32,15 +32,21 @@ class EncoderSwitches:
     embeddings narrower than the hidden size (``embedding_size``), projected up by a linear layer.
     """
 
-    activation: str = "relu"          # of the feed-forward networks: "relu" (d2l) or "gelu" (erf form)
-    embedding_norm: bool = False      # LayerNorm + dropout on the summed embeddings
-    layer_norm_eps: float = 1e-5      # every LayerNorm's epsilon (PyTorch's default; 1e-12 in Google's BERT)
-    embedding_size: int | None = None  # None: the hidden size; else embeddings this wide, then a projection
-    type_vocab_size: int = 2          # segment ids
+    activation: str = "relu"  # of the feed-forward networks: "relu" (d2l) or "gelu" (erf form)
+    embedding_norm: bool = False  # LayerNorm + dropout on the summed embeddings
+    layer_norm_eps: float = (
+        1e-5  # every LayerNorm's epsilon (PyTorch's default; 1e-12 in Google's BERT)
+    )
+    embedding_size: int | None = (
+        None  # None: the hidden size; else embeddings this wide, then a projection
+    )
+    type_vocab_size: int = 2  # segment ids
 
     def __post_init__(self):
         if self.activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
+            raise ValueError(
+                f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}"
+            )
 
 
 ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU}
@@ -77,8 +83,12 @@ class BERTConfig:
         """The sizes, plus the switches that differ from d2l's: a d2l-shaped model's dict (and
         so every run folder written before the switches existed) is unchanged."""
         default = EncoderSwitches()
-        return {**self.sizes(), **{k: getattr(self, k) for k in SWITCH_NAMES
-                                   if getattr(self, k) != getattr(default, k)}}
+        return {
+            **self.sizes(),
+            **{
+                k: getattr(self, k) for k in SWITCH_NAMES if getattr(self, k) != getattr(default, k)
+            },
+        }
 
 
 class MultiHeadAttention(nn.Module):
@@ -162,8 +172,14 @@ class PositionWiseFFN(nn.Module):
 class TransformerEncoderBlock(nn.Module):
     """Post-norm Transformer block: attention, add & norm, FFN, add & norm."""
 
-    def __init__(self, num_hiddens: int, ffn_num_hiddens: int, num_heads: int, dropout: float,
-                 switches: EncoderSwitches = EncoderSwitches()):
+    def __init__(
+        self,
+        num_hiddens: int,
+        ffn_num_hiddens: int,
+        num_heads: int,
+        dropout: float,
+        switches: EncoderSwitches = EncoderSwitches(),
+    ):
         super().__init__()
         eps = switches.layer_norm_eps
         self.attention = MultiHeadAttention(num_hiddens, num_heads, dropout)
@@ -185,27 +201,48 @@ class BERTEncoder(nn.Module):
     block's attention weights (recomputed, see ``MultiHeadAttention.weights``).
     """
 
-    def __init__(self, vocab_size: int, num_hiddens: int, ffn_num_hiddens: int, num_heads: int,
-                 num_blks: int, dropout: float, max_len: int, switches: EncoderSwitches = EncoderSwitches()):
+    def __init__(
+        self,
+        vocab_size: int,
+        num_hiddens: int,
+        ffn_num_hiddens: int,
+        num_heads: int,
+        num_blks: int,
+        dropout: float,
+        max_len: int,
+        switches: EncoderSwitches = EncoderSwitches(),
+    ):
         super().__init__()
         width = switches.embedding_size or num_hiddens  # of the embeddings
         self.token_embedding = nn.Embedding(vocab_size, width)
         self.segment_embedding = nn.Embedding(switches.type_vocab_size, width)
         if switches.embedding_norm:  # Google's BERT: LayerNorm and dropout on the summed embeddings
-            self.embedding_norm = nn.Sequential(nn.LayerNorm(width, eps=switches.layer_norm_eps), nn.Dropout(dropout))
-        if width != num_hiddens:     # ELECTRA-small: narrow embeddings, projected to the hidden size
+            self.embedding_norm = nn.Sequential(
+                nn.LayerNorm(width, eps=switches.layer_norm_eps), nn.Dropout(dropout)
+            )
+        if width != num_hiddens:  # ELECTRA-small: narrow embeddings, projected to the hidden size
             self.embedding_projection = nn.Linear(width, num_hiddens)
-        self.blks = nn.Sequential(*[
-            TransformerEncoderBlock(num_hiddens, ffn_num_hiddens, num_heads, dropout, switches)
-            for _ in range(num_blks)
-        ])
+        self.blks = nn.Sequential(
+            *[
+                TransformerEncoderBlock(num_hiddens, ffn_num_hiddens, num_heads, dropout, switches)
+                for _ in range(num_blks)
+            ]
+        )
         self.pos_embedding = nn.Parameter(torch.randn(1, max_len, width))
 
-    def forward(self, tokens: torch.Tensor, segments: torch.Tensor,
-                valid_lens: torch.Tensor | None = None, *, return_attention: bool = False):
+    def forward(
+        self,
+        tokens: torch.Tensor,
+        segments: torch.Tensor,
+        valid_lens: torch.Tensor | None = None,
+        *,
+        return_attention: bool = False,
+    ):
         seq = tokens.shape[1]
         if seq > self.pos_embedding.shape[1]:
-            raise ValueError(f"sequence length {seq} exceeds the model's max_len {self.pos_embedding.shape[1]}")
+            raise ValueError(
+                f"sequence length {seq} exceeds the model's max_len {self.pos_embedding.shape[1]}"
+            )
         X = self.token_embedding(tokens) + self.segment_embedding(segments)
         X = X + self.pos_embedding[:, :seq, :]
         if hasattr(self, "embedding_norm"):
@@ -226,7 +263,9 @@ class MaskLM(nn.Module):
     def __init__(self, vocab_size: int, num_hiddens: int):
         super().__init__()
         self.mlp = nn.Sequential(
-            nn.Linear(num_hiddens, num_hiddens), nn.ReLU(), nn.LayerNorm(num_hiddens),
+            nn.Linear(num_hiddens, num_hiddens),
+            nn.ReLU(),
+            nn.LayerNorm(num_hiddens),
             nn.Linear(num_hiddens, vocab_size),
         )
 
@@ -254,33 +293,64 @@ class BERTModel(nn.Module):
     as d2l's does; fine-tuning uses only ``encoder`` and ``hidden``.
     """
 
-    def __init__(self, vocab_size: int, num_hiddens: int, ffn_num_hiddens: int, num_heads: int,
-                 num_blks: int, dropout: float, max_len: int = 1000, *,
-                 switches: EncoderSwitches = EncoderSwitches()):
+    def __init__(
+        self,
+        vocab_size: int,
+        num_hiddens: int,
+        ffn_num_hiddens: int,
+        num_heads: int,
+        num_blks: int,
+        dropout: float,
+        max_len: int = 1000,
+        *,
+        switches: EncoderSwitches = EncoderSwitches(),
+    ):
         super().__init__()
-        self.config = BERTConfig(vocab_size, num_hiddens, ffn_num_hiddens, num_heads, num_blks,
-                                 float(dropout), max_len, **asdict(switches))
-        self.encoder = BERTEncoder(vocab_size, num_hiddens, ffn_num_hiddens, num_heads, num_blks,
-                                   dropout, max_len, switches)
+        self.config = BERTConfig(
+            vocab_size,
+            num_hiddens,
+            ffn_num_hiddens,
+            num_heads,
+            num_blks,
+            float(dropout),
+            max_len,
+            **asdict(switches),
+        )
+        self.encoder = BERTEncoder(
+            vocab_size,
+            num_hiddens,
+            ffn_num_hiddens,
+            num_heads,
+            num_blks,
+            dropout,
+            max_len,
+            switches,
+        )
         self.hidden = nn.Sequential(nn.Linear(num_hiddens, num_hiddens), nn.Tanh())
         self.mlm = MaskLM(vocab_size, num_hiddens)
         self.nsp = NextSentencePred(num_hiddens)
 
     @classmethod
-    def from_config(cls, config: BERTConfig | dict) -> "BERTModel":
+    def from_config(cls, config: BERTConfig | dict) -> BERTModel:
         if isinstance(config, dict):
             config = BERTConfig(**config)
         return cls(**config.sizes(), switches=config.switches)
 
-    def forward(self, tokens: torch.Tensor, segments: torch.Tensor,
-                valid_lens: torch.Tensor | None = None, pred_positions: torch.Tensor | None = None):
+    def forward(
+        self,
+        tokens: torch.Tensor,
+        segments: torch.Tensor,
+        valid_lens: torch.Tensor | None = None,
+        pred_positions: torch.Tensor | None = None,
+    ):
         encoded = self.encoder(tokens, segments, valid_lens)
         mlm_logits = self.mlm(encoded, pred_positions) if pred_positions is not None else None
         nsp_logits = self.nsp(self.hidden(encoded[:, 0, :]))
         return encoded, mlm_logits, nsp_logits
 
-    def attention(self, tokens: torch.Tensor, segments: torch.Tensor,
-                  valid_lens: torch.Tensor | None = None) -> torch.Tensor:
+    def attention(
+        self, tokens: torch.Tensor, segments: torch.Tensor, valid_lens: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Every block's attention weights, ``[num_blks, batch, heads, seq, seq]`` (query
         rows, key columns), for inspection; ``forward`` does not compute them."""
         return self.encoder(tokens, segments, valid_lens, return_attention=True)[1]

@@ -27,17 +27,22 @@ class BERTClassifier(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.output = nn.Linear(bert.config.num_hiddens, num_classes)
 
-    def forward(self, tokens: torch.Tensor, segments: torch.Tensor, valid_lens: torch.Tensor) -> torch.Tensor:
-        encoded = self.encoder(tokens, segments, valid_lens)        # [batch, seq, hidden]
-        pooled = self.hidden(encoded[:, 0, :])                      # [batch, hidden], at <cls>
-        return self.output(self.dropout(pooled))                    # [batch, num_classes]
+    def forward(
+        self, tokens: torch.Tensor, segments: torch.Tensor, valid_lens: torch.Tensor
+    ) -> torch.Tensor:
+        encoded = self.encoder(tokens, segments, valid_lens)  # [batch, seq, hidden]
+        pooled = self.hidden(encoded[:, 0, :])  # [batch, hidden], at <cls>
+        return self.output(self.dropout(pooled))  # [batch, num_classes]
 
     def describe(self) -> dict:
         """What a checkpoint needs to rebuild this module."""
-        return {"bert": self.bert_config.to_dict(), "num_classes": self.num_classes,
-                "dropout": self.dropout.p}
+        return {
+            "bert": self.bert_config.to_dict(),
+            "num_classes": self.num_classes,
+            "dropout": self.dropout.p,
+        }
 
     @classmethod
-    def from_description(cls, description: dict) -> "BERTClassifier":
+    def from_description(cls, description: dict) -> BERTClassifier:
         bert = BERTModel.from_config(description["bert"])
         return cls(bert, num_classes=description["num_classes"], dropout=description["dropout"])

@@ -33,7 +33,9 @@ PARAMS_FILE = "pretrained.params"
 # Published architectures: (num_hiddens, ffn_num_hiddens, num_heads, num_blks, max_len).
 KNOWN_CONFIGS: dict[str, dict[str, int]] = {
     "bert.small": dict(num_hiddens=256, ffn_num_hiddens=512, num_heads=4, num_blks=2, max_len=512),
-    "bert.base": dict(num_hiddens=768, ffn_num_hiddens=3072, num_heads=12, num_blks=12, max_len=512),
+    "bert.base": dict(
+        num_hiddens=768, ffn_num_hiddens=3072, num_heads=12, num_blks=12, max_len=512
+    ),
     "sample": dict(num_hiddens=64, ffn_num_hiddens=128, num_heads=4, num_blks=2, max_len=128),
 }
 
@@ -54,18 +56,26 @@ def _read_members(source: Path) -> tuple[bytes, bytes]:
         return _read_folder(source)
     if zipfile.is_zipfile(source):
         with zipfile.ZipFile(source) as zf:
-            members = {name: one_in_zip(zf, name, source, f"checkpoint's {name}")
-                       for name in (VOCAB_FILE, PARAMS_FILE)}
+            members = {
+                name: one_in_zip(zf, name, source, f"checkpoint's {name}")
+                for name in (VOCAB_FILE, PARAMS_FILE)
+            }
             missing = [n for n, member in members.items() if member is None]
             if missing:
-                raise FileNotFoundError(f"{source}: the zip has no {' or '.join(missing)}; a checkpoint zip "
-                                        f"needs {VOCAB_FILE} and {PARAMS_FILE} (d2l's format)")
+                raise FileNotFoundError(
+                    f"{source}: the zip has no {' or '.join(missing)}; a checkpoint zip "
+                    f"needs {VOCAB_FILE} and {PARAMS_FILE} (d2l's format)"
+                )
             return zf.read(members[VOCAB_FILE]), zf.read(members[PARAMS_FILE])
     if source.exists():
-        raise ValueError(f"{source}: neither a folder nor a zip; give a folder or zip holding "
-                         f"{VOCAB_FILE} and {PARAMS_FILE}, or a name from {sorted(KNOWN_CONFIGS)}")
-    raise FileNotFoundError(f"{source}: no such checkpoint; give a folder or zip holding {VOCAB_FILE} and "
-                            f"{PARAMS_FILE}, or one of the names {sorted(KNOWN_CONFIGS)}")
+        raise ValueError(
+            f"{source}: neither a folder nor a zip; give a folder or zip holding "
+            f"{VOCAB_FILE} and {PARAMS_FILE}, or a name from {sorted(KNOWN_CONFIGS)}"
+        )
+    raise FileNotFoundError(
+        f"{source}: no such checkpoint; give a folder or zip holding {VOCAB_FILE} and "
+        f"{PARAMS_FILE}, or one of the names {sorted(KNOWN_CONFIGS)}"
+    )
 
 
 def _read_folder(source: Path) -> tuple[bytes, bytes]:
@@ -75,17 +85,22 @@ def _read_folder(source: Path) -> tuple[bytes, bytes]:
     try:
         found = find_in_folder(source, (VOCAB_FILE, PARAMS_FILE))
     except TooManyFiles as err:
-        raise ValueError(f"{source} is not a checkpoint folder: {err}, and no checkpoint folder does; "
-                         f"{advice}") from None
+        raise ValueError(
+            f"{source} is not a checkpoint folder: {err}, and no checkpoint folder does; {advice}"
+        ) from None
     for name, hits in found.items():
         if len(hits) > 1:
             refuse_two(name, [str(h) for h in hits], source, f"checkpoint's {name}")
         if not hits:
-            raise FileNotFoundError(f"{source}: no {name} found within {MAX_DEPTH} folder levels; {advice}")
+            raise FileNotFoundError(
+                f"{source}: no {name} found within {MAX_DEPTH} folder levels; {advice}"
+            )
     vocab_file, params_file = found[VOCAB_FILE][0], found[PARAMS_FILE][0]
     if vocab_file.parent != params_file.parent:
-        raise ValueError(f"{source}: {vocab_file} and {params_file} lie in different folders, so they may come "
-                         f"from different checkpoints; {advice}")
+        raise ValueError(
+            f"{source}: {vocab_file} and {params_file} lie in different folders, so they may come "
+            f"from different checkpoints; {advice}"
+        )
     return vocab_file.read_bytes(), params_file.read_bytes()
 
 
@@ -94,17 +109,21 @@ def _resolve(name_or_path: str | Path) -> tuple[Path, str | None]:
     key = str(name_or_path)
     if key == HF_SAMPLE:
         from bertnli import sample
+
         sample.korean_notice()
         return sample.korean_model_dir(), key
     if key in HF_NAMES:
         from bertnli import hub
+
         return hub.fetch_model(key), key
     if key == "sample":
         from bertnli import sample
+
         sample.notice()
         return sample.checkpoint_path(), "sample"
     if key in KNOWN_CONFIGS:
         from bertnli import hub
+
         return hub.fetch(key), key
     return Path(name_or_path).expanduser(), None
 
@@ -118,8 +137,13 @@ def sizes_from_state_dict(state: dict[str, torch.Tensor]) -> dict[str, int]:
     except KeyError as err:
         raise ValueError(f"not a d2l BERT state dict: missing tensor {err.args[0]!r}") from None
     blocks = {int(m.group(1)) for k in state if (m := re.match(r"encoder\.blks\.(\d+)\.", k))}
-    return dict(vocab_size=int(vocab_size), num_hiddens=int(num_hiddens), ffn_num_hiddens=int(ffn_num_hiddens),
-                num_blks=len(blocks), max_len=int(max_len))
+    return dict(
+        vocab_size=int(vocab_size),
+        num_hiddens=int(num_hiddens),
+        ffn_num_hiddens=int(ffn_num_hiddens),
+        num_blks=len(blocks),
+        max_len=int(max_len),
+    )
 
 
 def _known_heads(name: str | None, sizes: dict[str, int]) -> int | None:
@@ -149,23 +173,37 @@ def huggingface_folder(source: Path) -> Path | None:
         refuse_two(HF_CONFIG, [str(c) for c in configs], source, "Hugging Face model's config")
     d2l = found[VOCAB_FILE] + found[PARAMS_FILE]
     if d2l:
-        raise ValueError(f"{source} holds a Hugging Face model ({configs[0]}) and a d2l checkpoint ({d2l[0]}); "
-                         "bertnli will not guess which you mean: give the folder of the one you want")
+        raise ValueError(
+            f"{source} holds a Hugging Face model ({configs[0]}) and a d2l checkpoint ({d2l[0]}); "
+            "bertnli will not guess which you mean: give the folder of the one you want"
+        )
     return configs[0].parent
 
 
-def load_pretrained(name_or_path: str | Path, *, num_hiddens: int | None = None,
-                    ffn_num_hiddens: int | None = None, num_heads: int | None = None,
-                    num_blks: int | None = None, dropout: float = 0.1, max_len: int | None = None,
-                    device: str | torch.device | None = None) -> tuple[BERTModel, Tokenizer]:
+def load_pretrained(
+    name_or_path: str | Path,
+    *,
+    num_hiddens: int | None = None,
+    ffn_num_hiddens: int | None = None,
+    num_heads: int | None = None,
+    num_blks: int | None = None,
+    dropout: float = 0.1,
+    max_len: int | None = None,
+    device: str | torch.device | None = None,
+) -> tuple[BERTModel, Tokenizer]:
     """Build a :class:`BERTModel` with the checkpoint's weights and return it with its tokenizer:
     d2l's ``Vocab`` for d2l's format, the model's ``WordPiece`` for a Hugging Face folder.
 
     Size arguments are optional checks: each one given must agree with the file.
     """
     source, name = _resolve(name_or_path)
-    given = dict(num_hiddens=num_hiddens, ffn_num_hiddens=ffn_num_hiddens, num_blks=num_blks, max_len=max_len,
-                 num_heads=num_heads)
+    given = dict(
+        num_hiddens=num_hiddens,
+        ffn_num_hiddens=ffn_num_hiddens,
+        num_blks=num_blks,
+        max_len=max_len,
+        num_heads=num_heads,
+    )
     folder = huggingface_folder(source)
     if folder is not None:
         return _load_huggingface(folder, given, dropout, device)
@@ -178,36 +216,52 @@ def load_pretrained(name_or_path: str | Path, *, num_hiddens: int | None = None,
     try:
         state = torch.load(io.BytesIO(params_bytes), map_location=map_location, weights_only=True)
     except Exception as err:  # torch raises several types for a damaged or foreign file
-        raise ValueError(f"{source} ({PARAMS_FILE}): cannot be read as a PyTorch state dict ({err})") from err
+        raise ValueError(
+            f"{source} ({PARAMS_FILE}): cannot be read as a PyTorch state dict ({err})"
+        ) from err
     sizes = sizes_from_state_dict(state)
     if len(vocab) != sizes["vocab_size"]:
-        raise ValueError(f"{source}: {VOCAB_FILE} has {len(vocab)} tokens but the token embedding has "
-                         f"{sizes['vocab_size']} rows; the two files come from different checkpoints")
+        raise ValueError(
+            f"{source}: {VOCAB_FILE} has {len(vocab)} tokens but the token embedding has "
+            f"{sizes['vocab_size']} rows; the two files come from different checkpoints"
+        )
     for arg, value in given.items():
         if arg != "num_heads" and value is not None and value != sizes[arg]:
-            raise ValueError(f"{arg}={value} disagrees with the checkpoint {source}, whose tensors have "
-                             f"{arg}={sizes[arg]}; drop the argument or pass {arg}={sizes[arg]}")
+            raise ValueError(
+                f"{arg}={value} disagrees with the checkpoint {source}, whose tensors have "
+                f"{arg}={sizes[arg]}; drop the argument or pass {arg}={sizes[arg]}"
+            )
     known = _known_heads(name, sizes)
     if num_heads is None:
         if known is None:
-            raise ValueError(f"{source}: the number of attention heads cannot be read from the weights and "
-                             "this is not a known checkpoint; pass num_heads=...")
+            raise ValueError(
+                f"{source}: the number of attention heads cannot be read from the weights and "
+                "this is not a known checkpoint; pass num_heads=..."
+            )
         num_heads = known
     elif known is not None and name is not None and num_heads != known:
-        raise ValueError(f"num_heads={num_heads} disagrees with the checkpoint {name}, which was trained "
-                         f"with num_heads={known}")
+        raise ValueError(
+            f"num_heads={num_heads} disagrees with the checkpoint {name}, which was trained "
+            f"with num_heads={known}"
+        )
     if sizes["num_hiddens"] % num_heads:
-        raise ValueError(f"num_heads={num_heads} does not divide the checkpoint's num_hiddens="
-                         f"{sizes['num_hiddens']}")
+        raise ValueError(
+            f"num_heads={num_heads} does not divide the checkpoint's num_hiddens="
+            f"{sizes['num_hiddens']}"
+        )
     model = BERTModel(num_heads=num_heads, dropout=dropout, **sizes)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as err:
-        raise ValueError(f"{source}: {PARAMS_FILE} does not match d2l's BERTModel layout: {err}") from err
+        raise ValueError(
+            f"{source}: {PARAMS_FILE} does not match d2l's BERTModel layout: {err}"
+        ) from err
     return model.to(map_location), vocab
 
 
-def _load_huggingface(folder: Path, given: dict, dropout: float, device) -> tuple[BERTModel, Tokenizer]:
+def _load_huggingface(
+    folder: Path, given: dict, dropout: float, device
+) -> tuple[BERTModel, Tokenizer]:
     """A Hugging Face folder -> (model, WordPiece); the size arguments given must match config.json."""
     from bertnli.model.huggingface import UnsupportedCheckpoint, load_huggingface
     from bertnli.model.wordpiece import WordPiece
@@ -217,14 +271,18 @@ def _load_huggingface(folder: Path, given: dict, dropout: float, device) -> tupl
     for arg, value in given.items():
         have = getattr(config, arg, None)
         if value is not None and have is not None and value != have:
-            raise ValueError(f"{arg}={value} disagrees with the checkpoint {folder / HF_CONFIG}, which says "
-                             f"{arg}={have}; drop the argument or pass {arg}={have}")
+            raise ValueError(
+                f"{arg}={value} disagrees with the checkpoint {folder / HF_CONFIG}, which says "
+                f"{arg}={have}; drop the argument or pass {arg}={have}"
+            )
     try:
         tokenizer = WordPiece.from_folder(folder)
     except (OSError, ValueError) as err:
         raise UnsupportedCheckpoint(str(err)) from err
     if len(tokenizer) != len(tokens):
-        raise UnsupportedCheckpoint(f"{tokenizer.source}: the tokenizer has {len(tokenizer)} tokens but the "
-                                    f"model's vocabulary has {len(tokens)}: they come from different models")
+        raise UnsupportedCheckpoint(
+            f"{tokenizer.source}: the tokenizer has {len(tokenizer)} tokens but the "
+            f"model's vocabulary has {len(tokens)}: they come from different models"
+        )
     map_location = torch.device(device) if device is not None else "cpu"
     return model.to(map_location), tokenizer

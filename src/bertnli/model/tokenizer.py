@@ -10,7 +10,8 @@ ids (``special_ids``), never for their spelling.
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence, runtime_checkable
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
 
 SPECIAL_ROLES = ("cls", "sep", "pad", "unk")  # every tokenizer's special_ids has at least these
 
@@ -28,8 +29,7 @@ class Tokenizer(Protocol):
         """``{"cls": id, "sep": id, "pad": id, "unk": id, ...}``."""
         ...
 
-    def __len__(self) -> int:
-        ...
+    def __len__(self) -> int: ...
 
     def to_tokens(self, ids):
         """Ids back to token strings (a list maps element-wise)."""

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence, overload
+from typing import overload
 
 SPECIAL_TOKENS = ("<unk>", "<pad>", "<cls>", "<sep>", "<mask>")
 
@@ -22,13 +23,17 @@ class Vocab:
         self.token_to_idx: dict[str, int] = {}
         for idx, token in enumerate(self.idx_to_token):
             if token in self.token_to_idx:
-                raise ValueError(f"vocabulary lists the token {token!r} twice (ids {self.token_to_idx[token]} and {idx})")
+                raise ValueError(
+                    f"vocabulary lists the token {token!r} twice (ids {self.token_to_idx[token]} and {idx})"
+                )
             self.token_to_idx[token] = idx
         if "<unk>" not in self.token_to_idx:
-            raise ValueError("vocabulary has no '<unk>' token; every BERT vocabulary needs one for unknown words")
+            raise ValueError(
+                "vocabulary has no '<unk>' token; every BERT vocabulary needs one for unknown words"
+            )
 
     @classmethod
-    def from_json(cls, path: str | Path) -> "Vocab":
+    def from_json(cls, path: str | Path) -> Vocab:
         """Read d2l's ``vocab.json``: a JSON list of tokens, index = id."""
         path = Path(path)
         try:
@@ -37,17 +42,22 @@ class Vocab:
             raise ValueError(f"{path}: {err}") from err
 
     @classmethod
-    def from_json_bytes(cls, data: bytes) -> "Vocab":
+    def from_json_bytes(cls, data: bytes) -> Vocab:
         try:
             tokens = json.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise ValueError(f"not valid UTF-8 JSON ({err}); expected a list of tokens as in d2l's vocab.json") from err
+            raise ValueError(
+                f"not valid UTF-8 JSON ({err}); expected a list of tokens as in d2l's vocab.json"
+            ) from err
         if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
-            raise ValueError(f"expected a JSON list of strings (d2l's vocab.json), got {type(tokens).__name__}")
+            raise ValueError(
+                f"expected a JSON list of strings (d2l's vocab.json), got {type(tokens).__name__}"
+            )
         return cls(tokens)
 
     def to_json(self, path: str | Path) -> None:
         from bertnli.files import atomic_write
+
         atomic_write(path, json.dumps(self.idx_to_token, ensure_ascii=False))
 
     def __len__(self) -> int:
@@ -69,7 +79,11 @@ class Vocab:
     def special_ids(self) -> dict[str, int]:
         """``{"unk", "pad", "cls", "sep", "mask"}`` -> id, for the specials this vocabulary has."""
         roles = {token.strip("<>"): token for token in SPECIAL_TOKENS}
-        return {role: self.token_to_idx[token] for role, token in roles.items() if token in self.token_to_idx}
+        return {
+            role: self.token_to_idx[token]
+            for role, token in roles.items()
+            if token in self.token_to_idx
+        }
 
     def fingerprint(self) -> str:
         return "d2l-vocab lowercase-split " + json.dumps(self.idx_to_token, ensure_ascii=False)

@@ -14,9 +14,9 @@ checkpoint's ``tokenizer.json`` says (the whole pipeline, preferred), else what
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 SPECIALS = {"unk": "[UNK]", "cls": "[CLS]", "sep": "[SEP]", "pad": "[PAD]", "mask": "[MASK]"}
 
@@ -29,7 +29,7 @@ class WordPiece:
     source: Path
 
     @classmethod
-    def from_folder(cls, folder: str | Path) -> "WordPiece":
+    def from_folder(cls, folder: str | Path) -> WordPiece:
         from tokenizers import Tokenizer
         from tokenizers.implementations import BertWordPieceTokenizer
 
@@ -39,20 +39,29 @@ class WordPiece:
             try:
                 return cls(Tokenizer.from_file(str(path)), path)
             except Exception as err:  # the library's message, with the file it came from
-                raise ValueError(f"{path}: not a tokenizer this version of tokenizers reads ({err})") from err
+                raise ValueError(
+                    f"{path}: not a tokenizer this version of tokenizers reads ({err})"
+                ) from err
         path = folder / "vocab.txt"
         if not path.is_file():
-            raise FileNotFoundError(f"{folder}: no tokenizer.json or vocab.txt; a BERT checkpoint folder has one")
+            raise FileNotFoundError(
+                f"{folder}: no tokenizer.json or vocab.txt; a BERT checkpoint folder has one"
+            )
         settings = _tokenizer_config(folder)
         lowercase = bool(settings.get("do_lower_case", True))
         tokenizer = BertWordPieceTokenizer(
-            str(path), lowercase=lowercase, strip_accents=settings.get("strip_accents"),
+            str(path),
+            lowercase=lowercase,
+            strip_accents=settings.get("strip_accents"),
             handle_chinese_chars=bool(settings.get("tokenize_chinese_chars", True)),
-            **{f"{k}_token": settings.get(f"{k}_token", v) for k, v in SPECIALS.items()})
+            **{f"{k}_token": settings.get(f"{k}_token", v) for k, v in SPECIALS.items()},
+        )
         return cls(tokenizer, path)
 
     def encode(self, sentences: Sequence[str]) -> list[list[int]]:
-        return [e.ids for e in self.tokenizer.encode_batch(list(sentences), add_special_tokens=False)]
+        return [
+            e.ids for e in self.tokenizer.encode_batch(list(sentences), add_special_tokens=False)
+        ]
 
     def __len__(self) -> int:
         return self.tokenizer.get_vocab_size(with_added_tokens=True)
@@ -70,7 +79,9 @@ class WordPiece:
         """Whether the normalizer lowercases (English BERT does; Korean models do not)."""
         normalizer = json.loads(self.tokenizer.to_str()).get("normalizer") or {}
         parts = normalizer.get("normalizers", [normalizer])
-        return any(p.get("type") == "Lowercase" or p.get("lowercase") for p in parts if isinstance(p, dict))
+        return any(
+            p.get("type") == "Lowercase" or p.get("lowercase") for p in parts if isinstance(p, dict)
+        )
 
     def unknown_words(self, sentence: str) -> list[str]:
         """The words of ``sentence`` that became ``[UNK]``, one per unknown id, in order."""
@@ -90,22 +101,29 @@ class WordPiece:
         """The normalization flags, as plain data (``from_vocabulary`` takes them back)."""
         normalizer = json.loads(self.tokenizer.to_str()).get("normalizer") or {}
         if normalizer.get("type") == "BertNormalizer":
-            return {"do_lower_case": bool(normalizer.get("lowercase", True)),
-                    "strip_accents": normalizer.get("strip_accents"),
-                    "tokenize_chinese_chars": bool(normalizer.get("handle_chinese_chars", True)),
-                    "clean_text": bool(normalizer.get("clean_text", True))}
+            return {
+                "do_lower_case": bool(normalizer.get("lowercase", True)),
+                "strip_accents": normalizer.get("strip_accents"),
+                "tokenize_chinese_chars": bool(normalizer.get("handle_chinese_chars", True)),
+                "clean_text": bool(normalizer.get("clean_text", True)),
+            }
         return {"do_lower_case": self.lowercases}
 
     @classmethod
-    def from_vocabulary(cls, tokens: Sequence[str], settings: dict, source: str | Path = "checkpoint.pt") -> "WordPiece":
+    def from_vocabulary(
+        cls, tokens: Sequence[str], settings: dict, source: str | Path = "checkpoint.pt"
+    ) -> WordPiece:
         """A BERT WordPiece tokenizer from a stored vocabulary list and its normalization flags."""
         from tokenizers import Tokenizer
         from tokenizers.implementations import BertWordPieceTokenizer
 
         tokenizer = BertWordPieceTokenizer(
-            {t: i for i, t in enumerate(tokens)}, lowercase=bool(settings.get("do_lower_case", True)),
-            strip_accents=settings.get("strip_accents"), clean_text=bool(settings.get("clean_text", True)),
-            handle_chinese_chars=bool(settings.get("tokenize_chinese_chars", True)))
+            {t: i for i, t in enumerate(tokens)},
+            lowercase=bool(settings.get("do_lower_case", True)),
+            strip_accents=settings.get("strip_accents"),
+            clean_text=bool(settings.get("clean_text", True)),
+            handle_chinese_chars=bool(settings.get("tokenize_chinese_chars", True)),
+        )
         return cls(Tokenizer.from_str(tokenizer.to_str()), Path(source))
 
     def pieces(self, sentence: str) -> list[str]:
@@ -134,4 +152,7 @@ def _tokenizer_config(folder: Path) -> dict:
         raise ValueError(f"{path}: not readable JSON ({err})") from err
     if not isinstance(settings, dict):
         raise ValueError(f"{path}: expected a JSON object of tokenizer settings")
-    return {k: (v["content"] if isinstance(v, dict) and "content" in v else v) for k, v in settings.items()}
+    return {
+        k: (v["content"] if isinstance(v, dict) and "content" in v else v)
+        for k, v in settings.items()
+    }

@@ -38,30 +38,30 @@ import sys
 import time
 import uuid
 import zipfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Union
+from typing import TYPE_CHECKING
 
 import filelock
-
 import numpy as np
 import torch
 from torch import nn
 
 from bertnli import hardware
+from bertnli.files import DiskFullError, _Said, atomic_write, write_json
 from bertnli.run import rules
-from bertnli.files import DiskFullError, _Said, atomic_write, write_json  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
-    from bertnli.run.history import History
     from bertnli.model.vocab import Vocab
+    from bertnli.run.history import History
 
 CHECKPOINT_FILE = "checkpoint.pt"
 RUN_FILE = "run.json"
 HISTORY_FILE = "history.json"
-LOCK_FILE = ".lock"                # held (flock) by the run training in the folder
-HOLDER_FILE = ".lock.holder"       # who holds it: pid, host, start time, command
+LOCK_FILE = ".lock"  # held (flock) by the run training in the folder
+HOLDER_FILE = ".lock.holder"  # who holds it: pid, host, start time, command
 # The profile's fields that say what a run IS (its model, its data, what the model reads):
 # changing one on --resume would make another run, so it is refused. The rest (epochs, lr,
 # batch size, device, ...) only changes how the rest of the run goes, and is applied.
@@ -83,6 +83,7 @@ class RunInUseError(_Said, BlockingIOError):
 
 # ----------------------------------------------------------------------------- RNG states as plain data
 
+
 def rng_state() -> dict:
     """torch, CUDA, numpy and Python RNG states as tensors, lists and numbers (loadable
     with ``weights_only=True``)."""
@@ -90,8 +91,12 @@ def rng_state() -> dict:
     version, internal, gauss_next = random.getstate()
     state = {
         "torch": torch.get_rng_state(),
-        "numpy": {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos), "has_gauss": int(has_gauss),
-                  "cached_gaussian": float(cached_gaussian)},
+        "numpy": {
+            "keys": torch.from_numpy(keys.astype(np.int64)),
+            "pos": int(pos),
+            "has_gauss": int(has_gauss),
+            "cached_gaussian": float(cached_gaussian),
+        },
         "python": {"version": version, "internal": list(internal), "gauss_next": gauss_next},
     }
     cuda = hardware.rng_state()
@@ -103,8 +108,15 @@ def rng_state() -> dict:
 def set_rng_state(state: dict) -> None:
     torch.set_rng_state(state["torch"])
     n = state["numpy"]
-    np.random.set_state(("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"],
-                         n["cached_gaussian"]))
+    np.random.set_state(
+        (
+            "MT19937",
+            n["keys"].numpy().astype(np.uint32),
+            n["pos"],
+            n["has_gauss"],
+            n["cached_gaussian"],
+        )
+    )
     p = state["python"]
     random.setstate((p["version"], tuple(p["internal"]), p["gauss_next"]))
     hardware.set_rng_state(state.get("cuda"))
@@ -112,10 +124,11 @@ def set_rng_state(state: dict) -> None:
 
 # ----------------------------------------------------------------------------- checkpoint files
 
+
 def unwrap(model: nn.Module) -> nn.Module:
     """The plain module inside ``torch.compile`` and ``DistributedDataParallel`` wrappers."""
-    model = getattr(model, "_orig_mod", model)      # torch.compile
-    return getattr(model, "module", model)          # DistributedDataParallel
+    model = getattr(model, "_orig_mod", model)  # torch.compile
+    return getattr(model, "module", model)  # DistributedDataParallel
 
 
 def describe_model(model: nn.Module) -> dict | None:
@@ -123,9 +136,17 @@ def describe_model(model: nn.Module) -> dict | None:
     return core.describe() if hasattr(core, "describe") else None
 
 
-def save_checkpoint(path: str | Path, model: nn.Module, optimizer=None, scaler=None, epoch: int = 0,
-                    history: "History | None" = None, config: dict | None = None,
-                    vocab: "Vocab | None" = None, rng_ranks: list[dict] | None = None) -> None:
+def save_checkpoint(
+    path: str | Path,
+    model: nn.Module,
+    optimizer=None,
+    scaler=None,
+    epoch: int = 0,
+    history: History | None = None,
+    config: dict | None = None,
+    vocab: Vocab | None = None,
+    rng_ranks: list[dict] | None = None,
+) -> None:
     """Everything needed to resume or to use the model, written atomically to ``path``."""
     payload = {
         "format": FORMAT,
@@ -171,9 +192,12 @@ def tokenizer_from_checkpoint(payload: dict, file: Path):
         return Vocab(tokens)
     if kind == "wordpiece":
         from bertnli.model.wordpiece import WordPiece
+
         return WordPiece.from_vocabulary(tokens, settings, source=file)
-    raise ValueError(f"{file}: the field 'tokenizer' names the kind {kind!r}; this bertnli reads 'd2l' and "
-                     "'wordpiece' (fine-tune again, or update bertnli)")
+    raise ValueError(
+        f"{file}: the field 'tokenizer' names the kind {kind!r}; this bertnli reads 'd2l' and "
+        "'wordpiece' (fine-tune again, or update bertnli)"
+    )
 
 
 def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
@@ -182,22 +206,32 @@ def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
     if path.is_dir():
         path = path / CHECKPOINT_FILE
     if not path.exists():
-        raise FileNotFoundError(f"{path}: no fine-tuning checkpoint here; train first "
-                                "(python -m bertnli finetune --out DIR) or check the path")
+        raise FileNotFoundError(
+            f"{path}: no fine-tuning checkpoint here; train first "
+            "(python -m bertnli finetune --out DIR) or check the path"
+        )
     if not zipfile.is_zipfile(path):  # torch.save's format is a zip archive
-        raise ValueError(f"{path}: not a readable PyTorch checkpoint (not torch.save's zip format); fine-tune again")
+        raise ValueError(
+            f"{path}: not a readable PyTorch checkpoint (not torch.save's zip format); fine-tune again"
+        )
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
         found = re.findall(r"Unsupported global: GLOBAL [\w.]+", str(err))[:1]  # name what it holds
-        raise ValueError(f"{path}: refusing to load it: it holds Python objects, not only tensors and plain data "
-                         "(a checkpoint from an older bertnli, or not a bertnli checkpoint), and loading those "
-                         "could run code. Fine-tune again to get a safe checkpoint." +
-                         (f" ({found[0]})" if found else "")) from None
+        raise ValueError(
+            f"{path}: refusing to load it: it holds Python objects, not only tensors and plain data "
+            "(a checkpoint from an older bertnli, or not a bertnli checkpoint), and loading those "
+            "could run code. Fine-tune again to get a safe checkpoint."
+            + (f" ({found[0]})" if found else "")
+        ) from None
     except (RuntimeError, EOFError) as err:
-        raise ValueError(f"{path}: not a readable PyTorch checkpoint ({err}); fine-tune again") from None
+        raise ValueError(
+            f"{path}: not a readable PyTorch checkpoint ({err}); fine-tune again"
+        ) from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ValueError(f"{path}: not a bertnli fine-tuning checkpoint (format {FORMAT}); fine-tune again")
+        raise ValueError(
+            f"{path}: not a bertnli fine-tuning checkpoint (format {FORMAT}); fine-tune again"
+        )
     return payload
 
 
@@ -205,15 +239,20 @@ def read_run(path: str | Path) -> dict:
     """A run folder's ``run.json``: ``config``, ``model_description``, ``vocab_size``, ``epoch``."""
     path = Path(path)
     if path.is_file():
-        raise ValueError(f"{path}: this is a file; give the run folder that holds it "
-                         f"({path.parent if str(path.parent) != '.' else 'the folder written by finetune --out'})")
+        raise ValueError(
+            f"{path}: this is a file; give the run folder that holds it "
+            f"({path.parent if str(path.parent) != '.' else 'the folder written by finetune --out'})"
+        )
     file = path / RUN_FILE
     if not path.exists():
-        raise FileNotFoundError(f"{path}: no such folder; give a run folder written by "
-                                "python -m bertnli finetune --out")
+        raise FileNotFoundError(
+            f"{path}: no such folder; give a run folder written by python -m bertnli finetune --out"
+        )
     if not file.is_file():
-        raise FileNotFoundError(f"{file}: no run settings here; is {path} a folder written by "
-                                "python -m bertnli finetune --out?")
+        raise FileNotFoundError(
+            f"{file}: no run settings here; is {path} a folder written by "
+            "python -m bertnli finetune --out?"
+        )
     try:
         settings = json.loads(file.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
@@ -229,10 +268,12 @@ def run_profile(path: str | Path) -> dict:
     file = Path(path) / RUN_FILE
     profile = read_run(path).get("config", {}).get("profile")
     if not isinstance(profile, dict):
-        raise ValueError(f"{file}: records no profile (data, max_len, truncation): the run was saved by the "
-                         "Python API (fine_tune with a checkpoint_dir), not by `python -m bertnli finetune --out`. "
-                         "Use it from Python (model_from_checkpoint, evaluate, predict), or fine-tune it with "
-                         "the command line")
+        raise ValueError(
+            f"{file}: records no profile (data, max_len, truncation): the run was saved by the "
+            "Python API (fine_tune with a checkpoint_dir), not by `python -m bertnli finetune --out`. "
+            "Use it from Python (model_from_checkpoint, evaluate, predict), or fine-tune it with "
+            "the command line"
+        )
     return profile
 
 
@@ -248,7 +289,9 @@ def describe_run(path: str | Path) -> str | None:
         settings = json.loads((path / RUN_FILE).read_text(encoding="utf-8"))
         epochs = settings.get("epoch")
         recorded = (settings.get("config") or {}).get("profile") or {}
-        profile = f"profile {recorded.get('name')}, model {recorded.get('model')}" if recorded else None
+        profile = (
+            f"profile {recorded.get('name')}, model {recorded.get('model')}" if recorded else None
+        )
     except (OSError, ValueError, AttributeError):
         pass
     try:
@@ -256,11 +299,23 @@ def describe_run(path: str | Path) -> str | None:
         records = history.get("epochs") or []
         epochs = epochs if epochs is not None else len(records)
         last = records[-1] if records else {}
-        test = history.get("test_acc") if history.get("test_acc") is not None else last.get("test_acc")
+        test = (
+            history.get("test_acc") if history.get("test_acc") is not None else last.get("test_acc")
+        )
         dev = last.get("valid_acc")
         number = lambda x: isinstance(x, (int, float))  # noqa: E731
-        accuracy = ", ".join(filter(None, [f"dev accuracy {dev:.3f}" if number(dev) else None,
-                                           f"test accuracy {test:.3f}" if number(test) else None])) or None
+        accuracy = (
+            ", ".join(
+                filter(
+                    None,
+                    [
+                        f"dev accuracy {dev:.3f}" if number(dev) else None,
+                        f"test accuracy {test:.3f}" if number(test) else None,
+                    ],
+                )
+            )
+            or None
+        )
         if history.get("interrupted"):
             accuracy = ", ".join(filter(None, [accuracy, "interrupted"]))
     except (OSError, ValueError, AttributeError, IndexError):
@@ -273,7 +328,9 @@ def describe_run(path: str | Path) -> str | None:
 def check_run_folder(path: str | Path, *, resume: bool, overwrite: bool, cli: bool = False) -> None:
     """Before any work: refuse to start over a saved run (unless ``overwrite``), and refuse to
     resume a folder that holds none. ``cli`` words the advice as command-line flags."""
-    resume_flag, overwrite_flag = ("--resume", "--overwrite") if cli else ("resume=True", "overwrite=True")
+    resume_flag, overwrite_flag = (
+        ("--resume", "--overwrite") if cli else ("resume=True", "overwrite=True")
+    )
     rules.check_out_flags(path, resume, overwrite, rules.CLI if cli else rules.PYTHON)
     path = Path(path)
     if path.exists() and not path.is_dir():
@@ -282,12 +339,18 @@ def check_run_folder(path: str | Path, *, resume: bool, overwrite: bool, cli: bo
     if resume:
         if not (path / CHECKPOINT_FILE).is_file():
             where = f"holds {found} but no {CHECKPOINT_FILE}" if found else "holds no saved run"
-            raise FileNotFoundError(f"{path} {where}, so there is nothing to resume. Start a new run without "
-                                    f"{resume_flag}" + (" (the interrupted run had not finished an epoch)"
-                                                        if not found else ""))
+            raise FileNotFoundError(
+                f"{path} {where}, so there is nothing to resume. Start a new run without "
+                f"{resume_flag}"
+                + (" (the interrupted run had not finished an epoch)" if not found else "")
+            )
     elif found and not overwrite:
-        raise RunExistsError(errno.EEXIST, f"{path} already holds {found}. To continue it, add {resume_flag}; "
-                                           f"to replace it, add {overwrite_flag}; or choose another folder", path)
+        raise RunExistsError(
+            errno.EEXIST,
+            f"{path} already holds {found}. To continue it, add {resume_flag}; "
+            f"to replace it, add {overwrite_flag}; or choose another folder",
+            path,
+        )
 
 
 def check_writable(path: str | Path) -> None:
@@ -302,8 +365,12 @@ def check_writable(path: str | Path) -> None:
     except OSError as err:
         if err.errno in (errno.ENOSPC, errno.EDQUOT):
             raise DiskFullError(path) from err
-        raise NotWritableError(errno.EACCES, f"{path}: cannot save the run there ({err.strerror or err}); "
-                                             "choose a folder you can write to", path) from None
+        raise NotWritableError(
+            errno.EACCES,
+            f"{path}: cannot save the run there ({err.strerror or err}); "
+            "choose a folder you can write to",
+            path,
+        ) from None
 
 
 def check_same_run(saved: dict, config: dict, where: str | Path, *, cli: bool = False) -> None:
@@ -314,17 +381,28 @@ def check_same_run(saved: dict, config: dict, where: str | Path, *, cli: bool = 
     pairs = [(name, old[name], new[name]) for name in names]
     if "seed" in saved and "seed" in config:
         pairs.append(("seed", saved["seed"], config["seed"]))
-    sources = {line.split("=", 1)[0]: line.rsplit(" (", 1)[-1].rstrip(")")  # "max_len=32 (--max-len)"
-               for line in new.get("overrides") or () if " (" in line}
+    sources = {
+        line.split("=", 1)[0]: line.rsplit(" (", 1)[-1].rstrip(")")  # "max_len=32 (--max-len)"
+        for line in new.get("overrides") or ()
+        if " (" in line
+    }
     flag = lambda name: "--" + name.replace("_", "-") if cli else None  # noqa: E731
-    changed = [f"{name} {theirs!r} -> {ours!r}" + (f" ({sources.get(name) or flag(name)})" if cli or name in sources
-                                                  else "")
-               for name, theirs, ours in pairs if theirs != ours]
+    changed = [
+        f"{name} {theirs!r} -> {ours!r}"
+        + (f" ({sources.get(name) or flag(name)})" if cli or name in sources else "")
+        for name, theirs, ours in pairs
+        if theirs != ours
+    ]
     if changed:
-        again = "another --out, or --overwrite" if cli else "another checkpoint_dir, or overwrite=True"
-        raise ValueError(f"{where}: resuming cannot change what the run is: " + "; ".join(changed) +
-                         f" (the run's value -> the one given now). Resume without them to continue the run, "
-                         f"or start a new run with them ({again})")
+        again = (
+            "another --out, or --overwrite" if cli else "another checkpoint_dir, or overwrite=True"
+        )
+        raise ValueError(
+            f"{where}: resuming cannot change what the run is: "
+            + "; ".join(changed)
+            + f" (the run's value -> the one given now). Resume without them to continue the run, "
+            f"or start a new run with them ({again})"
+        )
 
 
 HOLDER_WAIT_S = 2.0  # the holder writes its file right after taking the lock: wait this long for it
@@ -337,8 +415,9 @@ def _holder(path: Path) -> str:
     while True:
         try:
             who = json.loads((path / HOLDER_FILE).read_text(encoding="utf-8"))
-            return (f"process {who['pid']} on {who['host']}, started {who['started']}"
-                    + (f", running: {who['command']}" if who.get("command") else ""))
+            return f"process {who['pid']} on {who['host']}, started {who['started']}" + (
+                f", running: {who['command']}" if who.get("command") else ""
+            )
         except (OSError, ValueError, KeyError, TypeError):
             if time.monotonic() >= deadline:
                 return "another process (it has not said which yet)"
@@ -377,19 +456,30 @@ def hold_run_folder(path: str | Path, made: bool | None = None) -> Iterator[None
     try:
         lock.acquire()
     except filelock.Timeout:
-        raise RunInUseError(errno.EBUSY, f"{path} is in use: a run is training into it now ({_holder(path)}). "
-                                         "Wait for it to finish (or stop it), or choose another folder",
-                            path) from None
+        raise RunInUseError(
+            errno.EBUSY,
+            f"{path} is in use: a run is training into it now ({_holder(path)}). "
+            "Wait for it to finish (or stop it), or choose another folder",
+            path,
+        ) from None
     _held[key] = 1
     try:
-        write_json(path / HOLDER_FILE, {"pid": os.getpid(), "host": socket.gethostname(),
-                                        "started": time.strftime("%Y-%m-%d %H:%M:%S %z"),
-                                        "command": _command_line()})
+        write_json(
+            path / HOLDER_FILE,
+            {
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "started": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+                "command": _command_line(),
+            },
+        )
         yield
     finally:
         del _held[key]
         (path / HOLDER_FILE).unlink(missing_ok=True)
-        (path / LOCK_FILE).unlink(missing_ok=True)  # a waiting run re-checks the folder under its lock
+        (path / LOCK_FILE).unlink(
+            missing_ok=True
+        )  # a waiting run re-checks the folder under its lock
         lock.release()
         if made:
             try:
@@ -403,25 +493,40 @@ def check_same_architecture(model: nn.Module, theirs: dict | None, where: Path) 
     ours = describe_model(model)
     if theirs is None or ours is None:
         return
-    flat = lambda d: {**{f"bert.{k}": v for k, v in d["bert"].items()},  # noqa: E731
-                      **{k: v for k, v in d.items() if k != "bert"}}
+
+    def flat(d: dict) -> dict:
+        return {
+            **{f"bert.{k}": v for k, v in d["bert"].items()},
+            **{k: v for k, v in d.items() if k != "bert"},
+        }
+
     try:
         b = flat(theirs)
     except (KeyError, TypeError, AttributeError) as err:
-        raise ValueError(f"{where}: its model_description is incomplete (field {err} missing or malformed); "
-                         "fine-tune again") from None
+        raise ValueError(
+            f"{where}: its model_description is incomplete (field {err} missing or malformed); "
+            "fine-tune again"
+        ) from None
     a = flat(ours)
-    diffs = [f"{k}: model {a.get(k)} vs checkpoint {b.get(k)}" for k in sorted(a.keys() | b.keys())
-             if a.get(k) != b.get(k) and k not in ("bert.dropout", "dropout")]
+    diffs = [
+        f"{k}: model {a.get(k)} vs checkpoint {b.get(k)}"
+        for k in sorted(a.keys() | b.keys())
+        if a.get(k) != b.get(k) and k not in ("bert.dropout", "dropout")
+    ]
     if diffs:
-        raise ValueError(f"{where}: the checkpoint was trained with a different architecture; " + "; ".join(diffs))
+        raise ValueError(
+            f"{where}: the checkpoint was trained with a different architecture; "
+            + "; ".join(diffs)
+        )
 
 
 def checkpoint_field(payload: dict, key: str, file: Path):
     """``payload[key]``, or a ValueError naming the file and the missing field (not a bare KeyError)."""
     if key not in payload or payload[key] is None:
-        raise ValueError(f"{file}: the field {key!r} is missing (a damaged or hand-edited checkpoint, or one saved "
-                         "without it); fine-tune again")
+        raise ValueError(
+            f"{file}: the field {key!r} is missing (a damaged or hand-edited checkpoint, or one saved "
+            "without it); fine-tune again"
+        )
     return payload[key]
 
 
@@ -433,16 +538,21 @@ def model_from_checkpoint(path: str | Path, device=None):
     payload = load_checkpoint(path)
     file = Path(path) / CHECKPOINT_FILE if Path(path).is_dir() else Path(path)
     try:
-        model = BERTClassifier.from_description(checkpoint_field(payload, "model_description", file))
+        model = BERTClassifier.from_description(
+            checkpoint_field(payload, "model_description", file)
+        )
     except (KeyError, TypeError) as err:
-        raise ValueError(f"{file}: its model_description lacks the field {err} (a damaged or hand-edited "
-                         "checkpoint); fine-tune again") from None
+        raise ValueError(
+            f"{file}: its model_description lacks the field {err} (a damaged or hand-edited "
+            "checkpoint); fine-tune again"
+        ) from None
     model.load_state_dict(checkpoint_field(payload, "model", file))
     vocab = tokenizer_from_checkpoint(payload, file)
     return model.to(device or "cpu").eval(), vocab, payload
 
 
 # ----------------------------------------------------------------------------- a run folder
+
 
 @dataclass
 class RunFolder:
@@ -458,9 +568,13 @@ class RunFolder:
 
     path: Path
     config: dict = field(default_factory=dict)
-    vocab: "Vocab | None" = None
-    settings: dict = field(default_factory=dict)  # how this session runs (batch size, workers): segments
-    record: dict = field(default_factory=dict)  # run.json's extra keys: the run's spec and its resumes
+    vocab: Vocab | None = None
+    settings: dict = field(
+        default_factory=dict
+    )  # how this session runs (batch size, workers): segments
+    record: dict = field(
+        default_factory=dict
+    )  # run.json's extra keys: the run's spec and its resumes
 
     def __post_init__(self):
         self.path = Path(self.path)
@@ -472,19 +586,45 @@ class RunFolder:
     def exists(self) -> bool:
         return self.checkpoint.is_file()
 
-    def save(self, model: nn.Module, optimizer, scaler, epoch: int, history: "History",
-             rng_ranks: list[dict] | None = None) -> None:
+    def save(
+        self,
+        model: nn.Module,
+        optimizer,
+        scaler,
+        epoch: int,
+        history: History,
+        rng_ranks: list[dict] | None = None,
+    ) -> None:
         """Checkpoint first, then the small files that describe it. ``rng_ranks``: every
         rank's RNG states, under torchrun (rank 0's alone are not the others')."""
-        save_checkpoint(self.checkpoint, model, optimizer, scaler, epoch, history, self.config, self.vocab,
-                        rng_ranks=rng_ranks)
-        write_json(self.path / RUN_FILE, {
-            "format": FORMAT, "epoch": epoch, "config": self.config, "model_description": describe_model(model),
-            "vocab_size": len(self.vocab) if self.vocab is not None else None,
-            "segments": list(history.segments), **self.record})
+        save_checkpoint(
+            self.checkpoint,
+            model,
+            optimizer,
+            scaler,
+            epoch,
+            history,
+            self.config,
+            self.vocab,
+            rng_ranks=rng_ranks,
+        )
+        write_json(
+            self.path / RUN_FILE,
+            {
+                "format": FORMAT,
+                "epoch": epoch,
+                "config": self.config,
+                "model_description": describe_model(model),
+                "vocab_size": len(self.vocab) if self.vocab is not None else None,
+                "segments": list(history.segments),
+                **self.record,
+            },
+        )
         history.save(self.path / HISTORY_FILE)
 
-    def restore(self, model: nn.Module, optimizer, scaler, rank: int = 0, world_size: int = 1) -> tuple[int, dict]:
+    def restore(
+        self, model: nn.Module, optimizer, scaler, rank: int = 0, world_size: int = 1
+    ) -> tuple[int, dict]:
         """Load weights, optimizer, scaler and RNG states (``rank``'s own, when the run saved
         every rank's with this ``world_size``); returns ``(epoch, history dict)``.
 
@@ -494,9 +634,15 @@ class RunFolder:
         payload = load_checkpoint(self.checkpoint)
         check_same_run(payload.get("config") or {}, self.config, self.checkpoint)
         check_same_architecture(model, payload.get("model_description"), self.checkpoint)
-        if self.vocab is not None and payload.get("vocab") and tokenizer_tokens(self.vocab) != payload["vocab"]:
-            raise ValueError(f"{self.checkpoint}: the run was trained with another vocabulary ({len(payload['vocab'])} "
-                             f"tokens) than this model's ({len(self.vocab)}); resume with the run's own --model")
+        if (
+            self.vocab is not None
+            and payload.get("vocab")
+            and tokenizer_tokens(self.vocab) != payload["vocab"]
+        ):
+            raise ValueError(
+                f"{self.checkpoint}: the run was trained with another vocabulary ({len(payload['vocab'])} "
+                f"tokens) than this model's ({len(self.vocab)}); resume with the run's own --model"
+            )
         for key in ("model", "optimizer", "rng", "epoch"):
             checkpoint_field(payload, key, self.checkpoint)
         unwrap(model).load_state_dict(payload["model"])
@@ -505,8 +651,14 @@ class RunFolder:
             scaler.load_state_dict(payload["scaler"])
         ranks = payload.get("rng_ranks")
         try:
-            set_rng_state(ranks[rank] if isinstance(ranks, list) and len(ranks) == world_size else payload["rng"])
+            set_rng_state(
+                ranks[rank]
+                if isinstance(ranks, list) and len(ranks) == world_size
+                else payload["rng"]
+            )
         except (KeyError, TypeError, ValueError) as err:
-            raise ValueError(f"{self.checkpoint}: its random-number states ('rng') are incomplete ({err}); "
-                             "fine-tune again") from None
+            raise ValueError(
+                f"{self.checkpoint}: its random-number states ('rng') are incomplete ({err}); "
+                "fine-tune again"
+            ) from None
         return payload["epoch"], payload.get("history") or {}

@@ -7,14 +7,14 @@ they are meant for "will it fit, how long will it take", not for a paper.
 
 from __future__ import annotations
 
-from dataclasses import MISSING, fields
 from collections.abc import Mapping
+from dataclasses import MISSING, fields
 
 from torch import nn
 
 from bertnli.model.bert import BERTConfig, BERTModel
 
-GiB = 1024 ** 3
+GiB = 1024**3
 FP32_BYTES, HALF_BYTES = 4, 2
 
 # The vocabulary size of d2l's bert.small / bert.base, for figures computed without the
@@ -48,11 +48,15 @@ def _sizes(config: Config, **defaults) -> dict:
     for key, value in defaults.items():
         if value is not None:
             sizes[key] = value
-    needed = {f.name for f in fields(BERTConfig) if f.default is MISSING}  # the sizes; switches have defaults
+    needed = {
+        f.name for f in fields(BERTConfig) if f.default is MISSING
+    }  # the sizes; switches have defaults
     missing = sorted(needed - sizes.keys())
     if missing:
-        raise ValueError(f"the configuration lacks {missing}; give num_hiddens, ffn_num_hiddens, num_heads, "
-                         "num_blks and max_len (as in bertnli.KNOWN_CONFIGS)")
+        raise ValueError(
+            f"the configuration lacks {missing}; give num_hiddens, ffn_num_hiddens, num_heads, "
+            "num_blks and max_len (as in bertnli.KNOWN_CONFIGS)"
+        )
     return sizes
 
 
@@ -68,7 +72,9 @@ def parameters_by_part(model: BERTModel) -> dict[str, int]:
     """
     enc = model.encoder
     parts = {
-        "embeddings": _count(enc.token_embedding) + _count(enc.segment_embedding) + enc.pos_embedding.numel(),
+        "embeddings": _count(enc.token_embedding)
+        + _count(enc.segment_embedding)
+        + enc.pos_embedding.numel(),
         "encoder blocks": _count(enc.blks),
         "pooler": _count(model.hidden),
         "mlm head": _count(model.mlm),
@@ -108,14 +114,24 @@ def parameters_from_config(config: Config, *, vocab_size: int | None = None) -> 
     return parts
 
 
-def fine_tuned_parameters(config: Config, *, num_classes: int = 3, vocab_size: int | None = None) -> int:
+def fine_tuned_parameters(
+    config: Config, *, num_classes: int = 3, vocab_size: int | None = None
+) -> int:
     """Parameters a ``BERTClassifier`` trains: embeddings, blocks, pooler and the new layer."""
     parts = parameters_from_config(config, vocab_size=vocab_size)
     H = _sizes(config)["num_hiddens"]
-    return parts["embeddings"] + parts["encoder blocks"] + parts["pooler"] + H * num_classes + num_classes
+    return (
+        parts["embeddings"]
+        + parts["encoder blocks"]
+        + parts["pooler"]
+        + H * num_classes
+        + num_classes
+    )
 
 
-def flops_per_example(config: Config, seq_len: float, *, training: bool = True, num_classes: int = 3) -> float:
+def flops_per_example(
+    config: Config, seq_len: float, *, training: bool = True, num_classes: int = 3
+) -> float:
     """Matrix-multiply FLOPs to classify one packed pair of ``seq_len`` tokens.
 
     Counts 2 FLOPs per multiply-add. Per encoder block, with T tokens, H hidden units
@@ -152,12 +168,15 @@ def activation_elements_per_block(config: Config, batch_size: int, seq_len: int)
     """
     s = _sizes(config)
     B, T = batch_size, seq_len
-    return (B * T * (ACT_PER_HIDDEN * s["num_hiddens"] + ACT_PER_FFN * s["ffn_num_hiddens"])
-            + ACT_PER_SCORE * s["num_heads"] * B * T * T)
+    return (
+        B * T * (ACT_PER_HIDDEN * s["num_hiddens"] + ACT_PER_FFN * s["ffn_num_hiddens"])
+        + ACT_PER_SCORE * s["num_heads"] * B * T * T
+    )
 
 
-def memory_estimate(config: Config, batch_size: int, seq_len: int, *, amp: bool,
-                    training: bool = True) -> dict[str, int]:
+def memory_estimate(
+    config: Config, batch_size: int, seq_len: int, *, amp: bool, training: bool = True
+) -> dict[str, int]:
     """Bytes on the device to fine-tune (or, ``training=False``, to run) a ``BERTClassifier``.
 
     - ``weights``: fp32 master copy of the fine-tuned parameters (MLM/NSP heads dropped).
@@ -192,8 +211,14 @@ def epoch_seconds(num_examples: int, examples_per_sec: float) -> float:
     return num_examples / examples_per_sec
 
 
-def throughput_from_flops(config: Config, seq_len: float, device_flops: float, utilization: float = 0.4, *,
-                          training: bool = True) -> float:
+def throughput_from_flops(
+    config: Config,
+    seq_len: float,
+    device_flops: float,
+    utilization: float = 0.4,
+    *,
+    training: bool = True,
+) -> float:
     """Examples per second a device with ``device_flops`` peak FLOP/s reaches at ``utilization``.
 
     0.4 is a fair share of peak for a well-fed BERT fine-tune with mixed precision;
@@ -214,13 +239,19 @@ def cost_table(configs: Mapping[str, Config], seq_len: float, batch_size: int) -
     rows = []
     T = max(1, round(seq_len))
     for name, config in configs.items():
-        rows.append({
-            "name": name,
-            "parameters": fine_tuned_parameters(config),
-            "GFLOPs/example (train)": round(flops_per_example(config, seq_len) / 1e9, 3),
-            "memory GiB (fp32)": round(memory_estimate(config, batch_size, T, amp=False)["total"] / GiB, 2),
-            "memory GiB (AMP)": round(memory_estimate(config, batch_size, T, amp=True)["total"] / GiB, 2),
-        })
+        rows.append(
+            {
+                "name": name,
+                "parameters": fine_tuned_parameters(config),
+                "GFLOPs/example (train)": round(flops_per_example(config, seq_len) / 1e9, 3),
+                "memory GiB (fp32)": round(
+                    memory_estimate(config, batch_size, T, amp=False)["total"] / GiB, 2
+                ),
+                "memory GiB (AMP)": round(
+                    memory_estimate(config, batch_size, T, amp=True)["total"] / GiB, 2
+                ),
+            }
+        )
     return rows
 
 
@@ -234,12 +265,15 @@ SNLI_MEAN_PAIR_TOKENS = 27
 # was measured on trained ~345 bert.small pairs/s at batch 64 and max_len 64; a 4-core laptop CPU is
 # taken as 1.5x that, the cautious end of the 1.5-2x the profile was sized with.
 LAPTOP_TRAIN_PAIRS_PER_SEC = 345 * 1.5
-LAPTOP_REFERENCE = dict(num_hiddens=256, ffn_num_hiddens=512, num_heads=4, num_blks=2, max_len=512)  # bert.small
+LAPTOP_REFERENCE = dict(
+    num_hiddens=256, ffn_num_hiddens=512, num_heads=4, num_blks=2, max_len=512
+)  # bert.small
 LAPTOP_REFERENCE_MAX_LEN = 64
 
 
-def laptop_cpu_seconds(config: Config, *, train_pairs: int, epochs: int, evaluated_pairs: int,
-                       max_len: int) -> float:
+def laptop_cpu_seconds(
+    config: Config, *, train_pairs: int, epochs: int, evaluated_pairs: int, max_len: int
+) -> float:
     """Seconds to fine-tune ``config`` on a 4-core laptop CPU: ``train_pairs`` for ``epochs`` epochs,
     plus ``evaluated_pairs`` classified (dev after every epoch, test once).
 
@@ -247,7 +281,12 @@ def laptop_cpu_seconds(config: Config, *, train_pairs: int, epochs: int, evaluat
     ``max_len`` (pairs are padded per batch, so a pair costs about SNLI's mean length unless
     ``max_len`` cuts it shorter); evaluation runs the forward pass only, a third of training's
     FLOPs. An estimate for "will it take minutes or hours", like every figure here."""
-    reference = flops_per_example(LAPTOP_REFERENCE, min(LAPTOP_REFERENCE_MAX_LEN, SNLI_MEAN_PAIR_TOKENS))
-    train_rate = LAPTOP_TRAIN_PAIRS_PER_SEC * reference / flops_per_example(
-        config, min(max_len, SNLI_MEAN_PAIR_TOKENS))
+    reference = flops_per_example(
+        LAPTOP_REFERENCE, min(LAPTOP_REFERENCE_MAX_LEN, SNLI_MEAN_PAIR_TOKENS)
+    )
+    train_rate = (
+        LAPTOP_TRAIN_PAIRS_PER_SEC
+        * reference
+        / flops_per_example(config, min(max_len, SNLI_MEAN_PAIR_TOKENS))
+    )
     return train_pairs * epochs / train_rate + evaluated_pairs / (3 * train_rate)

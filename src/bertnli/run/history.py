@@ -16,7 +16,7 @@ class EpochRecord:
     epoch: int
     train_loss: float
     train_acc: float
-    test_acc: float | None      # per epoch only without a dev set (the old form); else None
+    test_acc: float | None  # per epoch only without a dev set (the old form); else None
     examples_per_sec: float
     seconds: float
     device: str
@@ -37,19 +37,32 @@ class History:
     stopped_by: str | None = None  # "SIGINT", "SIGTERM" or "SIGHUP" when a signal stopped the run
 
     def to_dict(self) -> dict:
-        return {"epochs": [asdict(e) for e in self.epochs], "interrupted": self.interrupted,
-                "test_acc": self.test_acc, "segments": list(self.segments), "stopped_by": self.stopped_by}
+        return {
+            "epochs": [asdict(e) for e in self.epochs],
+            "interrupted": self.interrupted,
+            "test_acc": self.test_acc,
+            "segments": list(self.segments),
+            "stopped_by": self.stopped_by,
+        }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "History":
+    def from_dict(cls, data: dict) -> History:
         """A saved history; files from before segments and ``stopped_by`` read as having none."""
-        return cls([EpochRecord(**e) for e in data.get("epochs", [])], bool(data.get("interrupted", False)),
-                   data.get("test_acc"), list(data.get("segments") or []), data.get("stopped_by"))
+        return cls(
+            [EpochRecord(**e) for e in data.get("epochs", [])],
+            bool(data.get("interrupted", False)),
+            data.get("test_acc"),
+            list(data.get("segments") or []),
+            data.get("stopped_by"),
+        )
 
     def begin_segment(self, settings: dict, from_epoch: int) -> None:
         """Record that epochs from ``from_epoch`` on run with ``settings``: a new segment when
         they differ from the last one's (replacing it if it never finished an epoch)."""
-        if self.segments and {k: v for k, v in self.segments[-1].items() if k != "from_epoch"} == settings:
+        if (
+            self.segments
+            and {k: v for k, v in self.segments[-1].items() if k != "from_epoch"} == settings
+        ):
             return
         if self.segments and self.segments[-1].get("from_epoch", 0) >= from_epoch:
             self.segments.pop()
@@ -59,7 +72,7 @@ class History:
         atomic_write(path, json.dumps(self.to_dict(), indent=2))
 
     @classmethod
-    def load(cls, path: str | Path) -> "History":
+    def load(cls, path: str | Path) -> History:
         return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
     def __getitem__(self, key: str) -> list:
@@ -76,5 +89,12 @@ class History:
         e = self.epochs[-1]
         test = self.test_acc if self.test_acc is not None else e.test_acc
         dev = text("history.dev", acc=e.valid_acc) if e.valid_acc is not None else ""
-        return text("history.summary", loss=e.train_loss, train_acc=e.train_acc, dev=dev,
-                    test=f"{test:.3f}" if test is not None else "n/a", rate=e.examples_per_sec, device=e.device)
+        return text(
+            "history.summary",
+            loss=e.train_loss,
+            train_acc=e.train_acc,
+            dev=dev,
+            test=f"{test:.3f}" if test is not None else "n/a",
+            rate=e.examples_per_sec,
+            device=e.device,
+        )

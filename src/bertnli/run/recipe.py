@@ -20,20 +20,28 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bertnli.run.checkpoint import (RUN_FILE, RunFolder, check_run_folder, check_same_architecture, check_same_run,
-                         check_writable, hold_run_folder, read_run)
-from bertnli.model.classifier import BERTClassifier
-from bertnli.data.dataset import SNLIBERTDataset
-from bertnli.distributed import DistInfo, as_dist
-from bertnli.data.loader import LoaderSettings, make_loader
-from bertnli.model.pretrained import load_pretrained
-from bertnli.run.profiles import Profile
 from bertnli.data.corpora import read_pairs
+from bertnli.data.dataset import SNLIBERTDataset
+from bertnli.data.loader import LoaderSettings, make_loader
+from bertnli.distributed import DistInfo, as_dist
+from bertnli.model.classifier import BERTClassifier
+from bertnli.model.pretrained import load_pretrained
+from bertnli.run.checkpoint import (
+    RUN_FILE,
+    RunFolder,
+    check_run_folder,
+    check_same_architecture,
+    check_same_run,
+    check_writable,
+    hold_run_folder,
+    read_run,
+)
+from bertnli.run.profiles import Profile
 from bertnli.run.rules import CLI
 from bertnli.run.spec import RunSpec
 from bertnli.run.train import History, fine_tune
 
-SUBSET_SEED = 0          # the subsets do not depend on the run's --seed: same data, different seeds
+SUBSET_SEED = 0  # the subsets do not depend on the run's --seed: same data, different seeds
 RUNS_ENV = "BERTNLI_RUNS"  # where the chapters keep their run folders (default: ./runs)
 
 
@@ -52,7 +60,9 @@ def read_split(profile: Profile, split: str) -> tuple[list[str], list[str], list
     """``(premises, hypotheses, labels)`` of one split, cut to the profile's ``train_pairs``
     (train) or ``test_pairs`` (dev, test) when it sets them."""
     premises, hypotheses, labels = read_pairs(profile.data, split)
-    keep = subset_indices(len(labels), profile.train_pairs if split == "train" else profile.test_pairs, split)
+    keep = subset_indices(
+        len(labels), profile.train_pairs if split == "train" else profile.test_pairs, split
+    )
     if keep is None:
         return premises, hypotheses, labels
     return [premises[i] for i in keep], [hypotheses[i] for i in keep], [labels[i] for i in keep]
@@ -60,27 +70,45 @@ def read_split(profile: Profile, split: str) -> tuple[list[str], list[str], list
 
 def load_datasets(profile: Profile, vocab, *, splits=("train", "test"), cache: bool = True) -> dict:
     """``{split: SNLIBERTDataset}`` for the profile's data, subset, ``max_len`` and truncation."""
-    return {split: SNLIBERTDataset(read_split(profile, split), vocab, max_len=profile.max_len,
-                                   truncation=profile.truncation, cache=cache)
-            for split in splits}
+    return {
+        split: SNLIBERTDataset(
+            read_split(profile, split),
+            vocab,
+            max_len=profile.max_len,
+            truncation=profile.truncation,
+            cache=cache,
+        )
+        for split in splits
+    }
 
 
-def chapter_run(profile: Profile, chapter: str, vocab=None, *, seed: int = 0, **settings) -> RunFolder:
+def chapter_run(
+    profile: Profile, chapter: str, vocab=None, *, seed: int = 0, **settings
+) -> RunFolder:
     """The run folder a chapter checkpoints into and resumes from: ``$BERTNLI_RUNS`` (default
     ``runs``) / ``{chapter}-{profile}-{hash}``. The hash covers every setting that changes the
     run, so changing the profile or an override starts a new folder instead of resuming
     a different run."""
     config = {"profile": profile.to_dict(), "seed": seed, **settings}
     key = {k: v for k, v in config.items() if k != "profile"}
-    key["profile"] = {k: v for k, v in config["profile"].items()
-                      if k not in ("overrides", "description_en", "description_ko")}
+    key["profile"] = {
+        k: v
+        for k, v in config["profile"].items()
+        if k not in ("overrides", "description_en", "description_ko")
+    }
     digest = hashlib.sha1(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:10]
     root = Path(os.environ.get(RUNS_ENV) or "runs")
     return RunFolder(root / f"{chapter}-{profile.name}-{digest}", config=config, vocab=vocab)
 
 
-def finetune_job(spec: RunSpec | Profile, *, callbacks=(), dist: DistInfo | None = None,
-                 resume_command: str | None = None, **changes):
+def finetune_job(
+    spec: RunSpec | Profile,
+    *,
+    callbacks=(),
+    dist: DistInfo | None = None,
+    resume_command: str | None = None,
+    **changes,
+):
     """Fine-tune the spec's model on its data; returns ``(model, vocab, history)``.
 
     ``spec`` is a :class:`~bertnli.run.spec.RunSpec` (``RunSpec.build(...)``), or a
@@ -117,18 +145,28 @@ def finetune_job(spec: RunSpec | Profile, *, callbacks=(), dist: DistInfo | None
         spec = spec.with_changes(**changes)
     info = dist if dist is not None else as_dist(spec.device)
     out_path = Path(spec.out) if spec.out else None
-    made = out_path is not None and not out_path.exists()  # then a run that saves nothing leaves no folder
+    made = (
+        out_path is not None and not out_path.exists()
+    )  # then a run that saves nothing leaves no folder
     preflight(spec, info)
     with hold_run_folder(out_path, made) if out_path and info.is_main else nullcontext():
         if out_path and info.is_main:  # again, now that no other run can write there
-            check_run_folder(out_path, resume=spec.resume, overwrite=spec.overwrite, cli=spec.surface == CLI)
+            check_run_folder(
+                out_path, resume=spec.resume, overwrite=spec.overwrite, cli=spec.surface == CLI
+            )
         if spec.resume and out_path:
-            check_same_run(read_run(out_path).get("config") or {}, spec.config, out_path / RUN_FILE,
-                           cli=spec.surface == CLI)
+            check_same_run(
+                read_run(out_path).get("config") or {},
+                spec.config,
+                out_path / RUN_FILE,
+                cli=spec.surface == CLI,
+            )
         return _finetune_job(spec, folder, info, callbacks, resume_command)
 
 
-def _finetune_job(spec: RunSpec, folder: RunFolder | None, info: DistInfo, callbacks, resume_command: str | None):
+def _finetune_job(
+    spec: RunSpec, folder: RunFolder | None, info: DistInfo, callbacks, resume_command: str | None
+):
     """``finetune_job`` once its checks passed and its run folder is held."""
     profile, out_path = spec.profile, (Path(spec.out) if spec.out else None)
     bert, vocab = load_pretrained(profile.model, dropout=0.1, device="cpu")
@@ -139,8 +177,10 @@ def _finetune_job(spec: RunSpec, folder: RunFolder | None, info: DistInfo, callb
     loading = LoaderSettings(num_workers=spec.num_workers, dist=info)
     share = profile.batch_size // info.world_size
     train_loader = make_loader(data["train"], share, shuffle=True, seed=spec.seed, settings=loading)
-    valid_loader, test_loader = (make_loader(data[split], share, shuffle=False, even_shares=False, settings=loading)
-                                 for split in ("dev", "test"))
+    valid_loader, test_loader = (
+        make_loader(data[split], share, shuffle=False, even_shares=False, settings=loading)
+        for split in ("dev", "test")
+    )
     torch.manual_seed(spec.seed)  # the new output layer's initial weights
     model = BERTClassifier(bert, num_classes=3, dropout=spec.dropout)
     if folder is not None:
@@ -148,11 +188,24 @@ def _finetune_job(spec: RunSpec, folder: RunFolder | None, info: DistInfo, callb
         run.vocab = run.vocab or vocab
     else:
         run = RunFolder(out_path, config=spec.config, vocab=vocab) if out_path else None
-    if run is not None:  # this session's part of the run's settings (fine_tune adds lr, epochs, device, ...)
-        run.settings = {**run.settings, "batch_size": profile.batch_size, "num_workers": spec.num_workers}
+    if (
+        run is not None
+    ):  # this session's part of the run's settings (fine_tune adds lr, epochs, device, ...)
+        run.settings = {
+            **run.settings,
+            "batch_size": profile.batch_size,
+            "num_workers": spec.num_workers,
+        }
         run.record = spec_record(out_path, spec)
-    history: History = fine_tune(model, train_loader, test_loader, spec.train_settings(info, resume_command),
-                                 valid_loader=valid_loader, checkpoint_dir=run, callbacks=callbacks)
+    history: History = fine_tune(
+        model,
+        train_loader,
+        test_loader,
+        spec.train_settings(info, resume_command),
+        valid_loader=valid_loader,
+        checkpoint_dir=run,
+        callbacks=callbacks,
+    )
     return model, vocab, history
 
 
@@ -186,5 +239,7 @@ def check_resumable(out: Path, model: BERTClassifier, vocab) -> None:
     check_same_architecture(model, settings.get("model_description"), out / RUN_FILE)
     size = settings.get("vocab_size")
     if size is not None and size != len(vocab):
-        raise ValueError(f"{out / RUN_FILE}: the run was trained with a vocabulary of {size} tokens, this "
-                         f"checkpoint has {len(vocab)}; resume with the run's own --model")
+        raise ValueError(
+            f"{out / RUN_FILE}: the run was trained with a vocabulary of {size} tokens, this "
+            f"checkpoint has {len(vocab)}; resume with the run's own --model"
+        )

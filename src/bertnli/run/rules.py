@@ -41,15 +41,19 @@ def check_lr(lr, where: str = "--lr / lr=") -> float:
     except TypeError:
         ok = False
     if not ok:
-        raise SettingError(f"learning rate ({where}) must be a finite positive number, got {lr!r}; "
-                           "the reference run uses 1e-4")
+        raise SettingError(
+            f"learning rate ({where}) must be a finite positive number, got {lr!r}; "
+            "the reference run uses 1e-4"
+        )
     return lr
 
 
 def check_positive_int(value, where: str) -> int:
     """A count (epochs, batch size, max_len, pairs): an integer of at least 1."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise SettingError(f"{where} must be a positive integer, got {value!r}; give a whole number of at least 1")
+        raise SettingError(
+            f"{where} must be a positive integer, got {value!r}; give a whole number of at least 1"
+        )
     return value
 
 
@@ -63,28 +67,38 @@ def check_choice(value, choices, where: str):
 def check_max_len_fits(max_len: int, limit: int, where: str) -> None:
     """``max_len`` no longer than the checkpoint's position table."""
     if max_len > limit:
-        raise SettingError(f"max_len {max_len} ({where}) exceeds the checkpoint's max_len {limit}; give at most "
-                           f"{limit}")
+        raise SettingError(
+            f"max_len {max_len} ({where}) exceeds the checkpoint's max_len {limit}; give at most "
+            f"{limit}"
+        )
 
 
 def check_batch_divides(batch_size: int, world_size: int, where: str) -> None:
     """Under torchrun the global batch is split evenly across the processes."""
     if batch_size % world_size:
-        raise SettingError(f"batch size {batch_size} ({where}) is not divisible by the {world_size} processes; "
-                           f"give a multiple of {world_size}")
+        raise SettingError(
+            f"batch size {batch_size} ({where}) is not divisible by the {world_size} processes; "
+            f"give a multiple of {world_size}"
+        )
 
 
-def check_out_flags(out, resume: bool, overwrite: bool, surface: str = PYTHON, out_name: str = "out") -> None:
+def check_out_flags(
+    out, resume: bool, overwrite: bool, surface: str = PYTHON, out_name: str = "out"
+) -> None:
     """``resume`` and ``overwrite`` exclude each other, and resuming needs the run folder."""
     resume_flag, overwrite_flag = (option("resume", surface), option("overwrite", surface))
     if surface == PYTHON:
         resume_flag, overwrite_flag = "resume=True", "overwrite=True"
     if resume and overwrite:
-        raise SettingError(f"{resume_flag} and {overwrite_flag} contradict each other; choose one (continue the "
-                           "run, or replace it)")
+        raise SettingError(
+            f"{resume_flag} and {overwrite_flag} contradict each other; choose one (continue the "
+            "run, or replace it)"
+        )
     if resume and not out:
-        raise SettingError(f"{resume_flag} needs the run folder ({option(out_name, surface)}); give the folder "
-                           "the run was saved in")
+        raise SettingError(
+            f"{resume_flag} needs the run folder ({option(out_name, surface)}); give the folder "
+            "the run was saved in"
+        )
 
 
 def parse_int(text: str, where: str) -> int:
@@ -92,6 +106,7 @@ def parse_int(text: str, where: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise SettingError(f"{where} must be a positive integer, got {text!r}; give a whole number of at "
-                           "least 1") from None
+        raise SettingError(
+            f"{where} must be a positive integer, got {text!r}; give a whole number of at least 1"
+        ) from None
     return check_positive_int(value, where)

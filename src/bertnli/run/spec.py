@@ -17,9 +17,10 @@ loop's part of a run (``fine_tune``'s settings).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Callable, Any, Mapping
+from typing import Any
 
 import torch
 from torch import nn
@@ -27,15 +28,25 @@ from torch import nn
 from bertnli import hardware
 from bertnli.data.packing import TRUNCATIONS
 from bertnli.run import rules
-from bertnli.run.rules import CLI, PYTHON, option
 from bertnli.run.profiles import Profile, apply_env, get_profile
+from bertnli.run.rules import CLI, PYTHON, option
 
 # The arguments that change the profile (what the run is and how big), in the order of the banner.
-PROFILE_ARGUMENTS = ("model", "data", "epochs", "batch_size", "max_len", "lr", "truncation", "train_pairs",
-                     "test_pairs")
+PROFILE_ARGUMENTS = (
+    "model",
+    "data",
+    "epochs",
+    "batch_size",
+    "max_len",
+    "lr",
+    "truncation",
+    "train_pairs",
+    "test_pairs",
+)
 
 
 # ----------------------------------------------------------------------------- how the weights move
+
 
 @dataclass(frozen=True)
 class Optimization:
@@ -77,6 +88,7 @@ def make_optimizer(model: nn.Module, lr: float, device: torch.device) -> torch.o
 
 # ----------------------------------------------------------------------------- the training loop's settings
 
+
 @dataclass(frozen=True)
 class TrainSettings:
     """What ``fine_tune`` needs besides the model, the loaders and the run folder.
@@ -102,25 +114,34 @@ class TrainSettings:
         return self.optimization.lr
 
     @classmethod
-    def make(cls, base: "TrainSettings | None" = None, **changes) -> "TrainSettings":
+    def make(cls, base: TrainSettings | None = None, **changes) -> TrainSettings:
         """``base`` (default: the reference settings) with ``changes``; ``lr=`` sets the
         optimization's learning rate. An unknown keyword is a TypeError naming it."""
         base = base if base is not None else cls()
         if "lr" in changes:
-            changes["optimization"] = replace(changes.get("optimization", base.optimization), lr=changes.pop("lr"))
+            changes["optimization"] = replace(
+                changes.get("optimization", base.optimization), lr=changes.pop("lr")
+            )
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(changes) - known)
         if unknown:
-            raise TypeError(f"fine_tune() got unexpected keyword argument(s) {', '.join(unknown)}; the settings "
-                            f"are {', '.join(sorted(known | {'lr'}))}")
+            raise TypeError(
+                f"fine_tune() got unexpected keyword argument(s) {', '.join(unknown)}; the settings "
+                f"are {', '.join(sorted(known | {'lr'}))}"
+            )
         return replace(base, **changes)
 
     def validate(self, out=None) -> None:
         """Every rule of these settings, before any work (``out``: the run folder, if any)."""
         self.optimization.validate(_where("lr", self.surface))
         rules.check_positive_int(self.epochs, option("epochs", self.surface))
-        rules.check_out_flags(out, self.resume, self.overwrite, self.surface,
-                              "out" if self.surface == CLI else "checkpoint_dir")
+        rules.check_out_flags(
+            out,
+            self.resume,
+            self.overwrite,
+            self.surface,
+            "out" if self.surface == CLI else "checkpoint_dir",
+        )
 
 
 def _where(name: str, surface: str) -> str:
@@ -129,6 +150,7 @@ def _where(name: str, surface: str) -> str:
 
 
 # ----------------------------------------------------------------------------- one run
+
 
 @dataclass(frozen=True)
 class RunSpec:
@@ -161,8 +183,14 @@ class RunSpec:
     # ------------------------------------------------------------------ building
 
     @classmethod
-    def build(cls, profile: str | Profile | None = None, env: Mapping[str, str] | None = None, *,
-              surface: str = PYTHON, **arguments) -> "RunSpec":
+    def build(
+        cls,
+        profile: str | Profile | None = None,
+        env: Mapping[str, str] | None = None,
+        *,
+        surface: str = PYTHON,
+        **arguments,
+    ) -> RunSpec:
         """The run described by ``profile`` (a name: else ``$BERTNLI_PROFILE``, else ``sample``;
         or a ``Profile``), then the ``BERTNLI_*`` variables of ``env`` (default: ``os.environ``
         for a name, none for a ``Profile``, which carries its own), then ``arguments`` (a
@@ -170,7 +198,9 @@ class RunSpec:
         recorded profile and seed, and ``profile`` may only name it. Validated before it is
         returned."""
         arguments = {k: v for k, v in arguments.items() if v is not None}
-        unknown = sorted(set(arguments) - set(PROFILE_ARGUMENTS) - ({f.name for f in fields(cls)} - {"profile"}))
+        unknown = sorted(
+            set(arguments) - set(PROFILE_ARGUMENTS) - ({f.name for f in fields(cls)} - {"profile"})
+        )
         if unknown:
             raise TypeError(f"RunSpec.build() got unexpected argument(s) {', '.join(unknown)}")
         out, resume = arguments.get("out"), bool(arguments.get("resume"))
@@ -178,7 +208,9 @@ class RunSpec:
         if out:  # before reading anything of it: never start over a saved run, never resume nothing
             from bertnli.run.checkpoint import check_run_folder
 
-            check_run_folder(out, resume=resume, overwrite=bool(arguments.get("overwrite")), cli=surface == CLI)
+            check_run_folder(
+                out, resume=resume, overwrite=bool(arguments.get("overwrite")), cli=surface == CLI
+            )
         base = _base_profile(profile, env, out if resume else None, surface)
         for name in PROFILE_ARGUMENTS:
             if name in arguments:
@@ -189,13 +221,15 @@ class RunSpec:
         spec.validate()
         return spec
 
-    def with_changes(self, **changes) -> "RunSpec":
+    def with_changes(self, **changes) -> RunSpec:
         """A copy with ``changes`` (profile fields included, noted as overrides), validated."""
         changes = {k: v for k, v in changes.items() if v is not None}
         profile = self.profile
         for name in PROFILE_ARGUMENTS:
             if name in changes:
-                profile = profile.with_overrides(option(name, self.surface), **{name: changes.pop(name)})
+                profile = profile.with_overrides(
+                    option(name, self.surface), **{name: changes.pop(name)}
+                )
         spec = replace(self, profile=profile, **changes)
         spec.validate()
         return spec
@@ -212,24 +246,34 @@ class RunSpec:
         for name in ("train_pairs", "test_pairs"):
             if getattr(p, name) is not None:
                 rules.check_positive_int(getattr(p, name), option(name, s, sources.get(name)))
-        rules.check_choice(p.truncation, TRUNCATIONS, option("truncation", s, sources.get("truncation")))
+        rules.check_choice(
+            p.truncation, TRUNCATIONS, option("truncation", s, sources.get("truncation"))
+        )
         rules.check_out_flags(self.out, self.resume, self.overwrite, s)
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise rules.SettingError(f"{option('seed', s)} must be an integer, got {self.seed!r}")
         if self.device is not None:  # the device's one rule (hardware): a name this machine can run
             hardware.resolve_device(self.device)
         if not isinstance(self.num_workers, int) or self.num_workers < 0:
-            raise rules.SettingError(f"{option('num_workers', s)} must be 0 or more, got {self.num_workers!r}")
+            raise rules.SettingError(
+                f"{option('num_workers', s)} must be 0 or more, got {self.num_workers!r}"
+            )
 
     def check_world(self, world_size: int) -> None:
         """The rule that needs the job: under torchrun the processes share the batch evenly."""
-        rules.check_batch_divides(self.profile.batch_size, world_size,
-                                  option("batch_size", self.surface, _sources(self.profile).get("batch_size")))
+        rules.check_batch_divides(
+            self.profile.batch_size,
+            world_size,
+            option("batch_size", self.surface, _sources(self.profile).get("batch_size")),
+        )
 
     def check_checkpoint(self, checkpoint_max_len: int) -> None:
         """The rule that needs the checkpoint: ``max_len`` fits its position table."""
-        rules.check_max_len_fits(self.profile.max_len, checkpoint_max_len,
-                                 option("max_len", self.surface, _sources(self.profile).get("max_len")))
+        rules.check_max_len_fits(
+            self.profile.max_len,
+            checkpoint_max_len,
+            option("max_len", self.surface, _sources(self.profile).get("max_len")),
+        )
 
     # ------------------------------------------------------------------ what the others take
 
@@ -244,17 +288,26 @@ class RunSpec:
 
     def train_settings(self, device=None, resume_command: str | None = None) -> TrainSettings:
         """``fine_tune``'s settings (``device``: the job's ``DistInfo`` under torchrun)."""
-        return TrainSettings(epochs=self.profile.epochs, optimization=self.optimization,
-                             device=device if device is not None else self.device, amp=self.amp,
-                             compile=self.compile, seed=self.seed, progress=self.progress, resume=self.resume,
-                             overwrite=self.overwrite, resume_command=resume_command, surface=self.surface)
+        return TrainSettings(
+            epochs=self.profile.epochs,
+            optimization=self.optimization,
+            device=device if device is not None else self.device,
+            amp=self.amp,
+            compile=self.compile,
+            seed=self.seed,
+            progress=self.progress,
+            resume=self.resume,
+            overwrite=self.overwrite,
+            resume_command=resume_command,
+            surface=self.surface,
+        )
 
     def to_dict(self) -> dict:
         """Plain JSON data, as ``run.json`` keeps it (``from_dict`` reads it back)."""
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "RunSpec":
+    def from_dict(cls, data: dict) -> RunSpec:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         values["profile"] = Profile.from_dict(values.get("profile") or {})
@@ -281,7 +334,8 @@ def _base_profile(profile, env, resumed: str | None, surface: str) -> Profile:
             raise rules.SettingError(
                 f"{flag} {name}: the run in {resumed} was made with profile {recorded.name}, and resuming cannot "
                 f"change what the run is; resume without {flag}, or start a new run with it (another "
-                f"{option('out', surface)}, or {option('overwrite', surface)})")
+                f"{option('out', surface)}, or {option('overwrite', surface)})"
+            )
         return apply_env(recorded, os.environ if env is None else env)
     if isinstance(profile, Profile):
         return profile if env is None else apply_env(profile, env)
@@ -289,6 +343,7 @@ def _base_profile(profile, env, resumed: str | None, surface: str) -> Profile:
 
 
 # ----------------------------------------------------------------------------- what a run folder recorded
+
 
 def recorded_profile(folder: str | Path) -> Profile:
     """The ``Profile`` a run folder's run.json records (only the fields this version knows)."""
@@ -298,10 +353,13 @@ def recorded_profile(folder: str | Path) -> Profile:
     try:
         return Profile.from_dict(recorded)
     except TypeError as err:
-        raise ValueError(f"{Path(folder) / RUN_FILE}: incomplete profile ({err}); fine-tune again") from None
+        raise ValueError(
+            f"{Path(folder) / RUN_FILE}: incomplete profile ({err}); fine-tune again"
+        ) from None
     except ValueError as err:  # a field of the wrong type, named
-        raise ValueError(f"{Path(folder) / RUN_FILE}: the recorded profile is not usable: {err}; "
-                         "fine-tune again") from None
+        raise ValueError(
+            f"{Path(folder) / RUN_FILE}: the recorded profile is not usable: {err}; fine-tune again"
+        ) from None
 
 
 def recorded_seed(folder: str | Path) -> int:

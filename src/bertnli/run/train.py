@@ -11,43 +11,53 @@ DistributedDataParallel, each rank reads its own share of every step (see
 from __future__ import annotations
 
 import functools
-import json
 import signal
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager, nullcontext
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
-from bertnli._jupyter import progress_bar, want_progress
 from bertnli import hardware
+from bertnli._jupyter import progress_bar, want_progress
+from bertnli.distributed import DistInfo, as_dist
 from bertnli.messages import text
-from bertnli.run.checkpoint import (HISTORY_FILE, RunFolder, atomic_write, check_run_folder,  # noqa: F401
-                                    check_writable, hold_run_folder, rng_state)
+from bertnli.run.checkpoint import (  # noqa: F401
+    HISTORY_FILE,
+    RunFolder,
+    atomic_write,
+    check_run_folder,
+    check_writable,
+    hold_run_folder,
+    rng_state,
+)
+from bertnli.run.history import EpochRecord, History
+from bertnli.run.inference import evaluate, to_device
 from bertnli.run.rules import CLI
 from bertnli.run.spec import TrainSettings, make_optimizer  # noqa: F401 (make_optimizer re-exported)
-from bertnli.distributed import DistInfo, as_dist
-from bertnli.run.inference import evaluate, to_device
-from bertnli.run.history import EpochRecord, History  # noqa: F401 (re-exported)
 
 BAR_SECONDS = 1.0  # progress bars refresh at most this often
-MEMORY_HINT = ("out of GPU memory. Lower the memory a step needs: a smaller --batch-size (e.g. half), "
-               "a smaller --max-len (SNLI pairs rarely need more than 64 tokens), or mixed precision "
-               "(--amp, on by default on CUDA).")
+MEMORY_HINT = (
+    "out of GPU memory. Lower the memory a step needs: a smaller --batch-size (e.g. half), "
+    "a smaller --max-len (SNLI pairs rarely need more than 64 tokens), or mixed precision "
+    "(--amp, on by default on CUDA)."
+)
 # Steps between two looks at the loss for NaN/inf in a single process (each look waits for the device).
 CHECK_FINITE_EVERY = 20
 # Steps between two looks, under torchrun, at whether any rank was asked to stop (Ctrl-C, SIGTERM):
 # the ranks agree on it in one collective, so all of them stop at the same step.
 CHECK_STOP_EVERY = 20
-STOP_SIGNALS = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM",
-                **({signal.SIGHUP: "SIGHUP (the terminal closed)"} if hasattr(signal, "SIGHUP") else {})}
+STOP_SIGNALS = {
+    signal.SIGINT: "Ctrl-C",
+    signal.SIGTERM: "SIGTERM",
+    **({signal.SIGHUP: "SIGHUP (the terminal closed)"} if hasattr(signal, "SIGHUP") else {}),
+}
 
 
 class Stopped(KeyboardInterrupt):
@@ -64,6 +74,7 @@ class TrainingDiverged(RuntimeError):
 
 # ----------------------------------------------------------------------------- setup
 
+
 def _set_epoch(loader, epoch: int) -> None:
     """Reshuffle deterministically per epoch (bucketed or distributed samplers)."""
     for sampler in (getattr(loader, "batch_sampler", None), getattr(loader, "sampler", None)):
@@ -73,31 +84,47 @@ def _set_epoch(loader, epoch: int) -> None:
 
 # ----------------------------------------------------------------------------- loop
 
+
 def _holding_run_folder(function):
     """Hold the run folder's lock (``checkpoint.hold_run_folder``) for the whole call, on rank 0:
     a second run into the same folder is refused at once instead of overwriting this one."""
 
     @functools.wraps(function)
-    def wrapper(model, train_loader, test_loader=None, settings=None, *, checkpoint_dir=None, **kwargs):
+    def wrapper(
+        model, train_loader, test_loader=None, settings=None, *, checkpoint_dir=None, **kwargs
+    ):
         changes = {k: kwargs.pop(k) for k in list(kwargs) if k not in ("valid_loader", "callbacks")}
         settings = TrainSettings.make(settings, **changes)
         settings.validate(checkpoint_dir)  # every rule of the settings, once, before any work
         path = checkpoint_dir.path if isinstance(checkpoint_dir, RunFolder) else checkpoint_dir
         main = not isinstance(settings.device, DistInfo) or settings.device.is_main
         if path is not None and main:  # its words first (a file, no run, ...), then the lock
-            check_run_folder(path, resume=settings.resume, overwrite=settings.overwrite,
-                             cli=settings.surface == CLI)
+            check_run_folder(
+                path,
+                resume=settings.resume,
+                overwrite=settings.overwrite,
+                cli=settings.surface == CLI,
+            )
         with hold_run_folder(path) if path is not None and main else nullcontext():
-            return function(model, train_loader, test_loader, settings, checkpoint_dir=checkpoint_dir, **kwargs)
+            return function(
+                model, train_loader, test_loader, settings, checkpoint_dir=checkpoint_dir, **kwargs
+            )
 
     return wrapper
 
 
 @_holding_run_folder
-def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | None = None,
-              settings: TrainSettings | None = None, *, valid_loader: Iterable | None = None,
-              checkpoint_dir: str | Path | RunFolder | None = None,
-              callbacks: Sequence[Callable[[History], None]] = (), **changes) -> History:
+def fine_tune(
+    model: nn.Module,
+    train_loader: Iterable,
+    test_loader: Iterable | None = None,
+    settings: TrainSettings | None = None,
+    *,
+    valid_loader: Iterable | None = None,
+    checkpoint_dir: str | Path | RunFolder | None = None,
+    callbacks: Sequence[Callable[[History], None]] = (),
+    **changes,
+) -> History:
     """Fine-tune ``model`` with Adam and cross-entropy; returns the per-epoch :class:`History`.
 
     ``settings`` (a :class:`~bertnli.run.spec.TrainSettings`, e.g. ``RunSpec.train_settings()``)
@@ -127,16 +154,24 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
     keeping the last good checkpoint.
     """
     s = settings  # made and checked by the wrapper (_holding_run_folder)
-    epochs, lr, amp, resume, progress, resume_command = (s.epochs, s.lr, s.amp, s.resume, s.progress,
-                                                         s.resume_command)
+    epochs, lr, amp, resume, progress, resume_command = (
+        s.epochs,
+        s.lr,
+        s.amp,
+        s.resume,
+        s.progress,
+        s.resume_command,
+    )
     info = as_dist(s.device)
     run = RunFolder(checkpoint_dir) if isinstance(checkpoint_dir, (str, Path)) else checkpoint_dir
     if run is not None and info.is_main:  # before any work: a folder where nothing can be saved
         check_writable(run.path)
     hardware.use_device(info.device)
     if len(train_loader) == 0:  # type: ignore[arg-type]
-        raise ValueError("train_loader yields no batch: the training set is empty, or smaller than one batch "
-                         "with drop_last=True; use more data, a smaller batch_size or drop_last=False")
+        raise ValueError(
+            "train_loader yields no batch: the training set is empty, or smaller than one batch "
+            "with drop_last=True; use more data, a smaller batch_size or drop_last=False"
+        )
     torch.manual_seed(s.seed)
     model = model.to(info.device)
     dtype = hardware.amp_dtype(info.device, amp, hardware.encoder_width(model))
@@ -155,37 +190,70 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
         for callback in callbacks:  # e.g. redraw the curve of the epochs already done
             callback(history)
     saved_epoch = start_epoch if resume else None  # the epoch the run folder's checkpoint holds
-    history.begin_segment({"epochs": epochs, "lr": lr, "device": str(info.device), "world_size": info.world_size,
-                           "amp": str(dtype).removeprefix("torch.") if dtype is not None else None,
-                           "progress": bool(want_progress(progress)), **(run.settings if run is not None else {})},
-                          start_epoch + 1)
+    history.begin_segment(
+        {
+            "epochs": epochs,
+            "lr": lr,
+            "device": str(info.device),
+            "world_size": info.world_size,
+            "amp": str(dtype).removeprefix("torch.") if dtype is not None else None,
+            "progress": bool(want_progress(progress)),
+            **(run.settings if run is not None else {}),
+        },
+        start_epoch + 1,
+    )
 
     train_model: nn.Module = model
     if info.is_distributed:
-        train_model = nn.parallel.DistributedDataParallel(model, device_ids=hardware.ddp_device_ids(info.device))
+        train_model = nn.parallel.DistributedDataParallel(
+            model, device_ids=hardware.ddp_device_ids(info.device)
+        )
     if s.compile:
         train_model = torch.compile(train_model)
 
     show_bar = want_progress(progress) and info.is_main
     described = info.describe()
-    info.print(text("train.device", device=described, precision=hardware.precision_note(info.device, dtype)),
-               flush=True)
+    info.print(
+        text(
+            "train.device", device=described, precision=hardware.precision_note(info.device, dtype)
+        ),
+        flush=True,
+    )
     epoch = start_epoch
     step_hook = s.optimization.step_hook(optimizer)  # None for a constant learning rate
     stop = _StopRequest(info).listen()
     try:
         for epoch in range(start_epoch, epochs):
             _set_epoch(train_loader, epoch)
-            stats = _train_one_epoch(train_model, train_loader, optimizer, scaler, info, dtype,
-                                     f"epoch {epoch + 1}/{epochs}" if show_bar else None, stop,
-                                     (step_hook, epoch * len(train_loader)) if step_hook is not None else None)
+            stats = _train_one_epoch(
+                train_model,
+                train_loader,
+                optimizer,
+                scaler,
+                info,
+                dtype,
+                f"epoch {epoch + 1}/{epochs}" if show_bar else None,
+                stop,
+                (step_hook, epoch * len(train_loader)) if step_hook is not None else None,
+            )
             if stats["nonfinite"]:
                 raise TrainingDiverged(_diverged_message(epoch + 1, lr, run, saved_epoch, dtype))
             watched = valid_loader if valid_loader is not None else test_loader
-            acc = evaluate(model, watched, device=info, amp=amp)["accuracy"] if watched is not None else None
-            record = EpochRecord(epoch + 1, stats["loss"], stats["acc"], None if valid_loader is not None else acc,
-                                 stats["examples"] / max(stats["seconds"], 1e-9), stats["seconds"], described,
-                                 valid_acc=acc if valid_loader is not None else None)
+            acc = (
+                evaluate(model, watched, device=info, amp=amp)["accuracy"]
+                if watched is not None
+                else None
+            )
+            record = EpochRecord(
+                epoch + 1,
+                stats["loss"],
+                stats["acc"],
+                None if valid_loader is not None else acc,
+                stats["examples"] / max(stats["seconds"], 1e-9),
+                stats["seconds"],
+                described,
+                valid_acc=acc if valid_loader is not None else None,
+            )
             # Save first, then announce: whoever reads "epoch N/M" (a person, a script that
             # sends Ctrl-C on it) finds epoch N on disk. A Ctrl-C in between waits until the
             # record, the checkpoint, run.json and history.json agree.
@@ -196,27 +264,50 @@ def fine_tune(model: nn.Module, train_loader: Iterable, test_loader: Iterable | 
                     if info.is_main:
                         run.save(model, optimizer, scaler, epoch + 1, history, rng_ranks)
                     saved_epoch = epoch + 1
-            info.print(text("train.epoch", epoch=epoch + 1, epochs=epochs, loss=record.train_loss,
-                            train_acc=record.train_acc, acc=f"{acc:.3f}" if acc is not None else "n/a",
-                            watched=text("train.dev_acc" if valid_loader is not None else "train.test_acc"),
-                            rate=record.examples_per_sec, seconds=record.seconds, device=described), flush=True)
+            info.print(
+                text(
+                    "train.epoch",
+                    epoch=epoch + 1,
+                    epochs=epochs,
+                    loss=record.train_loss,
+                    train_acc=record.train_acc,
+                    acc=f"{acc:.3f}" if acc is not None else "n/a",
+                    watched=text("train.dev_acc" if valid_loader is not None else "train.test_acc"),
+                    rate=record.examples_per_sec,
+                    seconds=record.seconds,
+                    device=described,
+                ),
+                flush=True,
+            )
             for callback in callbacks:
                 callback(history)
             stop.check()  # under torchrun: a signal that came during evaluation or saving
         if valid_loader is not None and test_loader is not None and len(history):
             history.test_acc = evaluate(model, test_loader, device=info, amp=amp)["accuracy"]
-            info.print(text("train.test_once", acc=history.test_acc, epoch=len(history)), flush=True)
+            info.print(
+                text("train.test_once", acc=history.test_acc, epoch=len(history)), flush=True
+            )
             if run is not None and info.is_main:
                 history.save(run.path / HISTORY_FILE)
     except KeyboardInterrupt as err:
         signum = err.signum if isinstance(err, Stopped) else signal.SIGINT
         history.interrupted, history.stopped_by = True, signal.Signals(signum).name
-        if run is not None and saved_epoch is not None and info.is_main:  # record it next to the checkpoint
-            History([e for e in history.epochs if e.epoch <= saved_epoch], interrupted=True,
-                    segments=[s for s in history.segments if s["from_epoch"] <= saved_epoch],
-                    stopped_by=history.stopped_by).save(run.path / HISTORY_FILE)
-        finished = bool(history.epochs) and history.epochs[-1].epoch == epoch + 1  # stopped between epochs
-        info.print(_interrupted_message(epoch + 1, finished, run, saved_epoch, resume_command, signum), flush=True)
+        if (
+            run is not None and saved_epoch is not None and info.is_main
+        ):  # record it next to the checkpoint
+            History(
+                [e for e in history.epochs if e.epoch <= saved_epoch],
+                interrupted=True,
+                segments=[s for s in history.segments if s["from_epoch"] <= saved_epoch],
+                stopped_by=history.stopped_by,
+            ).save(run.path / HISTORY_FILE)
+        finished = (
+            bool(history.epochs) and history.epochs[-1].epoch == epoch + 1
+        )  # stopped between epochs
+        info.print(
+            _interrupted_message(epoch + 1, finished, run, saved_epoch, resume_command, signum),
+            flush=True,
+        )
     except hardware.OutOfMemoryError as err:
         raise RuntimeError(f"{MEMORY_HINT} ({err})") from err
     finally:
@@ -246,7 +337,7 @@ class _StopRequest:
     def __init__(self, info: DistInfo):
         self.info, self.signum, self.previous = info, 0, {}
 
-    def listen(self) -> "_StopRequest":
+    def listen(self) -> _StopRequest:
         if threading.current_thread() is threading.main_thread():
             for signum in STOP_SIGNALS:
                 if signal.getsignal(signum) == signal.SIG_IGN:
@@ -268,7 +359,9 @@ class _StopRequest:
         :class:`Stopped` on every rank if any rank was asked to stop."""
         if not self.info.is_distributed:
             return
-        asked = torch.tensor([float(self.signum == signum) for signum in STOP_SIGNALS], device=self.info.device)
+        asked = torch.tensor(
+            [float(self.signum == signum) for signum in STOP_SIGNALS], device=self.info.device
+        )
         counts = self.info.all_reduce(asked).tolist()
         if any(counts):  # the first signal in STOP_SIGNALS order that some rank got
             raise Stopped(next(signum for signum, n in zip(STOP_SIGNALS, counts) if n))
@@ -310,8 +403,14 @@ def _signals_deferred():
             raise Stopped(signum)
 
 
-def _interrupted_message(epoch: int, finished: bool, run: RunFolder | None, saved_epoch: int | None,
-                         resume_command: str | None, signum: int = signal.SIGINT) -> str:
+def _interrupted_message(
+    epoch: int,
+    finished: bool,
+    run: RunFolder | None,
+    saved_epoch: int | None,
+    resume_command: str | None,
+    signum: int = signal.SIGINT,
+) -> str:
     """What Ctrl-C (or SIGTERM) left behind, and the exact way to continue; never an epoch the
     checkpoint lacks."""
     said = f"stopped by {STOP_SIGNALS.get(signum, 'a signal')} {'after' if finished else 'during'} epoch {epoch}"
@@ -319,16 +418,25 @@ def _interrupted_message(epoch: int, finished: bool, run: RunFolder | None, save
         return f"{said}; nothing was saved (no checkpoint_dir was given)."
     if saved_epoch is None:
         before = f" ({run.path} still holds the run that was there before)" if run.exists() else ""
-        again = "run the same command again" if resume_command else "call fine_tune again (without resume=True)"
-        return (f"{said}, before any epoch finished: nothing was saved in {run.path}{before}. "
-                f"To start over, {again}.")
+        again = (
+            "run the same command again"
+            if resume_command
+            else "call fine_tune again (without resume=True)"
+        )
+        return (
+            f"{said}, before any epoch finished: nothing was saved in {run.path}{before}. "
+            f"To start over, {again}."
+        )
     how = resume_command or "call fine_tune again with the same checkpoint_dir and resume=True"
-    return (f"{said}; the checkpoint in {run.path} holds epoch {saved_epoch}, the last finished one. "
-            f"To continue from there: {how}")
+    return (
+        f"{said}; the checkpoint in {run.path} holds epoch {saved_epoch}, the last finished one. "
+        f"To continue from there: {how}"
+    )
 
 
-def _diverged_message(epoch: int, lr: float, run: RunFolder | None, saved_epoch: int | None,
-                      dtype: torch.dtype | None) -> str:
+def _diverged_message(
+    epoch: int, lr: float, run: RunFolder | None, saved_epoch: int | None, dtype: torch.dtype | None
+) -> str:
     if run is None:
         kept = "nothing was saved (no checkpoint_dir)"
     elif saved_epoch is None:
@@ -336,13 +444,23 @@ def _diverged_message(epoch: int, lr: float, run: RunFolder | None, saved_epoch:
     else:
         kept = f"the checkpoint in {run.path} still holds epoch {saved_epoch}, the last good one"
     fp16 = "; or turn mixed precision off (--no-amp / amp=False)" if dtype == torch.float16 else ""
-    return (f"the training loss became NaN or infinite in epoch {epoch} (learning rate {lr:g}): training "
-            f"diverged and was stopped; {kept}. Try a smaller learning rate (--lr / lr=, e.g. a tenth){fp16}")
+    return (
+        f"the training loss became NaN or infinite in epoch {epoch} (learning rate {lr:g}): training "
+        f"diverged and was stopped; {kept}. Try a smaller learning rate (--lr / lr=, e.g. a tenth){fp16}"
+    )
 
 
-def _train_one_epoch(model: nn.Module, loader: Iterable, optimizer, scaler, info: DistInfo,
-                     dtype: torch.dtype | None, bar_title: str | None, stop: "_StopRequest | None" = None,
-                     schedule: tuple[Callable[[int, int], None], int] | None = None) -> dict:
+def _train_one_epoch(
+    model: nn.Module,
+    loader: Iterable,
+    optimizer,
+    scaler,
+    info: DistInfo,
+    dtype: torch.dtype | None,
+    bar_title: str | None,
+    stop: _StopRequest | None = None,
+    schedule: tuple[Callable[[int, int], None], int] | None = None,
+) -> dict:
     """One pass over this rank's batches; loss and accuracy summed over all ranks. ``schedule``:
     the optimization's step hook and the run's step count before this epoch."""
     device = info.device
@@ -354,8 +472,14 @@ def _train_one_epoch(model: nn.Module, loader: Iterable, optimizer, scaler, info
     bar = None
     if bar_title is not None:
         # mininterval: at most one refresh a second, so a log file gets no more than a line a second
-        bar = progress_bar(total=len(loader), desc=bar_title, unit="batch", leave=False, mininterval=BAR_SECONDS,
-                           file=sys.stderr)
+        bar = progress_bar(
+            total=len(loader),
+            desc=bar_title,
+            unit="batch",
+            leave=False,
+            mininterval=BAR_SECONDS,
+            file=sys.stderr,
+        )
     hardware.synchronize(device)
     start = time.perf_counter()
     shown = start
@@ -363,7 +487,7 @@ def _train_one_epoch(model: nn.Module, loader: Iterable, optimizer, scaler, info
         for batch in loader:
             X, y = to_device(batch, device)
             with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-                logits = model(*X)                                       # [batch, num_classes]
+                logits = model(*X)  # [batch, num_classes]
                 loss = F.cross_entropy(logits.float(), y)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
@@ -384,18 +508,35 @@ def _train_one_epoch(model: nn.Module, loader: Iterable, optimizer, scaler, info
                 stop.check()  # under torchrun: every rank stops at the same step when one was asked to
             if bar is not None:
                 now = time.perf_counter()
-                if now - shown >= BAR_SECONDS:  # reading the loss waits for the GPU: once a second at most
+                if (
+                    now - shown >= BAR_SECONDS
+                ):  # reading the loss waits for the GPU: once a second at most
                     shown = now
-                    bar.set_postfix_str(f"loss {loss_sum.item() / examples:.3f}, "
-                                        f"{examples * info.world_size / (now - start):,.0f} examples/s",
-                                        refresh=False)
+                    bar.set_postfix_str(
+                        f"loss {loss_sum.item() / examples:.3f}, "
+                        f"{examples * info.world_size / (now - start):,.0f} examples/s",
+                        refresh=False,
+                    )
                 bar.update(1)
     hardware.synchronize(device)
     seconds = time.perf_counter() - start
     if bar is not None:
         bar.close()
-    stats = torch.stack([loss_sum.float(), correct.float(), torch.tensor(float(examples), device=device),
-                         nonfinite.float()])
-    n_loss, n_correct, n, n_bad = info.all_reduce(stats).tolist()  # every rank reports the global numbers
-    return {"loss": n_loss / max(n, 1), "acc": n_correct / max(n, 1), "examples": n, "seconds": seconds,
-            "nonfinite": int(n_bad)}
+    stats = torch.stack(
+        [
+            loss_sum.float(),
+            correct.float(),
+            torch.tensor(float(examples), device=device),
+            nonfinite.float(),
+        ]
+    )
+    n_loss, n_correct, n, n_bad = info.all_reduce(
+        stats
+    ).tolist()  # every rank reports the global numbers
+    return {
+        "loss": n_loss / max(n, 1),
+        "acc": n_correct / max(n, 1),
+        "examples": n,
+        "seconds": seconds,
+        "nonfinite": int(n_bad),
+    }

@@ -18,8 +18,10 @@ from pathlib import Path
 DATA_DIR = Path(__file__).resolve().parent / "data"
 CHECKPOINT_ZIP = DATA_DIR / "bert.sample.zip"
 SNLI_DIR = DATA_DIR / "snli_1.0"
-KORNLI_DIR = DATA_DIR / "KorNLI"                 # tools/make_korean_sample.py
-KOREAN_MODEL_DIR = DATA_DIR / "bert-ko-sample"   # tools/pretrain_korean_sample.py (Hugging Face format)
+KORNLI_DIR = DATA_DIR / "KorNLI"  # tools/make_korean_sample.py
+KOREAN_MODEL_DIR = (
+    DATA_DIR / "bert-ko-sample"
+)  # tools/pretrain_korean_sample.py (Hugging Face format)
 
 NOTICE = (
     "NOTICE: using bertnli's embedded offline SAMPLE (a tiny template-made SNLI stand-in and a tiny "
