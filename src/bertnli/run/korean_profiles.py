@@ -77,10 +77,12 @@ _SETTINGS: dict[str, dict] = {
         train_pairs=None,
         test_pairs=None,
         description_en="klue/bert-base on all of KorNLI (SNLI-ko + MNLI-ko; use a GPU). Expected XNLI-ko test "
-        "accuracy: 81.47 (the KLUE paper's KorNLI result for KLUE-BERT-base, Park et al., 2021), "
+        "accuracy: 81.47 (KorNLI column, row KoBERT(KLUE), of the comparison table in the BM-K/KoMiniLM "
+        "README; see the references page), "
         "an expectation until a run here measures it.",
         description_ko="klue/bert-base를 KorNLI 전체(SNLI-ko + MNLI-ko)로 미세 조정합니다(GPU 권장). 기대 XNLI-ko "
-        "테스트 정확도는 81.47입니다(KLUE 논문의 KLUE-BERT-base KorNLI 결과, Park 외, 2021). 여기서 "
+        "테스트 정확도는 81.47입니다(BM-K/KoMiniLM README 비교표의 KoBERT(KLUE) 행, KorNLI 열. 참고 문헌 "
+        "쪽 참조). 여기서 "
         "실행해 재기 전까지는 기대치입니다.",
     ),
 }
