@@ -19,19 +19,18 @@ from dataclasses import replace
 
 from bertnli.run.profiles import Profile
 
-# Laptop subset, sized with benchmarks/laptop_size_korean.py --calibrate: a koelectra-small-shaped
-# random encoder (hidden 256, 12 layers, 4 heads, ffn 1024, embeddings 128, vocabulary 35,000) on
-# pairs of 40 WordPiece pieces on average (max_len 128, batch 64), timed with the book's own loop
-# side by side with bert.small's shape on SNLI-length pairs, on this project's shared 2-core machine
-# (load average 10-13 while it ran, so raw rates mean little): one thread trained 2.1 pairs/s for
-# koelectra-small and 41.9 pairs/s for bert.small (evaluation: 13.4 and 183 pairs/s); an earlier,
-# less loaded run gave 8.8 pairs/s (evaluation 39.7) for koelectra-small. bert.small ran ~345 pairs/s
-# on one idle thread here when SNLI's laptop profile was sized (profiles.py), so koelectra-small's
-# idle rate is about 345 * 2.1 / 41.9 = ~17 pairs/s (a FLOP count says ~13x bert.small's cost, ~26
-# pairs/s). A 4-core laptop CPU is taken as 1.5-2x one thread of this machine, as for SNLI: 26-35
-# pairs/s, evaluation ~6x faster. 15,000 training pairs plus 1,000 dev and 1,000 test pairs (and
-# the chapter's three more passes over the test subset) then take about 7.5-10 minutes.
-LAPTOP_TRAIN_PAIRS = 15_000
+# Laptop subset, sized with `benchmarks/laptop_size_korean.py --calibrate --threads 1 2 --pairs 512`:
+# a koelectra-small-shaped random encoder (hidden 256, 12 layers, 4 heads, ffn 1024, embeddings 128,
+# vocabulary 35,000) on pairs of 40 WordPiece pieces on average (max_len 128, batch 64), timed with
+# the book's own loop, side by side with bert.small's shape on SNLI-length pairs. On this project's
+# 2-core machine, idle (2026-12-04; bert.small measured 367 pairs/s on one thread, matching the 345
+# that SNLI's laptop profile was sized with, so the machine was quiet): koelectra-small trained 26.5
+# pairs/s on one thread and 62.5 on two, and evaluated 132 and 257 pairs/s. A 4-core laptop CPU is
+# taken as 1.5-2x one thread of this machine, as for SNLI: 40-53 pairs/s training. 22,000 training
+# pairs then take 415-550 s, and the 1,000 dev and 1,000 test pairs with the chapter's three more
+# passes over the test subset (5,000 evaluated pairs at 200-260/s) about 20-25 s: 7.3-9.6 minutes.
+# (Here, on two threads: 22,000 / 62.5 + 5,000 / 257 = about 6.2 minutes.)
+LAPTOP_TRAIN_PAIRS = 22_000
 LAPTOP_TEST_PAIRS = 1_000
 
 _SETTINGS: dict[str, dict] = {
