@@ -126,8 +126,8 @@ def test_kornli_names_read_the_hubs_folder_and_kornli_snli_only_snli_ko(tmp_path
 
 
 def test_kornli_sample_reads_the_embedded_korean_folder(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(sample, "DATA_DIR", tmp_path)
-    monkeypatch.setattr(sample, "_announced", False)
+    monkeypatch.setattr(sample, "KORNLI_DIR", tmp_path / "KorNLI")
+    monkeypatch.setattr(sample, "_announced_korean", False)
     write_kornli(tmp_path / "KorNLI")
     assert corpora.read_pairs("kornli-sample", "test")[0] == [r[0] for r in KO_ROWS[1:]]
     assert "SAMPLE" in capsys.readouterr().err  # the stand-in says so
@@ -300,3 +300,13 @@ def test_the_readme_lists_every_data_name():
         + ", ".join(corpora.data_names())
         + ", or a folder/zip whose file names are one"
     )
+
+
+def test_the_korean_stand_in_corpus_announces_itself_as_korean(monkeypatch, capsys):
+    """kornli-sample prints the Korean stand-in's notice, not the SNLI sample's."""
+    monkeypatch.setattr(sample, "_announced_korean", False)
+    monkeypatch.setattr(sample, "_announced", False)
+    premises, _, labels = corpora.read_pairs("kornli-sample", "dev")
+    err = capsys.readouterr().err
+    assert premises and len(premises) == len(labels)
+    assert sample.KOREAN_NOTICE in err and sample.NOTICE not in err

@@ -166,7 +166,8 @@ def cmd_finetune(args: argparse.Namespace) -> int:
         )  # a bad $BERTNLI_DATA / $BERTNLI_MODEL no option replaced
     with distributed.session(spec.device) as info:  # this process's place in the job, made once
         if not info.is_main:
-            sample.notice(file=io.StringIO())  # rank 0 alone shows the sample's notice
+            sample.notice(file=io.StringIO())  # rank 0 alone shows the samples' notices
+            sample.korean_notice(file=io.StringIO())
         info.print(spec.profile.banner(), flush=True)
         _, _, history = finetune_job(
             spec, dist=info, resume_command=_resume_command(args, info) if args.out else None

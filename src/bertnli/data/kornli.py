@@ -189,8 +189,8 @@ class KorNLICorpus:
         if name == "kornli-sample":
             from bertnli import sample
 
-            sample.notice()
-            return sample.DATA_DIR / "KorNLI", None
+            sample.korean_notice()  # the Korean stand-in's notice, not the SNLI sample's
+            return sample.kornli_dir(), None
         train = (FILES["snli_train"].name,) if name == "kornli-snli" else None
         return hub.fetch("kornli"), train
 
