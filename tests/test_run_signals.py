@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers.cli_runs import run_cli
+from helpers.cli_runs import run_cli, signal_at_first_epoch
 from helpers.tiny_task import tiny_bert, tiny_loader
 
 from bertnli import BERTClassifier, cli, fine_tune
@@ -157,7 +157,7 @@ def test_a_real_sigterm_stops_the_command_line_with_143_and_it_resumes(tmp_path)
         "BERTNLI_CACHE": str(tmp_path / "cache"),
         "OMP_NUM_THREADS": "1",
     }
-    proc = subprocess.Popen(
+    code, out, err = signal_at_first_epoch(
         [
             sys.executable,
             "-m",
@@ -170,20 +170,10 @@ def test_a_real_sigterm_stops_the_command_line_with_143_and_it_resumes(tmp_path)
             "--device",
             "cpu",
         ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
+        env,
+        signal.SIGTERM,
     )
-    lines = []
-    for line in proc.stdout:
-        lines.append(line)
-        if line.startswith("epoch 1/8"):
-            proc.send_signal(signal.SIGTERM)
-            break
-    out, err = proc.communicate(timeout=120)
-    out = "".join(lines) + out
-    assert proc.returncode == 143, err
+    assert code == 143, err
     assert "Traceback" not in err and out.count("stopped by SIGTERM") == 1
     saved = load_checkpoint(folder)["epoch"]
     assert 1 <= saved < 8 and f"holds epoch {saved}, the last finished one" in out
@@ -276,7 +266,7 @@ def test_a_signal_to_torchrun_stops_every_rank_cleanly(tmp_path, signum):
         PYTHONUNBUFFERED="1",
         TQDM_DISABLE="1",
     )
-    proc = subprocess.Popen(
+    code, out, err = signal_at_first_epoch(
         [
             sys.executable,
             "-m",
@@ -295,19 +285,9 @@ def test_a_signal_to_torchrun_stops_every_rank_cleanly(tmp_path, signum):
             "--out",
             str(folder),
         ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
+        env,
+        signum,
     )
-    lines = []
-    for line in proc.stdout:
-        lines.append(line)
-        if line.startswith("epoch 1/8"):
-            proc.send_signal(signum)
-            break
-    out, err = proc.communicate(timeout=120)
-    out = "".join(lines) + out
     name = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
     assert out.count(f"stopped by {name}") == 1, out + err
     assert "bertnli/" not in err and "raise KeyboardInterrupt" not in err  # no rank's traceback
@@ -366,7 +346,7 @@ def test_bertnli_launch_ends_a_stopped_job_without_torchruns_traceback(tmp_path,
         TQDM_DISABLE="1",
     )
     launch = [sys.executable, "-m", "bertnli.launch", "--standalone", "--nproc-per-node=2"]
-    proc = subprocess.Popen(
+    code, out, err = signal_at_first_epoch(
         [
             *launch,
             "finetune",
@@ -379,20 +359,10 @@ def test_bertnli_launch_ends_a_stopped_job_without_torchruns_traceback(tmp_path,
             "--out",
             str(folder),
         ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
+        env,
+        signum,
     )
-    lines = []
-    for line in proc.stdout:
-        lines.append(line)
-        if line.startswith("epoch 1/8"):
-            proc.send_signal(signum)
-            break
-    out, err = proc.communicate(timeout=120)
-    out = "".join(lines) + out
-    assert proc.returncode == 128 + signum, out + err
+    assert code == 128 + signum, out + err
     assert "Traceback" not in err and "SignalException" not in err, err
     assert out.count("stopped by") == 1 and load_checkpoint(folder)["epoch"] >= 1
     command = out.split("To continue from there: ")[1].splitlines()[0]
@@ -534,7 +504,7 @@ def test_ctrl_c_on_the_epoch_line_finds_that_epoch_saved(tmp_path, capsys):
 def test_a_real_sigint_stops_the_command_line_and_its_command_resumes(tmp_path):
     folder = tmp_path / "run"
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "BERTNLI_CACHE": str(tmp_path / "cache")}
-    proc = subprocess.Popen(
+    code, out, err = signal_at_first_epoch(
         [
             sys.executable,
             "-m",
@@ -547,20 +517,10 @@ def test_a_real_sigint_stops_the_command_line_and_its_command_resumes(tmp_path):
             "--device",
             "cpu",
         ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
+        env,
+        signal.SIGINT,
     )
-    lines = []
-    for line in proc.stdout:
-        lines.append(line)
-        if line.startswith("epoch 1/8"):
-            proc.send_signal(signal.SIGINT)
-            break
-    out, err = proc.communicate(timeout=120)
-    out = "".join(lines) + out
-    assert proc.returncode == 130, err
+    assert code == 130, err
     assert "Traceback" not in err and "resume=True" not in out
     saved = load_checkpoint(folder)["epoch"]
     assert 1 <= saved < 8 and f"holds epoch {saved}, the last finished one" in out
