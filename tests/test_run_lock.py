@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers.holders import held_by_another_process
 from helpers.tiny_task import tiny_bert, tiny_loader
 
 from bertnli import BERTClassifier, cli, fine_tune
@@ -101,27 +102,9 @@ def test_two_command_lines_into_one_folder_one_trains_the_other_is_refused_at_on
     )
 
 
-HOLDER = """
-import sys
-from bertnli.run.checkpoint import hold_run_folder
-with hold_run_folder(sys.argv[1]):
-    print("held", flush=True)
-    sys.stdin.read()
-"""
-
-
 def test_a_folder_held_by_another_process_is_refused_naming_it(tmp_path, capsys):
     folder = tmp_path / "busy"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(folder)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with held_by_another_process(folder) as holder:
         with pytest.raises(RunInUseError, match=rf"busy is in use.*process {holder.pid} on "):
             fine_tune(
                 BERTClassifier(tiny_bert()),
@@ -135,8 +118,6 @@ def test_a_folder_held_by_another_process_is_refused_naming_it(tmp_path, capsys)
         err = capsys.readouterr().err
         assert code == 2 and f"process {holder.pid} on {socket.gethostname()}, started " in err
         assert "Wait for it to finish" in err and "another folder" in err
-    finally:
-        holder.communicate("", timeout=30)
     assert (
         holder.returncode == 0 and not folder.exists()
     )  # nothing saved there by anyone, nothing left
@@ -268,21 +249,10 @@ def test_resume_or_overwrite_of_a_run_that_is_training_is_refused(tmp_path, caps
     folder = tmp_path / "r"
     assert cli.main(["finetune", "--epochs", "1", "--out", str(folder), "--device", "cpu"]) == 0
     before = {name: (folder / name).read_bytes() for name in RUN_FILES}
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(folder)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with held_by_another_process(folder) as holder:
         capsys.readouterr()
         code = cli.main(
             ["finetune", "--out", str(folder), flag, "--epochs", "2", "--device", "cpu"]
         )
         assert code == 2 and f"process {holder.pid}" in capsys.readouterr().err
-    finally:
-        holder.communicate("", timeout=30)
     assert {name: (folder / name).read_bytes() for name in RUN_FILES} == before
