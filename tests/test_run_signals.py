@@ -158,20 +158,7 @@ def test_a_real_sigterm_stops_the_command_line_with_143_and_it_resumes(tmp_path)
         "OMP_NUM_THREADS": "1",
     }
     code, out, err = signal_at_first_epoch(
-        [
-            sys.executable,
-            "-m",
-            "bertnli",
-            "finetune",
-            "--out",
-            str(folder),
-            "--epochs",
-            "8",
-            "--device",
-            "cpu",
-        ],
-        env,
-        signal.SIGTERM,
+        [sys.executable, "-m", "bertnli"], folder, env, signal.SIGTERM
     )
     assert code == 143, err
     assert "Traceback" not in err and out.count("stopped by SIGTERM") == 1
@@ -275,18 +262,12 @@ def test_a_signal_to_torchrun_stops_every_rank_cleanly(tmp_path, signum):
             "--nproc-per-node=2",
             "-m",
             "bertnli",
-            "finetune",
-            "--profile",
-            "sample",
-            "--epochs",
-            "8",
-            "--device",
-            "cpu",
-            "--out",
-            str(folder),
         ],
+        folder,
         env,
         signum,
+        "--profile",
+        "sample",
     )
     name = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
     assert out.count(f"stopped by {name}") == 1, out + err
@@ -346,22 +327,7 @@ def test_bertnli_launch_ends_a_stopped_job_without_torchruns_traceback(tmp_path,
         TQDM_DISABLE="1",
     )
     launch = [sys.executable, "-m", "bertnli.launch", "--standalone", "--nproc-per-node=2"]
-    code, out, err = signal_at_first_epoch(
-        [
-            *launch,
-            "finetune",
-            "--profile",
-            "sample",
-            "--epochs",
-            "8",
-            "--device",
-            "cpu",
-            "--out",
-            str(folder),
-        ],
-        env,
-        signum,
-    )
+    code, out, err = signal_at_first_epoch(launch, folder, env, signum, "--profile", "sample")
     assert code == 128 + signum, out + err
     assert "Traceback" not in err and "SignalException" not in err, err
     assert out.count("stopped by") == 1 and load_checkpoint(folder)["epoch"] >= 1
@@ -505,20 +471,7 @@ def test_a_real_sigint_stops_the_command_line_and_its_command_resumes(tmp_path):
     folder = tmp_path / "run"
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "BERTNLI_CACHE": str(tmp_path / "cache")}
     code, out, err = signal_at_first_epoch(
-        [
-            sys.executable,
-            "-m",
-            "bertnli",
-            "finetune",
-            "--out",
-            str(folder),
-            "--epochs",
-            "8",
-            "--device",
-            "cpu",
-        ],
-        env,
-        signal.SIGINT,
+        [sys.executable, "-m", "bertnli"], folder, env, signal.SIGINT
     )
     assert code == 130, err
     assert "Traceback" not in err and "resume=True" not in out

@@ -2,8 +2,11 @@
 in a subprocess that is sent a signal at its first epoch."""
 
 import subprocess
+from pathlib import Path
 
 from bertnli import cli
+
+EPOCHS = 8  # long enough that a signal at epoch 1 always stops a run in the middle
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
@@ -14,16 +17,23 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def signal_at_first_epoch(command: list[str], env: dict, signum: int) -> tuple[int, str, str]:
-    """Run ``command`` (a finetune of 8 epochs) and send it ``signum`` as soon as it prints
-    ``epoch 1/8``: ``(exit code, everything it printed on stdout, stderr)``."""
+def signal_at_first_epoch(
+    launcher: list[str], folder: Path, env: dict, signum: int, *options: str
+) -> tuple[int, str, str]:
+    """``LAUNCHER finetune OPTIONS --epochs 8 --device cpu --out FOLDER`` in a subprocess, sent
+    ``signum`` as soon as it prints epoch 1 of its 8: ``(exit code, all of stdout, stderr)``."""
+    command = [*launcher, "finetune", *options, "--epochs", str(EPOCHS), "--device", "cpu"]
     proc = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        [*command, "--out", str(folder)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     lines = []
     for line in proc.stdout:
         lines.append(line)
-        if line.startswith("epoch 1/8"):
+        if line.startswith(f"epoch 1/{EPOCHS}"):
             proc.send_signal(signum)
             break
     out, err = proc.communicate(timeout=120)
